@@ -1,0 +1,1 @@
+//! dfu-image (in progress).

@@ -1,0 +1,1 @@
+//! dfu-profiles (in progress).

@@ -1,0 +1,1 @@
+//! dfu-sim (in progress).

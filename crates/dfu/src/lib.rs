@@ -1,0 +1,1 @@
+//! dfu (in progress).
