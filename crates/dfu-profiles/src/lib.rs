@@ -1,1 +1,145 @@
-//! dfu-profiles (in progress).
+//! Known DFU devices as data. Each profile (a TOML file under `profiles/`, embedded at build
+//! time) describes one device: its USB ids and strings in DFU and run-time mode, its DFU
+//! functional descriptor, its alt settings with their exact interface strings, its memory
+//! regions and their roles, its timing and its quirks. The same data drives the tool's
+//! checks and the simulator's behaviour, so there is one source of truth.
+//!
+//! A user can describe another board in a file of the same format ([`Profile::from_file`]).
+#![forbid(unsafe_code)]
+
+mod model;
+
+pub use model::*;
+
+use std::path::Path;
+use thiserror::Error;
+
+/// Errors loading a profile.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// No built-in profile has this name.
+    #[error("unknown profile {name:?}; built-in profiles: {}", builtin_names().join(", "))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+    },
+    /// The profile file could not be read.
+    #[error("cannot read profile file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The profile is not valid TOML of the expected shape.
+    #[error("profile {origin}: {message}")]
+    Invalid {
+        /// Name or path.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+const BUILTIN: &[(&str, &str)] = &[
+    ("stm32f405", include_str!("../profiles/stm32f405.toml")),
+    ("stm32f446", include_str!("../profiles/stm32f446.toml")),
+    ("stm32f411", include_str!("../profiles/stm32f411.toml")),
+    ("stm32h743", include_str!("../profiles/stm32h743.toml")),
+    ("photon", include_str!("../profiles/photon.toml")),
+    ("p1", include_str!("../profiles/p1.toml")),
+    ("electron", include_str!("../profiles/electron.toml")),
+    ("core", include_str!("../profiles/core.toml")),
+    ("dapboot", include_str!("../profiles/dapboot.toml")),
+    ("tinyusb", include_str!("../profiles/tinyusb.toml")),
+    ("gd32vf103", include_str!("../profiles/gd32vf103.toml")),
+];
+
+/// Names of the built-in profiles.
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTIN.iter().map(|(n, _)| *n).collect()
+}
+
+/// Every built-in profile.
+pub fn builtins() -> Vec<Profile> {
+    BUILTIN
+        .iter()
+        .map(|(n, t)| Profile::from_toml(t, n).expect("built-in profiles are validated by tests"))
+        .collect()
+}
+
+impl Profile {
+    /// A built-in profile by name.
+    pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
+        let (n, text) = BUILTIN
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .ok_or_else(|| ProfileError::Unknown { name: name.into() })?;
+        Profile::from_toml(text, n)
+    }
+
+    /// A built-in name, or else the path of a profile file.
+    pub fn load(name_or_path: &str) -> Result<Profile, ProfileError> {
+        let looks_like_path = name_or_path.contains('/')
+            || name_or_path.contains('\\')
+            || name_or_path.ends_with(".toml");
+        if looks_like_path {
+            Profile::from_file(Path::new(name_or_path))
+        } else {
+            Profile::builtin(name_or_path)
+        }
+    }
+
+    /// Reads a profile file.
+    pub fn from_file(path: &Path) -> Result<Profile, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Profile::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates profile text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Profile, ProfileError> {
+        let invalid = |message: String| ProfileError::Invalid {
+            origin: origin.into(),
+            message,
+        };
+        let p: Profile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        p.validate().map_err(invalid)?;
+        Ok(p)
+    }
+
+    /// Finds the built-in profile for a device: the ids must match (DFU or run-time mode);
+    /// among several, the one whose alt-setting strings all match wins, then the one whose
+    /// bcdDevice matches. `None` when nothing matches or the best match is not unique.
+    pub fn match_device(
+        vendor: u16,
+        product: u16,
+        bcd_device: Option<u16>,
+        alt_names: &[String],
+    ) -> Option<Profile> {
+        let mut scored: Vec<(u32, Profile)> = builtins()
+            .into_iter()
+            .filter(|p| p.matches_ids(vendor, product))
+            .map(|p| {
+                let alts_match = !alt_names.is_empty()
+                    && p.alts.len() == alt_names.len()
+                    && alt_names.iter().zip(&p.alts).all(|(a, b)| *a == b.name);
+                let bcd_match = bcd_device.is_some_and(|b| b == p.usb.bcd_device);
+                (u32::from(alts_match) * 2 + u32::from(bcd_match), p)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0));
+        match scored.as_slice() {
+            [] => None,
+            [(_, _)] => scored.pop().map(|(_, p)| p),
+            [(a, _), (b, _), ..] if a > b => Some(scored.swap_remove(0).1),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

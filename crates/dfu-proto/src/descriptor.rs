@@ -410,7 +410,10 @@ mod tests {
         let s = "@Internal Flash   /0x08000000/03*016Ka";
         assert_eq!(parse_string(&encode_string(s)).unwrap(), s);
         assert!(parse_string(&[1]).is_err());
-        assert_eq!(parse_string(&encode_raw_string(&[0x00, 0xd8])).unwrap(), "\u{fffd}");
+        assert_eq!(
+            parse_string(&encode_raw_string(&[0x00, 0xd8])).unwrap(),
+            "\u{fffd}"
+        );
     }
 
     #[test]

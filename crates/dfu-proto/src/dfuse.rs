@@ -48,7 +48,9 @@ impl DfuseCommand {
         let addr = || -> Result<u32, ProtoError> {
             b.get(1..5)
                 .map(|a| u32::from_le_bytes([a[0], a[1], a[2], a[3]]))
-                .ok_or_else(|| ProtoError::Command(format!("command 0x{:02x} needs a 4-byte address", b[0])))
+                .ok_or_else(|| {
+                    ProtoError::Command(format!("command 0x{:02x} needs a 4-byte address", b[0]))
+                })
         };
         match (b.first().copied(), b.len()) {
             (None, _) => Err(ProtoError::Command("empty DfuSe command".into())),
@@ -89,7 +91,10 @@ mod tests {
         ] {
             assert_eq!(DfuseCommand::parse(&c.encode()).unwrap(), c);
         }
-        assert_eq!(DfuseCommand::SetAddress(0x0800_0000).encode(), [0x21, 0, 0, 0, 8]);
+        assert_eq!(
+            DfuseCommand::SetAddress(0x0800_0000).encode(),
+            [0x21, 0, 0, 0, 8]
+        );
         assert!(DfuseCommand::parse(&[]).is_err());
         assert!(DfuseCommand::parse(&[0x21, 1, 2]).is_err());
         assert!(DfuseCommand::parse(&[0x55]).is_err());
@@ -97,8 +102,14 @@ mod tests {
 
     #[test]
     fn block_addresses() {
-        assert_eq!(DfuseCommand::block_address(0x0800_0000, 2, 2048), Some(0x0800_0000));
-        assert_eq!(DfuseCommand::block_address(0x0800_0000, 5, 2048), Some(0x0800_1800));
+        assert_eq!(
+            DfuseCommand::block_address(0x0800_0000, 2, 2048),
+            Some(0x0800_0000)
+        );
+        assert_eq!(
+            DfuseCommand::block_address(0x0800_0000, 5, 2048),
+            Some(0x0800_1800)
+        );
         assert_eq!(DfuseCommand::block_address(0x0800_0000, 1, 2048), None);
         assert_eq!(DfuseCommand::block_address(0xFFFF_F000, 4, 4096), None);
     }

@@ -182,9 +182,10 @@ impl MemoryLayout {
 
     /// The sector holding `address`.
     pub fn sector_at(&self, address: u32) -> Option<Sector> {
-        let seg = self.segments.iter().find(|s| {
-            u64::from(address) >= u64::from(s.start) && u64::from(address) < s.end()
-        })?;
+        let seg = self
+            .segments
+            .iter()
+            .find(|s| u64::from(address) >= u64::from(s.start) && u64::from(address) < s.end())?;
         let i = (address - seg.start) / seg.sector_size;
         Some(Sector {
             start: seg.start + i * seg.sector_size,
@@ -272,12 +273,10 @@ fn parse_segment(seg: &str) -> Result<(u32, u32, SectorFlags), String> {
     let (unit, kind) = match (tail.next(), tail.next(), tail.next()) {
         (Some(u @ ('B' | 'K' | 'M' | ' ')), Some(t), None) => (u, t),
         (Some(t), None, None) => ('B', t),
-        _ => {
-            return Err(format!(
-                "expected a unit (B, K, M or space) and a type letter a-g after the size, found {:?}",
-                &rest[digits..]
-            ))
-        }
+        _ => return Err(format!(
+            "expected a unit (B, K, M or space) and a type letter a-g after the size, found {:?}",
+            &rest[digits..]
+        )),
     };
     let mult: u64 = match unit {
         'K' => 1024,
@@ -334,7 +333,10 @@ mod tests {
         assert_eq!((s.start, s.size), (0x0800_4000, 0x4000));
         assert!(!s.flags.writable() && s.flags.readable());
         let app = l.sector_at(0x080A_0000).unwrap();
-        assert_eq!((app.start, app.size, app.flags.letter()), (0x080A_0000, 0x20000, 'g'));
+        assert_eq!(
+            (app.start, app.size, app.flags.letter()),
+            (0x080A_0000, 0x20000, 'g')
+        );
         assert_eq!(l.sector_at(0x0810_0000), None);
         let over = l.sectors_overlapping(0x0800_FFFF, 2);
         assert_eq!(over.len(), 2);
@@ -387,7 +389,10 @@ mod tests {
     fn display_lists_the_map() {
         let l = MemoryLayout::parse(FACTS[2]).unwrap();
         let text = l.to_string();
-        assert!(text.contains("0x08000000-0x0800bfff    3 x 16 KiB  read-only"), "{text}");
+        assert!(
+            text.contains("0x08000000-0x0800bfff    3 x 16 KiB  read-only"),
+            "{text}"
+        );
         assert!(text.contains("0x08020000-0x080fffff    7 x 128 KiB  read/erase/write"));
     }
 

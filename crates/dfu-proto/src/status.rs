@@ -277,7 +277,13 @@ impl Status {
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (0x{:02x}): {}", self.name(), self.as_u8(), self.meaning())
+        write!(
+            f,
+            "{} (0x{:02x}): {}",
+            self.name(),
+            self.as_u8(),
+            self.meaning()
+        )
     }
 }
 

@@ -1,0 +1,364 @@
+//! The profile data model (the shape of `profiles/*.toml`).
+
+use dfu_proto::{FunctionalDescriptor, MemoryLayout};
+use serde::{Deserialize, Serialize};
+
+/// One known device.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Short name (`photon`, `stm32f405`, ...).
+    pub name: String,
+    /// One line for humans.
+    pub title: String,
+    /// Where the facts come from; `assumed` marks figures nobody measured.
+    pub sources: Vec<String>,
+    /// Particle platform id (0 Core, 6 Photon, 8 P1, 10 Electron, ...), for Particle devices.
+    #[serde(default)]
+    pub particle_platform: Option<u16>,
+    /// The device in DFU mode.
+    pub usb: UsbIdentity,
+    /// The device in run-time mode (application running), when it has a DFU run-time interface.
+    #[serde(default)]
+    pub runtime: Option<Runtime>,
+    /// The DFU functional descriptor in DFU mode.
+    pub dfu: DfuFunctional,
+    /// Alternate settings of the DFU interface, in order (alt 0 first).
+    pub alts: Vec<Alt>,
+    /// Named regions of memory and what they hold.
+    #[serde(default)]
+    pub regions: Vec<Region>,
+    /// Where applications go when nothing else says so.
+    #[serde(default)]
+    pub app_address: Option<u32>,
+    /// Timing figures.
+    pub timing: Timing,
+    /// Known deviations from the specification.
+    #[serde(default)]
+    pub quirks: Vec<Quirk>,
+    /// Behaviour on leave (DfuSe) for devices whose bootloader changed it between versions.
+    #[serde(default)]
+    pub leave: Option<LeaveBehaviour>,
+}
+
+/// USB identity and strings.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsbIdentity {
+    /// idVendor.
+    pub vendor_id: u16,
+    /// idProduct.
+    pub product_id: u16,
+    /// bcdDevice.
+    pub bcd_device: u16,
+    /// iManufacturer string.
+    pub manufacturer: String,
+    /// iProduct string.
+    pub product: String,
+    /// iSerialNumber string (the simulator's default; real devices have their own).
+    pub serial: String,
+}
+
+/// The run-time (application) identity of a device with a DFU run-time interface.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runtime {
+    /// idVendor in run-time mode.
+    pub vendor_id: u16,
+    /// idProduct in run-time mode.
+    pub product_id: u16,
+    /// iProduct string in run-time mode.
+    pub product: String,
+    /// bmAttributes of the run-time functional descriptor.
+    pub attributes: u8,
+    /// wDetachTimeOut in milliseconds.
+    pub detach_timeout_ms: u16,
+    /// Interface number of the run-time DFU interface.
+    #[serde(default)]
+    pub interface: u8,
+    /// Serial-port convention to enter DFU mode (`particle-14400`, `touch-1200`), if any.
+    #[serde(default)]
+    pub serial_trigger: Option<String>,
+}
+
+/// The DFU functional descriptor and interface number in DFU mode.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DfuFunctional {
+    /// bmAttributes.
+    pub attributes: u8,
+    /// wDetachTimeOut.
+    pub detach_timeout_ms: u16,
+    /// wTransferSize.
+    pub transfer_size: u16,
+    /// bcdDFUVersion (0x011a for DfuSe).
+    pub dfu_version: u16,
+    /// Interface number.
+    #[serde(default)]
+    pub interface: u8,
+}
+
+impl DfuFunctional {
+    /// As a protocol descriptor.
+    pub fn descriptor(&self) -> FunctionalDescriptor {
+        FunctionalDescriptor {
+            attributes: self.attributes,
+            detach_timeout_ms: self.detach_timeout_ms,
+            transfer_size: self.transfer_size,
+            dfu_version: self.dfu_version,
+        }
+    }
+}
+
+/// One alternate setting.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alt {
+    /// The exact interface string, padding included (the DfuSe memory layout on DfuSe devices).
+    pub name: String,
+    /// The memory the device really has behind this alt setting, as a layout string, when it
+    /// differs from `name` (a device that misreports its layout) or when `name` is not a
+    /// layout (plain DFU devices).
+    #[serde(default)]
+    pub memory: Option<String>,
+    /// bwPollTimeout this alt setting reports while programming, when it differs from
+    /// `timing.poll_program_ms`.
+    #[serde(default)]
+    pub poll_program_ms: Option<u32>,
+}
+
+impl Alt {
+    /// The layout the device really has (`memory`, else `name`).
+    pub fn real_layout(&self) -> Option<MemoryLayout> {
+        MemoryLayout::parse(self.memory.as_deref().unwrap_or(&self.name)).ok()
+    }
+
+    /// The layout the device announces in its string, if it is one.
+    pub fn announced_layout(&self) -> Option<MemoryLayout> {
+        MemoryLayout::parse(&self.name).ok()
+    }
+}
+
+/// What a region holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The DFU bootloader itself: never written without --force.
+    Bootloader,
+    /// Device settings (keys, Wi-Fi credentials: Particle DCT).
+    Settings,
+    /// A system firmware part (Particle system-part N).
+    System,
+    /// The user application.
+    App,
+    /// A factory-reset copy of the application.
+    Factory,
+    /// Option bytes (protection, boot configuration).
+    OptionBytes,
+    /// One-time programmable memory.
+    Otp,
+    /// Read-only device information.
+    DeviceInfo,
+    /// External flash.
+    External,
+}
+
+/// A named range of memory with a role.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Name for humans (`bootloader`, `system-part1`, `user-part`).
+    pub name: String,
+    /// What it holds.
+    pub role: Role,
+    /// The alt setting it belongs to.
+    #[serde(default)]
+    pub alt: u8,
+    /// First address.
+    pub start: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// For Particle modules: the module index (system part 1, 2, 3).
+    #[serde(default)]
+    pub module_index: Option<u8>,
+    /// Offset of the Particle module header inside a module placed here.
+    #[serde(default)]
+    pub module_header_offset: Option<u32>,
+}
+
+impl Region {
+    /// One past the last byte.
+    pub fn end(&self) -> u64 {
+        u64::from(self.start) + u64::from(self.size)
+    }
+    /// True when `[start, start + len)` shares a byte with the region.
+    pub fn overlaps(&self, start: u32, len: u64) -> bool {
+        u64::from(start) < self.end() && u64::from(start) + len > u64::from(self.start)
+    }
+}
+
+/// Erase time for one sector size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EraseTime {
+    /// Sector size in bytes.
+    pub sector_size: u32,
+    /// Typical erase time in milliseconds.
+    pub ms: u32,
+}
+
+/// Timing figures (datasheet typical values unless marked assumed in `sources`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    /// Erase time per sector size.
+    pub erase: Vec<EraseTime>,
+    /// Mass erase time in milliseconds.
+    pub mass_erase_ms: u32,
+    /// Programming granularity in bytes (2 on STM32F1, 4 on STM32F4, 32 on H7).
+    pub program_unit: u32,
+    /// Time to program one unit, in nanoseconds.
+    pub program_unit_ns: u32,
+    /// bwPollTimeout the device reports while erasing.
+    pub poll_erase_ms: u32,
+    /// bwPollTimeout the device reports while programming.
+    pub poll_program_ms: u32,
+    /// bwPollTimeout the device reports for commands (set address) and manifestation.
+    pub poll_command_ms: u32,
+    /// Time from the device's reset to its re-appearance on the bus.
+    pub reset_ms: u32,
+}
+
+impl Timing {
+    /// Erase time of a sector of `size` bytes (scaled from the nearest known size).
+    pub fn erase_ms(&self, size: u32) -> u32 {
+        if let Some(e) = self.erase.iter().find(|e| e.sector_size == size) {
+            return e.ms;
+        }
+        let Some(nearest) = self
+            .erase
+            .iter()
+            .min_by_key(|e| (i64::from(e.sector_size) - i64::from(size)).unsigned_abs())
+        else {
+            return 0;
+        };
+        let scaled =
+            u64::from(nearest.ms) * u64::from(size) / u64::from(nearest.sector_size.max(1));
+        u32::try_from(scaled.max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// Time to program `len` bytes, in nanoseconds.
+    pub fn program_ns(&self, len: u64) -> u64 {
+        let unit = u64::from(self.program_unit.max(1));
+        len.div_ceil(unit) * u64::from(self.program_unit_ns)
+    }
+}
+
+/// A known deviation from the specification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Quirk {
+    /// The device resets as soon as it receives the final zero-length DNLOAD, so the
+    /// GETSTATUS after it fails (dfu-util: "Error during download get_status").
+    ResetOnLeave,
+    /// The layout string overstates the flash (GD32VF103 reports 512*2K for 128 x 1K).
+    LayoutOverstatesFlash,
+    /// Answers some requests (GETSTATE, DfuSe get-commands) with STALL (assumed which ones).
+    StallsOptionalRequests,
+    /// The bootloader of some boards sends a garbage iInterface string.
+    GarbageAltName,
+    /// Old images were padded to an even length (16-bit programming).
+    PadEvenLength,
+}
+
+/// Leave behaviour that depends on the bootloader version (Particle, fixed in 0.4.5).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveBehaviour {
+    /// First bootloader release that answers GETSTATUS after the final DNLOAD.
+    pub fixed_in: String,
+    /// Bootloader release a simulated device has unless told otherwise.
+    pub default_bootloader: String,
+    /// How long the fixed bootloader waits before it resets, in milliseconds.
+    pub reset_delay_ms: u32,
+}
+
+impl Profile {
+    /// True for DfuSe devices (bcdDFU 0x011a).
+    pub fn is_dfuse(&self) -> bool {
+        self.dfu.dfu_version == 0x011a
+    }
+
+    /// True when the ids are this device's in DFU or run-time mode.
+    pub fn matches_ids(&self, vendor: u16, product: u16) -> bool {
+        (self.usb.vendor_id, self.usb.product_id) == (vendor, product)
+            || self
+                .runtime
+                .as_ref()
+                .is_some_and(|r| (r.vendor_id, r.product_id) == (vendor, product))
+    }
+
+    /// True when the profile has the quirk.
+    pub fn has_quirk(&self, q: Quirk) -> bool {
+        self.quirks.contains(&q)
+    }
+
+    /// The region holding `address` on `alt`.
+    pub fn region_at(&self, alt: u8, address: u32) -> Option<&Region> {
+        self.regions
+            .iter()
+            .find(|r| r.alt == alt && r.overlaps(address, 1))
+    }
+
+    /// Regions of a role.
+    pub fn regions_with(&self, role: Role) -> impl Iterator<Item = &Region> {
+        self.regions.iter().filter(move |r| r.role == role)
+    }
+
+    /// Checks internal consistency.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.alts.is_empty() {
+            return Err("a profile needs at least one alt setting".into());
+        }
+        if self.dfu.transfer_size == 0 {
+            return Err("dfu.transfer_size must be positive".into());
+        }
+        for (i, alt) in self.alts.iter().enumerate() {
+            if alt.real_layout().is_none() {
+                return Err(format!(
+                    "alt {i} ({:?}): neither `memory` nor `name` is a memory layout; plain DFU alts need `memory = \"@Name/0xADDR/N*SIZEKg\"`",
+                    alt.name
+                ));
+            }
+            if self.is_dfuse() && alt.announced_layout().is_none() {
+                return Err(format!(
+                    "alt {i}: DfuSe device whose name {:?} is not a layout",
+                    alt.name
+                ));
+            }
+        }
+        for r in &self.regions {
+            let Some(layout) = self.alts.get(usize::from(r.alt)).and_then(Alt::real_layout) else {
+                return Err(format!(
+                    "region {} names alt {}, which does not exist",
+                    r.name, r.alt
+                ));
+            };
+            if layout.first_uncovered(r.start, u64::from(r.size)).is_some() {
+                return Err(format!(
+                    "region {} (0x{:08x}, {} bytes) lies outside the memory of alt {}",
+                    r.name, r.start, r.size, r.alt
+                ));
+            }
+        }
+        if let (Some(a), Some(layout)) = (self.app_address, self.alts[0].real_layout()) {
+            if layout.sector_at(a).is_none() {
+                return Err(format!("app_address 0x{a:08x} is outside alt 0's memory"));
+            }
+        }
+        if self.timing.erase.is_empty() || self.timing.program_unit == 0 {
+            return Err("timing needs erase times and a program unit".into());
+        }
+        Ok(())
+    }
+}

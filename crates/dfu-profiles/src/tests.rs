@@ -1,0 +1,109 @@
+use super::*;
+
+#[test]
+fn every_builtin_loads_and_validates() {
+    let all = builtins();
+    assert_eq!(all.len(), 11);
+    for p in &all {
+        assert_eq!(Profile::builtin(&p.name).unwrap().name, p.name);
+        assert!(!p.sources.is_empty(), "{}", p.name);
+        for alt in &p.alts {
+            assert!(alt.real_layout().is_some(), "{}: {}", p.name, alt.name);
+        }
+    }
+}
+
+#[test]
+fn facts_from_the_device_table() {
+    let photon = Profile::builtin("photon").unwrap();
+    assert_eq!(
+        (photon.usb.vendor_id, photon.usb.product_id),
+        (0x2b04, 0xd006)
+    );
+    assert_eq!(
+        photon.alts[0].name,
+        "@Internal Flash   /0x08000000/03*016Ka,01*016Kg,01*064Kg,07*128Kg"
+    );
+    assert_eq!(photon.app_address, Some(0x080A_0000));
+    assert_eq!(photon.dfu.transfer_size, 4096);
+    let boot = photon.region_at(0, 0x0800_0100).unwrap();
+    assert_eq!(boot.role, Role::Bootloader);
+    let core = Profile::builtin("core").unwrap();
+    assert!(core.has_quirk(Quirk::ResetOnLeave));
+    assert_eq!(core.app_address, Some(0x0800_5000));
+    let dap = Profile::builtin("dapboot").unwrap();
+    assert!(!dap.is_dfuse());
+    assert!(dap.alts[0].announced_layout().is_none());
+    let gd = Profile::builtin("gd32vf103").unwrap();
+    assert_eq!(gd.alts[0].announced_layout().unwrap().total_size(), 1 << 20);
+    assert_eq!(gd.alts[0].real_layout().unwrap().total_size(), 128 << 10);
+}
+
+#[test]
+fn matching_devices() {
+    let m = |v, p, bcd, alts: &[&str]| {
+        let alts: Vec<String> = alts.iter().map(|s| s.to_string()).collect();
+        Profile::match_device(v, p, bcd, &alts).map(|p| p.name)
+    };
+    assert_eq!(m(0x2b04, 0xd006, None, &[]).as_deref(), Some("photon"));
+    assert_eq!(m(0x2b04, 0xc006, None, &[]).as_deref(), Some("photon"));
+    let f405 = Profile::builtin("stm32f405").unwrap();
+    let names: Vec<&str> = f405.alts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        m(0x0483, 0xdf11, None, &names).as_deref(),
+        Some("stm32f405")
+    );
+    assert_eq!(
+        m(0x0483, 0xdf11, Some(0x2100), &["junk"]).as_deref(),
+        Some("stm32f405")
+    );
+    // Four ROM bootloaders share 0483:df11: without more to go on, no guess.
+    assert_eq!(m(0x0483, 0xdf11, None, &["junk"]), None);
+    assert_eq!(m(0x1234, 0x5678, None, &[]), None);
+}
+
+#[test]
+fn unknown_and_invalid_profiles_are_clear_errors() {
+    let e = Profile::builtin("photon2").unwrap_err().to_string();
+    assert!(
+        e.contains("unknown profile \"photon2\"") && e.contains("stm32f405"),
+        "{e}"
+    );
+    let e = Profile::load("/nonexistent/board.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cannot read profile file"), "{e}");
+    let e = Profile::from_toml("name = 3", "x").unwrap_err().to_string();
+    assert!(e.starts_with("profile x:"), "{e}");
+    let mut text = include_str!("../profiles/dapboot.toml").replace("memory = ", "# ");
+    let e = Profile::from_toml(&text, "x").unwrap_err().to_string();
+    assert!(e.contains("plain DFU alts need"), "{e}");
+    text = include_str!("../profiles/photon.toml").replace(
+        "size = 0x20000\nmodule_header_offset = 0\n\n[[regions]]\nname = \"factory\"",
+        "size = 0x80000\nmodule_header_offset = 0\n\n[[regions]]\nname = \"factory\"",
+    );
+    let e = Profile::from_toml(&text, "x").unwrap_err().to_string();
+    assert!(e.contains("lies outside"), "{e}");
+}
+
+#[test]
+fn a_user_profile_file_loads() {
+    let dir = std::env::temp_dir().join(format!("dfu-profile-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("myboard.toml");
+    let text = include_str!("../profiles/stm32f405.toml")
+        .replace("name = \"stm32f405\"", "name = \"myboard\"");
+    std::fs::write(&path, text).unwrap();
+    let p = Profile::load(path.to_str().unwrap()).unwrap();
+    assert_eq!(p.name, "myboard");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn timing_model() {
+    let t = Profile::builtin("stm32f405").unwrap().timing;
+    assert_eq!(t.erase_ms(16384), 250);
+    assert_eq!(t.erase_ms(131072), 1000);
+    assert_eq!(t.program_ns(2048), 512 * 16000);
+    assert_eq!(t.program_ns(3), 16000);
+}
