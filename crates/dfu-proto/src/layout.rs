@@ -122,8 +122,7 @@ impl MemoryLayout {
         let mut parts = rest.split('/');
         let name = parts.next().unwrap_or_default().to_string();
         let mut segments = Vec::new();
-        loop {
-            let Some(addr) = parts.next() else { break };
+        while let Some(addr) = parts.next() {
             let addr = addr.trim();
             if addr.is_empty() && segments.is_empty() {
                 return Err(err("no address after the name".into()));
