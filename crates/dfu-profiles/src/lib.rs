@@ -131,7 +131,7 @@ impl Profile {
                 (u32::from(alts_match) * 2 + u32::from(bcd_match), p)
             })
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0));
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
         match scored.as_slice() {
             [] => None,
             [(_, _)] => scored.pop().map(|(_, p)| p),
