@@ -1,0 +1,154 @@
+//! DfuSe operations: commands, writes with one set-address per run, reads, leave.
+
+use crate::device::DfuDevice;
+use crate::error::{DfuError, Result};
+use crate::events::{Event, Phase, Sink};
+use dfu_proto::{DfuRequest, DfuseCommand, State, TransportError};
+
+/// The most data blocks one set-address can cover (block numbers 2..=65535).
+const MAX_BLOCKS_PER_RUN: u64 = 65_534;
+
+/// How a DfuSe leave ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeaveOutcome {
+    /// The device acknowledged and is starting the application.
+    Acknowledged,
+    /// The device reset before it answered the final status request.
+    StatusLost {
+        /// The USB error seen.
+        error: String,
+    },
+}
+
+impl DfuDevice {
+    /// Sends a DfuSe command and waits until the device has carried it out.
+    pub fn dfuse_command(&mut self, cmd: DfuseCommand) -> Result<()> {
+        let describe = move || match cmd {
+            DfuseCommand::SetAddress(a) => format!("DfuSe set address 0x{a:08x}"),
+            DfuseCommand::ErasePage(a) => format!("DfuSe erase of the page at 0x{a:08x}"),
+            DfuseCommand::MassErase => "DfuSe mass erase".to_string(),
+            DfuseCommand::ReadUnprotect => "DfuSe read unprotect".to_string(),
+            DfuseCommand::GetCommands => "DfuSe get commands".to_string(),
+        };
+        self.out(DfuRequest::Dnload, 0, &cmd.encode(), &describe)?;
+        let s = self.wait_ready(&describe)?;
+        if s.state != State::DnloadIdle {
+            return Err(DfuError::UnexpectedState {
+                op: describe(),
+                state: s.state,
+                expected: "dfuDNLOAD-IDLE".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes `data` at `address` (already erased), one set-address per run of at most
+    /// 65534 blocks. `done` is added to for progress events.
+    pub fn dfuse_write(
+        &mut self,
+        address: u32,
+        data: &[u8],
+        done: &mut u64,
+        events: Sink,
+    ) -> Result<()> {
+        let xfer = usize::from(self.transfer_size);
+        let run_bytes = (MAX_BLOCKS_PER_RUN as usize) * xfer;
+        for (r, run) in data.chunks(run_bytes).enumerate() {
+            let run_addr = address + (r * run_bytes) as u32;
+            self.dfuse_command(DfuseCommand::SetAddress(run_addr))?;
+            for (i, block) in run.chunks(xfer).enumerate() {
+                let at = run_addr + (i * xfer) as u32;
+                let op = move || format!("DNLOAD of {} bytes at 0x{at:08x}", block.len());
+                self.out(DfuRequest::Dnload, (i + 2) as u16, block, &op)?;
+                let s = self.wait_ready(&op)?;
+                if s.state != State::DnloadIdle {
+                    return Err(DfuError::UnexpectedState {
+                        op: op(),
+                        state: s.state,
+                        expected: "dfuDNLOAD-IDLE".into(),
+                    });
+                }
+                *done += block.len() as u64;
+                events(&Event::Progress {
+                    phase: Phase::Write,
+                    done: *done,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `len` bytes from `address`.
+    pub fn dfuse_read(
+        &mut self,
+        address: u32,
+        len: u64,
+        phase: Phase,
+        done: &mut u64,
+        events: Sink,
+    ) -> Result<Vec<u8>> {
+        let xfer = u64::from(self.transfer_size);
+        let mut out = Vec::with_capacity(len as usize);
+        let mut pos = 0u64;
+        while pos < len {
+            let run_addr = u32::try_from(u64::from(address) + pos)
+                .map_err(|_| DfuError::Usage("read past the 4 GiB address space".into()))?;
+            self.dfuse_command(DfuseCommand::SetAddress(run_addr))?;
+            self.abort()?;
+            let mut block = 2u16;
+            while pos < len && u64::from(block) < MAX_BLOCKS_PER_RUN + 2 {
+                let want = (len - pos).min(xfer) as u16;
+                let at = u64::from(address) + pos;
+                let op = move || format!("UPLOAD of {want} bytes at 0x{at:08x}");
+                let b = self.input(DfuRequest::Upload, block, want, &op)?;
+                if b.is_empty() {
+                    return Err(DfuError::Unsupported {
+                        what: format!("the device returned no data at 0x{at:08x}"),
+                        help: "the address may be outside the readable memory (`dfu info` shows the map), or the device is read-protected".into(),
+                    });
+                }
+                pos += b.len().min(usize::from(want)) as u64;
+                out.extend_from_slice(&b[..b.len().min(usize::from(want))]);
+                *done += b.len() as u64;
+                events(&Event::Progress { phase, done: *done });
+                block += 1;
+            }
+            self.abort()?;
+        }
+        Ok(out)
+    }
+
+    /// Sets the address pointer to `address` (where the application starts) and sends the
+    /// final zero-length DNLOAD. A lost status is reported, not turned into an error: the
+    /// caller knows whether the device is expected to do that.
+    pub fn dfuse_leave(&mut self, address: u32) -> Result<LeaveOutcome> {
+        self.dfuse_command(DfuseCommand::SetAddress(address))?;
+        self.out(DfuRequest::Dnload, 2, &[], &|| {
+            "leave (zero-length DNLOAD)".into()
+        })?;
+        match self.get_status() {
+            Ok(s) if s.state == State::Error => Err(DfuError::Status {
+                op: "leave".into(),
+                status: s.status,
+                state: s.state,
+            }),
+            Ok(_) => Ok(LeaveOutcome::Acknowledged),
+            Err(DfuError::Usb { source, .. }) => Ok(LeaveOutcome::StatusLost {
+                error: source.to_string(),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// True for the USB errors a device that resets during a request produces.
+pub fn is_reset_error(e: &TransportError) -> bool {
+    matches!(
+        e,
+        TransportError::Disconnected
+            | TransportError::Other(_)
+            | TransportError::Timeout
+            | TransportError::Stall
+    )
+}

@@ -1,0 +1,385 @@
+//! Finding devices: what each one is (descriptors, alt settings, layouts, profile) and
+//! picking the one the user means.
+
+use crate::backend::{Backend, UsbDevice};
+use crate::error::{DfuError, Result};
+use dfu_profiles::Profile;
+use dfu_proto::descriptor::{parse_string, PROTOCOL_RUNTIME};
+use dfu_proto::request::{DESC_CONFIG, DESC_STRING};
+use dfu_proto::{ConfigDescriptor, FunctionalDescriptor, MemoryLayout, Setup, Transport};
+use serde::Serialize;
+
+/// Run-time (application) or DFU mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The application runs; DETACH switches to DFU mode.
+    Runtime,
+    /// The bootloader runs and accepts DFU requests.
+    Dfu,
+}
+
+/// One alternate setting of the DFU interface.
+#[derive(Debug, Clone, Serialize)]
+pub struct AltInfo {
+    /// bAlternateSetting.
+    pub alt: u8,
+    /// The interface string; `None` when the device did not return it.
+    pub name: Option<String>,
+    /// The parsed DfuSe layout, when the string is one.
+    pub layout: Option<MemoryLayout>,
+    /// Why the string is not a layout (DfuSe devices only).
+    pub layout_error: Option<String>,
+}
+
+impl AltInfo {
+    /// The name as shown to users.
+    pub fn display_name(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => "(unreadable)".into(),
+        }
+    }
+}
+
+/// Everything known about one DFU-capable device.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceInfo {
+    /// The device on the bus.
+    pub usb: UsbDevice,
+    /// Run-time or DFU mode.
+    pub mode: Mode,
+    /// The DFU interface number.
+    pub interface: u8,
+    /// Its functional descriptor.
+    pub functional: FunctionalDescriptor,
+    /// Alternate settings in order.
+    pub alts: Vec<AltInfo>,
+    /// iManufacturer.
+    pub manufacturer: Option<String>,
+    /// iProduct.
+    pub product: Option<String>,
+    /// iSerialNumber.
+    pub serial: Option<String>,
+    /// The matching built-in (or user-given) profile.
+    #[serde(skip)]
+    pub profile: Option<Profile>,
+    /// Its name (for JSON output).
+    pub profile_name: Option<String>,
+}
+
+impl DeviceInfo {
+    /// True for DfuSe devices.
+    pub fn is_dfuse(&self) -> bool {
+        self.functional.is_dfuse()
+    }
+
+    /// One line: ids, mode, path, serial, product.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {} at {} serial {:?} {:?}{}",
+            self.usb.id(),
+            match self.mode {
+                Mode::Dfu => "DFU",
+                Mode::Runtime => "run-time",
+            },
+            self.usb.path(),
+            self.serial.as_deref().unwrap_or(""),
+            self.product.as_deref().unwrap_or(""),
+            self.profile_name
+                .as_ref()
+                .map(|p| format!(" (profile {p})"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+fn read_string(t: &mut dyn Transport, index: u8, lang: u16) -> Option<String> {
+    if index == 0 {
+        return None;
+    }
+    let b = t
+        .control_in(Setup::get_descriptor(DESC_STRING, index, lang, 255))
+        .ok()?;
+    parse_string(&b).ok()
+}
+
+/// Reads a device's configuration and strings. `profile_override` replaces profile matching.
+pub fn describe(
+    backend: &mut dyn Backend,
+    usb: &UsbDevice,
+    profile_override: Option<&Profile>,
+) -> Result<DeviceInfo> {
+    let &(interface, protocol) =
+        usb.dfu_interfaces
+            .first()
+            .ok_or_else(|| DfuError::Unsupported {
+                what: format!("{} has no DFU interface", usb.id()),
+                help: "this device cannot be flashed over DFU in its current mode".into(),
+            })?;
+    let mut t = backend.open(usb, interface)?;
+    let op = |what: &str| format!("reading the {what} of {}", usb.id());
+    let head = t
+        .control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, 9))
+        .map_err(|e| DfuError::usb(op("configuration descriptor"), e))?;
+    let total = if head.len() >= 4 {
+        u16::from_le_bytes([head[2], head[3]])
+    } else {
+        9
+    };
+    let full = t
+        .control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, total))
+        .map_err(|e| DfuError::usb(op("configuration descriptor"), e))?;
+    let config = ConfigDescriptor::parse(&full).map_err(|e| DfuError::Unsupported {
+        what: format!("{}: {e}", op("configuration descriptor")),
+        help: "the device sent a malformed descriptor: reconnect it and try again".into(),
+    })?;
+    let lang = t
+        .control_in(Setup::get_descriptor(DESC_STRING, 0, 0, 255))
+        .ok()
+        .filter(|b| b.len() >= 4)
+        .map(|b| u16::from_le_bytes([b[2], b[3]]))
+        .unwrap_or(0x0409);
+    let dev = t
+        .control_in(Setup::get_descriptor(
+            dfu_proto::request::DESC_DEVICE,
+            0,
+            0,
+            18,
+        ))
+        .ok()
+        .and_then(|b| dfu_proto::DeviceDescriptor::parse(&b).ok());
+    let (manufacturer, product, serial) = match &dev {
+        Some(d) => (
+            read_string(&mut *t, d.manufacturer_index, lang),
+            read_string(&mut *t, d.product_index, lang),
+            read_string(&mut *t, d.serial_index, lang),
+        ),
+        None => (
+            usb.manufacturer.clone(),
+            usb.product.clone(),
+            usb.serial.clone(),
+        ),
+    };
+    let dfu_alts: Vec<_> = config
+        .alt_settings
+        .iter()
+        .filter(|a| a.is_dfu() && a.interface == interface)
+        .collect();
+    let functional =
+        dfu_alts
+            .iter()
+            .find_map(|a| a.functional)
+            .ok_or_else(|| DfuError::Unsupported {
+                what: format!(
+                    "{} has a DFU interface without a functional descriptor",
+                    usb.id()
+                ),
+                help: "the device's descriptors are broken; it cannot be flashed reliably".into(),
+            })?;
+    let mut alts = Vec::new();
+    for a in &dfu_alts {
+        let name = read_string(&mut *t, a.string_index, lang);
+        let (layout, layout_error) = match (&name, functional.is_dfuse()) {
+            (Some(n), true) => match MemoryLayout::parse(n) {
+                Ok(l) => (Some(l), None),
+                Err(e) => (None, Some(e.reason)),
+            },
+            (None, true) => (None, Some("the device did not return the string".into())),
+            _ => (None, None),
+        };
+        alts.push(AltInfo {
+            alt: a.alt,
+            name,
+            layout,
+            layout_error,
+        });
+    }
+    drop(t);
+    let alt_names: Vec<String> = alts.iter().map(AltInfo::display_name).collect();
+    let profile = match profile_override {
+        Some(p) => Some(p.clone()),
+        None => Profile::match_device(
+            usb.vendor_id,
+            usb.product_id,
+            Some(usb.bcd_device),
+            &alt_names,
+        ),
+    };
+    Ok(DeviceInfo {
+        usb: usb.clone(),
+        mode: if protocol == PROTOCOL_RUNTIME {
+            Mode::Runtime
+        } else {
+            Mode::Dfu
+        },
+        interface,
+        functional,
+        alts,
+        manufacturer,
+        product,
+        serial,
+        profile_name: profile.as_ref().map(|p| p.name.clone()),
+        profile,
+    })
+}
+
+/// Which devices the user means.
+#[derive(Debug, Clone, Default)]
+pub struct Selector {
+    /// Vendor/product pairs; `None` is a wildcard. Empty: any.
+    pub ids: Vec<(Option<u16>, Option<u16>)>,
+    /// Serial number string.
+    pub serial: Option<String>,
+    /// Bus path (`1-2.3`).
+    pub path: Option<String>,
+}
+
+fn parse_hex16(s: &str, what: &str) -> Result<Option<u16>> {
+    let s = s.trim();
+    if s.is_empty() || s == "*" || s == "-" {
+        return Ok(None);
+    }
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    u16::from_str_radix(digits, 16)
+        .map(Some)
+        .map_err(|_| DfuError::Usage(format!("{what} {s:?} is not a 16-bit hex number")))
+}
+
+impl Selector {
+    /// Parses `VID:PID[,VID:PID...]` (hex, `*` for any; an empty element is skipped, so
+    /// dfu-util's `,0483:df11` works).
+    pub fn parse_ids(text: &str) -> Result<Vec<(Option<u16>, Option<u16>)>> {
+        let mut out = Vec::new();
+        for part in text.split(',') {
+            if part.trim().is_empty() {
+                continue;
+            }
+            let (v, p) = part.split_once(':').ok_or_else(|| {
+                DfuError::Usage(format!(
+                    "--device {part:?}: expected VID:PID in hex, e.g. 0483:df11"
+                ))
+            })?;
+            out.push((parse_hex16(v, "vendor id")?, parse_hex16(p, "product id")?));
+        }
+        if out.is_empty() {
+            return Err(DfuError::Usage(format!(
+                "--device {text:?} names no VID:PID"
+            )));
+        }
+        Ok(out)
+    }
+
+    /// True when the device matches every given criterion.
+    pub fn matches(&self, d: &UsbDevice, serial: Option<&str>) -> bool {
+        let id_ok = self.ids.is_empty()
+            || self.ids.iter().any(|(v, p)| {
+                v.is_none_or(|v| v == d.vendor_id) && p.is_none_or(|p| p == d.product_id)
+            });
+        let serial_ok = self
+            .serial
+            .as_deref()
+            .is_none_or(|s| serial.or(d.serial.as_deref()) == Some(s));
+        let path_ok = self.path.as_deref().is_none_or(|p| p == d.path());
+        id_ok && serial_ok && path_ok
+    }
+
+    /// The selection as the user would type it (for messages).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.ids.is_empty() {
+            let ids: Vec<String> = self
+                .ids
+                .iter()
+                .map(|(v, p)| {
+                    format!(
+                        "{}:{}",
+                        v.map_or("*".into(), |v| format!("{v:04x}")),
+                        p.map_or("*".into(), |p| format!("{p:04x}"))
+                    )
+                })
+                .collect();
+            parts.push(format!("--device {}", ids.join(",")));
+        }
+        if let Some(s) = &self.serial {
+            parts.push(format!("--serial {s}"));
+        }
+        if let Some(p) = &self.path {
+            parts.push(format!("--path {p}"));
+        }
+        parts.join(" ")
+    }
+}
+
+/// Every DFU-capable device that matches, described.
+pub fn find(
+    backend: &mut dyn Backend,
+    selector: &Selector,
+    profile_override: Option<&Profile>,
+) -> Result<Vec<DeviceInfo>> {
+    let mut out = Vec::new();
+    for d in backend.devices()? {
+        if !d.is_dfu() || !selector.matches(&d, None) {
+            continue;
+        }
+        let info = describe(backend, &d, profile_override)?;
+        if selector.matches(&d, info.serial.as_deref()) {
+            out.push(info);
+        }
+    }
+    Ok(out)
+}
+
+/// The one device the user means; clear errors for none and for several.
+pub fn select_one(
+    backend: &mut dyn Backend,
+    selector: &Selector,
+    profile_override: Option<&Profile>,
+) -> Result<DeviceInfo> {
+    let mut found = find(backend, selector, profile_override)?;
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => {
+            let seen = backend
+                .devices()?
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} at {}{}",
+                        d.id(),
+                        d.path(),
+                        if d.is_dfu() {
+                            ""
+                        } else {
+                            " (no DFU interface)"
+                        }
+                    )
+                })
+                .collect();
+            Err(DfuError::NoDevice {
+                selection: selector.describe(),
+                seen,
+            })
+        }
+        _ => Err(DfuError::Ambiguous {
+            selection: selector.describe(),
+            candidates: found
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}   select with: --path {}{}",
+                        i.summary(),
+                        i.usb.path(),
+                        i.serial
+                            .as_deref()
+                            .map(|s| format!(" or --serial {s}"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect(),
+        }),
+    }
+}
