@@ -269,6 +269,9 @@ pub enum Quirk {
     GarbageAltName,
     /// Old images were padded to an even length (16-bit programming).
     PadEvenLength,
+    /// The serial-number string descriptor holds UTF-8 bytes instead of UTF-16
+    /// (GD32VF103; dfu-util reads it raw and derives the flash size from it).
+    Utf8Serial,
 }
 
 /// Leave behaviour that depends on the bootloader version (Particle, fixed in 0.4.5).

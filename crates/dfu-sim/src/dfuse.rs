@@ -1,0 +1,195 @@
+//! ST DfuSe (DFU 1.1a): DNLOAD block 0 carries commands (set address pointer, erase
+//! page, mass erase, read unprotect), data blocks 2.. land at
+//! `pointer + (block - 2) * wTransferSize`, UPLOAD block 0 lists the commands and blocks
+//! 2.. read `pointer + (block - 2) * wLength`. A zero-length DNLOAD is "leave".
+
+use crate::device::{AfterBusy, Device, Op};
+use crate::error::UsbError;
+use crate::spec::BootloaderVersion;
+use crate::timing::erase_time;
+use dfu_profiles::Quirk;
+use dfu_proto::{DfuseCommand, Setup, State, Status};
+use std::time::Duration;
+
+/// The reply to UPLOAD block 0: the commands the device supports.
+const COMMANDS: [u8; 4] = [
+    DfuseCommand::GET_COMMANDS,
+    DfuseCommand::SET_ADDRESS,
+    DfuseCommand::ERASE,
+    DfuseCommand::READ_UNPROTECT,
+];
+
+/// What a DfuSe device does on leave (the zero-length DNLOAD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leave {
+    /// Resets as soon as the DNLOAD is received; the GETSTATUS after it fails
+    /// (quirk `reset-on-leave`; Particle bootloaders before `leave.fixed_in`).
+    ResetAtOnce,
+    /// Answers the GETSTATUS with dfuDNLOAD-IDLE, status OK, poll 0, and resets this
+    /// much later (Particle bootloaders from `leave.fixed_in`).
+    AnswerThenReset(Duration),
+    /// Answers the GETSTATUS with dfuMANIFEST, then jumps to the application (ST ROM).
+    ManifestThenJump,
+}
+
+impl Device {
+    /// How this device leaves DFU mode.
+    pub(crate) fn leave_behaviour(&self) -> Leave {
+        let p = &self.spec.profile;
+        if p.has_quirk(Quirk::ResetOnLeave) {
+            return Leave::ResetAtOnce;
+        }
+        let Some(leave) = &p.leave else {
+            return Leave::ManifestThenJump;
+        };
+        let fixed = BootloaderVersion::parse(&leave.fixed_in);
+        match (self.spec.effective_bootloader(), fixed) {
+            (Some(have), Some(fixed)) if have < fixed => Leave::ResetAtOnce,
+            _ => Leave::AnswerThenReset(Duration::from_millis(u64::from(leave.reset_delay_ms))),
+        }
+    }
+
+    /// DfuSe DNLOAD.
+    pub(crate) fn dfuse_dnload(
+        &mut self,
+        now: Duration,
+        setup: Setup,
+        data: &[u8],
+        forced: Option<Status>,
+    ) -> Result<Vec<u8>, UsbError> {
+        let xfer = self.spec.profile.dfu.transfer_size;
+        if !matches!(self.core.state, State::DfuIdle | State::DnloadIdle) || setup.length > xfer {
+            return self.stall();
+        }
+        if data.is_empty() {
+            return match self.leave_behaviour() {
+                Leave::ResetAtOnce => {
+                    self.run_app(now);
+                    Ok(Vec::new())
+                }
+                _ => {
+                    self.core.state = State::ManifestSync;
+                    self.core.leaving = true;
+                    Ok(Vec::new())
+                }
+            };
+        }
+        let op = match setup.value {
+            0 => match DfuseCommand::parse(data) {
+                Ok(DfuseCommand::GetCommands) | Err(_) => return self.stall(),
+                Ok(c) => Op::Command(c),
+            },
+            1 => return self.stall(),
+            block => {
+                let Some(address) = DfuseCommand::block_address(self.core.pointer, block, xfer)
+                else {
+                    return self.stall();
+                };
+                Op::Data {
+                    address: u64::from(address),
+                    data: data.to_vec(),
+                }
+            }
+        };
+        self.core.pending = Some((op, forced));
+        self.core.state = State::DnloadSync;
+        Ok(Vec::new())
+    }
+
+    /// DfuSe UPLOAD, allowed in dfuIDLE and dfuUPLOAD-IDLE only (hosts ABORT first, as
+    /// real devices require).
+    pub(crate) fn dfuse_upload(&mut self, setup: Setup) -> Result<Vec<u8>, UsbError> {
+        let xfer = self.spec.profile.dfu.transfer_size;
+        if !matches!(self.core.state, State::DfuIdle | State::UploadIdle) || setup.length > xfer {
+            return self.stall();
+        }
+        match setup.value {
+            0 if self.spec.profile.has_quirk(Quirk::StallsOptionalRequests) => self.stall(),
+            0 => {
+                self.core.state = State::UploadIdle;
+                Ok(COMMANDS.to_vec())
+            }
+            1 => self.stall(),
+            block => {
+                let want = usize::from(setup.length);
+                let address = u64::from(self.core.pointer)
+                    + u64::from(block - DfuseCommand::FIRST_DATA_BLOCK) * u64::from(xfer);
+                let Some(flash) = self.flash.get(usize::from(self.core.alt)) else {
+                    return self.stall();
+                };
+                match flash.readable_len(address, want) {
+                    Ok(n) => {
+                        let out = flash.read(address, n);
+                        self.core.state = if n < want {
+                            State::DfuIdle
+                        } else {
+                            State::UploadIdle
+                        };
+                        self.counters.bytes_up += n as u64;
+                        Ok(out)
+                    }
+                    Err(status) => {
+                        self.core.state = State::Error;
+                        self.core.status = status;
+                        Err(UsbError::Stall)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Executes a DfuSe command; returns the busy time and the outcome. Error codes for
+    /// refused commands are assumed: errADDRESS outside memory, errTARGET for a sector
+    /// that cannot be erased.
+    pub(crate) fn dfuse_command(&mut self, cmd: DfuseCommand) -> (Duration, Status) {
+        let timing = self.spec.profile.timing.clone();
+        let Some(flash) = self.flash.get_mut(usize::from(self.core.alt)) else {
+            return (Duration::ZERO, Status::ErrAddress);
+        };
+        let mass = Duration::from_millis(u64::from(timing.mass_erase_ms));
+        match cmd {
+            DfuseCommand::SetAddress(a) => {
+                self.core.pointer = a;
+                (Duration::ZERO, Status::Ok)
+            }
+            DfuseCommand::ErasePage(a) => match flash.sector_at(u64::from(a)) {
+                None => (Duration::ZERO, Status::ErrAddress),
+                Some(s) if !s.flags.erasable() => (Duration::ZERO, Status::ErrTarget),
+                Some(s) => {
+                    flash.erase(s);
+                    self.counters.erases += 1;
+                    self.counters.erased_bytes += u64::from(s.size);
+                    (erase_time(&timing, s.size), Status::Ok)
+                }
+            },
+            DfuseCommand::MassErase | DfuseCommand::ReadUnprotect => {
+                self.counters.erased_bytes += flash.erase_all();
+                self.counters.erases += 1;
+                if cmd == DfuseCommand::ReadUnprotect {
+                    // The device mass-erases, then resets (into DFU mode: assumed).
+                    self.core.after_busy = AfterBusy::UnprotectReset;
+                }
+                (mass, Status::Ok)
+            }
+            DfuseCommand::GetCommands => (Duration::ZERO, Status::Ok),
+        }
+    }
+
+    /// The GETSTATUS after a leave request.
+    pub(crate) fn dfuse_leave_status(&mut self, now: Duration) -> Vec<u8> {
+        self.core.leaving = false;
+        match self.leave_behaviour() {
+            Leave::AnswerThenReset(delay) => {
+                self.core.state = State::DnloadIdle;
+                self.scheduled_reset = Some(now + delay);
+                self.status_reply(0)
+            }
+            Leave::ManifestThenJump | Leave::ResetAtOnce => {
+                self.core.state = State::Manifest;
+                let reply = self.status_reply(self.spec.profile.timing.poll_command_ms);
+                self.run_app(now);
+                reply
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: drive the simulated devices through the public API with raw
+//! setup packets, the way a host does.
+
+mod dfuse;
+mod enumerate;
+mod host;
+mod knobs;
+mod persist;
+mod plain;
+mod props;
+mod runtime;
