@@ -159,7 +159,10 @@ pub unsafe extern "C" fn libusb_get_config_descriptor(
 ) -> c_int {
     guard(LIBUSB_ERROR_OTHER, || {
         let made = shim::with(|s| {
-            let rec = s.devices.get(&device_token(dev)).ok_or(LIBUSB_ERROR_NO_DEVICE)?;
+            let rec = s
+                .devices
+                .get(&device_token(dev))
+                .ok_or(LIBUSB_ERROR_NO_DEVICE)?;
             if config_index != 0 {
                 return Err(LIBUSB_ERROR_NOT_FOUND); // the simulated devices have one
             }
@@ -199,7 +202,9 @@ pub extern "C" fn libusb_free_config_descriptor(config: *const libusb_config_des
 /// `uint8_t libusb_get_bus_number(libusb_device *dev)`.
 #[no_mangle]
 pub extern "C" fn libusb_get_bus_number(dev: *mut Device) -> u8 {
-    guard(0, || with_device(dev, |rec| rec.view.bus_number).unwrap_or(0))
+    guard(0, || {
+        with_device(dev, |rec| rec.view.bus_number).unwrap_or(0)
+    })
 }
 
 /// `uint8_t libusb_get_device_address(libusb_device *dev)`.

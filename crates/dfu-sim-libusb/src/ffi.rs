@@ -295,13 +295,22 @@ mod tests {
             18, 1, 0x00, 0x02, 0, 0, 0, 64, 0x83, 0x04, 0x11, 0xdf, 0x00, 0x21, 1, 2, 3, 1,
         ];
         let d = libusb_device_descriptor::from_bytes(&b);
-        assert_eq!((d.idVendor, d.idProduct, d.bcdDevice), (0x0483, 0xdf11, 0x2100));
-        assert_eq!((d.bcdUSB, d.bMaxPacketSize0, d.iSerialNumber), (0x0200, 64, 3));
+        assert_eq!(
+            (d.idVendor, d.idProduct, d.bcdDevice),
+            (0x0483, 0xdf11, 0x2100)
+        );
+        assert_eq!(
+            (d.bcdUSB, d.bMaxPacketSize0, d.iSerialNumber),
+            (0x0200, 64, 3)
+        );
     }
 
     #[test]
     fn errors_have_libusb_names() {
-        assert_eq!(error_name(LIBUSB_ERROR_PIPE).to_str(), Ok("LIBUSB_ERROR_PIPE"));
+        assert_eq!(
+            error_name(LIBUSB_ERROR_PIPE).to_str(),
+            Ok("LIBUSB_ERROR_PIPE")
+        );
         assert_eq!(error_name(-1234).to_str(), Ok("**UNKNOWN**"));
         assert_eq!(usb_error_code(dfu_sim::UsbError::Stall), LIBUSB_ERROR_PIPE);
         assert_eq!(ptr_to_token(token_to_ptr::<u8>(42)), 42);

@@ -18,10 +18,7 @@ pub type Handle = c_void;
 
 /// Runs `f` on the shim and the handle's record; `LIBUSB_ERROR_NO_DEVICE` for an unknown
 /// handle or a shim that is not running.
-pub(crate) fn with_handle(
-    handle: *const Handle,
-    f: impl FnOnce(&mut Shim, u64) -> c_int,
-) -> c_int {
+pub(crate) fn with_handle(handle: *const Handle, f: impl FnOnce(&mut Shim, u64) -> c_int) -> c_int {
     let token = ffi::ptr_to_token(handle);
     shim::with(|s| {
         if s.handles.contains_key(&token) {
@@ -49,7 +46,12 @@ pub unsafe extern "C" fn libusb_open(dev: *mut Device, dev_handle: *mut *mut Han
     guard(LIBUSB_ERROR_OTHER, || {
         let opened = shim::with(|s| {
             let device = ffi::ptr_to_token(dev);
-            let id = s.devices.get(&device).ok_or(LIBUSB_ERROR_NO_DEVICE)?.view.id;
+            let id = s
+                .devices
+                .get(&device)
+                .ok_or(LIBUSB_ERROR_NO_DEVICE)?
+                .view
+                .id;
             if !s.present(id) {
                 return Err(LIBUSB_ERROR_NO_DEVICE);
             }
@@ -58,7 +60,14 @@ pub unsafe extern "C" fn libusb_open(dev: *mut Device, dev_handle: *mut *mut Han
             }
             let token = s.token();
             let claimed = BTreeSet::new();
-            s.handles.insert(token, HandleRec { device, id, claimed });
+            s.handles.insert(
+                token,
+                HandleRec {
+                    device,
+                    id,
+                    claimed,
+                },
+            );
             Ok(token)
         });
         match opened {
@@ -104,7 +113,10 @@ pub extern "C" fn libusb_get_device(dev_handle: *mut Handle) -> *mut Device {
 /// `int libusb_claim_interface(libusb_device_handle *dev_handle, int interface_number)`:
 /// `LIBUSB_ERROR_NOT_FOUND` if the configuration has no such interface.
 #[no_mangle]
-pub extern "C" fn libusb_claim_interface(dev_handle: *mut Handle, interface_number: c_int) -> c_int {
+pub extern "C" fn libusb_claim_interface(
+    dev_handle: *mut Handle,
+    interface_number: c_int,
+) -> c_int {
     guard(LIBUSB_ERROR_OTHER, || {
         let Ok(number) = u8::try_from(interface_number) else {
             return LIBUSB_ERROR_INVALID_PARAM;
@@ -140,7 +152,10 @@ pub extern "C" fn libusb_release_interface(
             return LIBUSB_ERROR_INVALID_PARAM;
         };
         with_handle(dev_handle, |s, token| {
-            let released = s.handles.get_mut(&token).is_some_and(|h| h.claimed.remove(&number));
+            let released = s
+                .handles
+                .get_mut(&token)
+                .is_some_and(|h| h.claimed.remove(&number));
             if !released {
                 return LIBUSB_ERROR_NOT_FOUND;
             }
@@ -165,8 +180,10 @@ pub extern "C" fn libusb_set_interface_alt_setting(
     alternate_setting: c_int,
 ) -> c_int {
     guard(LIBUSB_ERROR_OTHER, || {
-        let (Ok(number), Ok(alt)) = (u8::try_from(interface_number), u8::try_from(alternate_setting))
-        else {
+        let (Ok(number), Ok(alt)) = (
+            u8::try_from(interface_number),
+            u8::try_from(alternate_setting),
+        ) else {
             return LIBUSB_ERROR_INVALID_PARAM;
         };
         with_handle(dev_handle, |s, token| {
@@ -207,7 +224,10 @@ pub extern "C" fn libusb_reset_device(dev_handle: *mut Handle) -> c_int {
                 return LIBUSB_ERROR_NOT_FOUND;
             };
             let slot = before.slot;
-            let descriptors = (before.device_descriptor_bytes, before.config_descriptor.clone());
+            let descriptors = (
+                before.device_descriptor_bytes,
+                before.config_descriptor.clone(),
+            );
             if let Err(e) = s.bus.reset(id) {
                 return match e {
                     dfu_sim::UsbError::NoDevice => LIBUSB_ERROR_NOT_FOUND,
@@ -216,7 +236,9 @@ pub extern "C" fn libusb_reset_device(dev_handle: *mut Handle) -> c_int {
             }
             let after = s.bus.devices().into_iter().find(|v| v.slot == slot);
             match after {
-                Some(v) if (v.device_descriptor_bytes, v.config_descriptor.clone()) == descriptors => {
+                Some(v)
+                    if (v.device_descriptor_bytes, v.config_descriptor.clone()) == descriptors =>
+                {
                     // Same device to the host: the handle and its libusb_device follow it.
                     let device = s.handles.get_mut(&token).map(|h| {
                         h.id = v.id;

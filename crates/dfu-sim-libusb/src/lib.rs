@@ -27,6 +27,9 @@ pub mod shim;
 pub mod time;
 pub mod transfer;
 
+#[cfg(test)]
+mod api_tests;
+
 use ffi::{libusb_version, LIBUSB_ERROR_OTHER, LIBUSB_SUCCESS};
 use std::ffi::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};

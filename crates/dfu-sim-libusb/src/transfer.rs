@@ -25,7 +25,13 @@ pub enum Outcome {
 /// IN transfers). A device that does not answer (`Timeout`) costs the host the whole
 /// `timeout_ms`, as with a real device; a timeout of 0 means "unlimited" in libusb, and
 /// is charged as dfu-util's default of 5 s.
-pub fn control(shim: &mut Shim, handle: u64, setup: Setup, data_out: &[u8], timeout_ms: c_uint) -> Outcome {
+pub fn control(
+    shim: &mut Shim,
+    handle: u64,
+    setup: Setup,
+    data_out: &[u8],
+    timeout_ms: c_uint,
+) -> Outcome {
     let Some(id) = shim.handles.get(&handle).map(|h| h.id) else {
         return Outcome::Failed(ffi::LIBUSB_ERROR_NO_DEVICE);
     };
