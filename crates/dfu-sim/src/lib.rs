@@ -42,9 +42,11 @@ mod usb;
 
 pub use bus::{Bus, DeviceView};
 pub use error::{DeviceId, SimError, UsbError};
-pub use fault::{Fault, FaultAction, FaultTrigger};
-pub use spec::{parse_specs, AltNameKnob, BootloaderVersion, Mode, SimSpec, StartState};
-pub use stats::Stats;
+pub use fault::{Fault, FaultAction, FaultTrigger, FAULT_TIMEOUT};
+pub use spec::{
+    parse_specs, AltNameKnob, BootloaderVersion, Mode, SimSpec, StartState, VALID_KEYS,
+};
+pub use stats::{Stats, TRANSFER_KINDS};
 pub use timing::physical_limit;
 pub use transport::SimTransport;
 

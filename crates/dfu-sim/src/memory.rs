@@ -8,7 +8,7 @@ use dfu_proto::{MemoryLayout, Sector, Status};
 use std::collections::BTreeMap;
 
 /// Size of a storage page (also the unit of the state file).
-pub const PAGE: u64 = 4096;
+pub(crate) const PAGE: u64 = 4096;
 
 /// What a successful or failed program operation did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,15 +126,6 @@ impl Flash {
         }
     }
 
-    fn set_byte(&mut self, address: u64, value: u8) {
-        let base = address / PAGE * PAGE;
-        let page = self
-            .pages
-            .entry(base)
-            .or_insert_with(|| vec![0xFF; PAGE as usize]);
-        page[(address - base) as usize] = value;
-    }
-
     /// Number of program units `[address, address + len)` touches.
     pub(crate) fn units(address: u64, len: u64, unit: u32) -> u64 {
         if len == 0 {
@@ -156,36 +147,63 @@ impl Flash {
     ) -> (Programmed, Result<(), Status>) {
         let unit = u64::from(unit.max(1));
         let end = address + data.len() as u64;
-        let mut done = Programmed::default();
+        let old = self.read(address, data.len());
+        // Find the first unit that needs a 0 -> 1 change; everything before it is written.
+        let mut ok_end = end;
         let mut u = address / unit * unit;
         while u < end {
-            let lo = u.max(address);
-            let hi = (u + unit).min(end);
-            let old = self.read(lo, (hi - lo) as usize);
-            let new = &data[(lo - address) as usize..(hi - address) as usize];
-            if old.iter().zip(new).any(|(o, n)| o & n != *n) {
-                return (done, Err(Status::ErrProg));
-            }
-            for (i, &n) in new.iter().enumerate() {
-                if old[i] != n {
-                    self.set_byte(lo + i as u64, n);
-                }
-            }
-            done.bytes += hi - lo;
-            if let Some(s) = self.sector_at(lo) {
-                if done.sectors.last() != Some(&s.start) {
-                    done.sectors.push(s.start);
-                }
+            let lo = (u.max(address) - address) as usize;
+            let hi = ((u + unit).min(end) - address) as usize;
+            if old[lo..hi]
+                .iter()
+                .zip(&data[lo..hi])
+                .any(|(o, n)| o & n != *n)
+            {
+                ok_end = u.max(address);
+                break;
             }
             u += unit;
         }
-        (done, Ok(()))
+        let n = (ok_end - address) as usize;
+        self.store(address, &data[..n]);
+        let mut done = Programmed {
+            bytes: n as u64,
+            sectors: Vec::new(),
+        };
+        let mut pos = address;
+        while pos < ok_end {
+            let Some(s) = self.sector_at(pos) else { break };
+            done.sectors.push(s.start);
+            pos = s.end();
+        }
+        let result = if ok_end < end {
+            Err(Status::ErrProg)
+        } else {
+            Ok(())
+        };
+        (done, result)
     }
 
     /// Writes bytes without flash rules (installing modules into a fresh state).
     pub(crate) fn store(&mut self, address: u64, data: &[u8]) {
-        for (i, &b) in data.iter().enumerate() {
-            self.set_byte(address + i as u64, b);
+        let end = address + data.len() as u64;
+        let mut pos = address;
+        while pos < end {
+            let base = pos / PAGE * PAGE;
+            let hi = (base + PAGE).min(end);
+            let src = &data[(pos - address) as usize..(hi - address) as usize];
+            let existing = self.pages.contains_key(&base);
+            if existing || src.iter().any(|&b| b != 0xFF) {
+                let page = self
+                    .pages
+                    .entry(base)
+                    .or_insert_with(|| vec![0xFF; PAGE as usize]);
+                page[(pos - base) as usize..(hi - base) as usize].copy_from_slice(src);
+                if page.iter().all(|&b| b == 0xFF) {
+                    self.pages.remove(&base);
+                }
+            }
+            pos = hi;
         }
     }
 

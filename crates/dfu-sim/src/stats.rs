@@ -73,7 +73,7 @@ impl Counters {
     }
 
     pub(crate) fn snapshot(&self, now: Duration, host_wait: Duration) -> Stats {
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let ms = |d: Duration| (d.as_nanos() as f64 / 1000.0).round() / 1000.0;
         let mut transfers: BTreeMap<String, u64> =
             TRANSFER_KINDS.iter().map(|k| (k.to_string(), 0)).collect();
         for (k, v) in &self.transfers {

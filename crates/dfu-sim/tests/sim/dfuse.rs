@@ -240,3 +240,37 @@ fn gd32_real_flash_is_smaller_than_announced() {
     let st = h.command(DfuseCommand::ErasePage(0x0802_0000)).unwrap();
     assert_eq!(st.status, Status::ErrAddress);
 }
+
+#[test]
+fn an_ideal_host_reaches_the_physical_limit_exactly() {
+    for (name, dfuse, start, len) in [
+        ("stm32f405", true, 0x0800_3000u32, 9000usize),
+        ("photon", true, 0x080A_0000, 10_000),
+        ("dapboot", false, 0x0800_2000, 3000),
+        ("tinyusb", false, 0, 1000),
+    ] {
+        let h = Host::new(name);
+        let p = dfu_profiles::Profile::builtin(name).unwrap();
+        let xfer = usize::from(p.dfu.transfer_size);
+        let layout = p.alts[0].real_layout().unwrap();
+        let data = pattern(len, 1);
+        // No sleeps: each request goes out as soon as the previous one returns.
+        let exchange = |block: u16, payload: &[u8]| {
+            h.dnload(block, payload).unwrap();
+            h.status().unwrap();
+            assert_eq!(h.status().unwrap().state, State::DnloadIdle, "{name}");
+        };
+        if dfuse {
+            for s in layout.sectors_overlapping(start, len as u64) {
+                exchange(0, &DfuseCommand::ErasePage(s.start).encode());
+            }
+            exchange(0, &DfuseCommand::SetAddress(start).encode());
+        }
+        for (i, chunk) in data.chunks(xfer).enumerate() {
+            exchange(i as u16 + if dfuse { 2 } else { 0 }, chunk);
+        }
+        let limit = dfu_sim::physical_limit(&p, 0, &[(start, len as u64)]);
+        assert_eq!(h.bus.now(), limit, "{name}");
+        assert_eq!(h.bus.read_memory(0, 0, start, len).unwrap(), data, "{name}");
+    }
+}

@@ -133,3 +133,28 @@ fn transport_trait_drives_the_device() {
     );
     assert_eq!(bus.devices().len(), 1);
 }
+
+#[test]
+fn the_bus_is_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Bus>();
+    assert_send_sync::<dfu_sim::SimTransport>();
+    let bus = Bus::from_spec("stm32f405;dapboot").unwrap();
+    let handles: Vec<_> = (0..2)
+        .map(|slot| {
+            let bus = bus.clone();
+            std::thread::spawn(move || {
+                let h = Host::on(bus, slot);
+                for _ in 0..50 {
+                    h.status().unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(bus.stats(0).transfers_of("GETSTATUS"), 50);
+    assert_eq!(bus.stats(1).transfers_of("GETSTATUS"), 50);
+    assert_eq!(bus.now(), std::time::Duration::from_millis(100));
+}
