@@ -1,1 +1,45 @@
-fn main() {}
+//! `dfu`: flash firmware into microcontrollers over USB DFU and ST's DfuSe extension.
+#![forbid(unsafe_code)]
+
+mod args;
+mod cmd_device;
+mod cmd_flash;
+mod cmd_image;
+mod doctor;
+mod exit;
+mod render;
+mod sim_serve;
+
+use args::{Cli, Command};
+use clap::Parser;
+use exit::Failure;
+
+fn main() {
+    let cli = Cli::parse();
+    let json = cli.command.wants_json();
+    let code = match run(cli) {
+        Ok(()) => exit::OK,
+        Err(f) => {
+            render::failure(&f, json);
+            f.code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let global = cli.global;
+    match cli.command {
+        Command::List { json } => cmd_device::list(&global, json),
+        Command::Info { json } => cmd_device::info(&global, json),
+        Command::Detach => cmd_device::detach(&global),
+        Command::Reset => cmd_device::reset(&global),
+        Command::Flash(a) => cmd_flash::flash(&global, a),
+        Command::Read(a) => cmd_flash::read(&global, a),
+        Command::Erase(a) => cmd_flash::erase(&global, a),
+        Command::Image(c) => cmd_image::image(c),
+        Command::Suffix(c) => cmd_image::suffix(c),
+        Command::Doctor => doctor::run(&global),
+        Command::Sim(c) => cmd_device::sim(c),
+    }
+}

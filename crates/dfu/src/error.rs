@@ -185,9 +185,10 @@ impl DfuError {
 /// Advice for a USB-level failure.
 pub fn usb_help(e: &TransportError) -> String {
     match e {
-        TransportError::Access(_) => {
-            "this user may not open the USB device: run `dfu doctor` for the udev rule that grants access (Linux), or install the WinUSB driver with Zadig (Windows)".into()
-        }
+        TransportError::Access(_) => format!(
+            "this user may not open the USB device. Linux: {} (`dfu doctor` checks it all). Windows: install the WinUSB driver for the device with Zadig",
+            crate::udev::install_help()
+        ),
         TransportError::Busy(_) => {
             "another program (dfu-util, a serial monitor, a running flash) or a kernel driver holds the device: close it and try again".into()
         }

@@ -92,6 +92,14 @@ fn sector_runs(runs: &[Run], s: &Sector) -> Vec<(u32, Vec<u8>)> {
         .collect()
 }
 
+/// Records a note in the report and emits it as an event.
+fn note(report: &mut FlashReport, events: Sink, message: String) {
+    events(&Event::Note {
+        message: message.clone(),
+    });
+    report.notes.push(message);
+}
+
 impl DfuDevice {
     /// Flashes `runs` (sorted, non-overlapping; addresses already resolved).
     pub fn flash(
@@ -104,8 +112,7 @@ impl DfuDevice {
         match self.ensure_idle() {
             Ok(notes) => {
                 for n in notes {
-                    events(&Event::Note { message: n.clone() });
-                    report.notes.push(n);
+                    note(&mut report, events, n);
                 }
             }
             Err(error) => {
@@ -148,9 +155,8 @@ impl DfuDevice {
             opts.force,
         )?;
         for n in &plan.notes {
-            events(&Event::Note { message: n.clone() });
+            note(report, events, n.clone());
         }
-        report.notes.extend(plan.notes.iter().cloned());
         let leave_at = opts
             .leave_address
             .or_else(|| plan.writes.first().map(|r| r.address))
@@ -170,11 +176,24 @@ impl DfuDevice {
                 phase: Phase::Erase,
             });
             plan.erase.clear();
-            report.notes.push("mass-erased the device".into());
+            note(report, events, "mass-erased the device".into());
         } else if opts.skip_unchanged && can_read {
             self.compare(&mut plan, events, report)?;
         }
         let erase_total: u64 = plan.erase.iter().map(|s| u64::from(s.size)).sum();
+        let outside = erase_total.saturating_sub(
+            plan.writes
+                .iter()
+                .map(|r| plan.erase.iter().map(|s| overlap(r, s)).sum::<u64>())
+                .sum(),
+        );
+        if outside > 0 {
+            note(
+                report,
+                events,
+                format!("erasing whole sectors also clears {outside} byte(s) next to the image"),
+            );
+        }
         if !plan.erase.is_empty() {
             events(&Event::Start {
                 phase: Phase::Erase,
@@ -216,7 +235,9 @@ impl DfuDevice {
                 self.verify_runs(&plan.writes, events)?;
                 report.verified = true;
             } else {
-                report.notes.push(
+                note(
+                    report,
+                    events,
                     "not verified: the device cannot upload (bmAttributes bit 1 clear)".into(),
                 );
             }
@@ -228,7 +249,7 @@ impl DfuDevice {
                 total: 0,
             });
             let outcome = self.dfuse_leave(leave_at)?;
-            self.judge_leave(&outcome, report)?;
+            self.judge_leave(&outcome, report, events)?;
             report.leave = Some(outcome);
             events(&Event::Done {
                 phase: Phase::Leave,
@@ -282,15 +303,21 @@ impl DfuDevice {
         });
         let skipped_erases = plan.erase.len() - keep_erase.len() - skip_ranges.len();
         if skipped_erases > 0 {
-            report.notes.push(format!(
-                "{skipped_erases} sector(s) were already blank: written without erasing"
-            ));
+            note(
+                report,
+                events,
+                format!("{skipped_erases} sector(s) were already blank: written without erasing"),
+            );
         }
         if !skip_ranges.is_empty() {
-            report.notes.push(format!(
-                "{} sector(s) already held the image: skipped",
-                skip_ranges.len()
-            ));
+            note(
+                report,
+                events,
+                format!(
+                    "{} sector(s) already held the image: skipped",
+                    skip_ranges.len()
+                ),
+            );
             let mut writes = Vec::new();
             for r in plan.writes.drain(..) {
                 writes.extend(cut_out(r, &skip_ranges));
@@ -326,7 +353,12 @@ impl DfuDevice {
     }
 
     /// Decides whether a lost status after leave is expected for this device.
-    fn judge_leave(&self, outcome: &LeaveOutcome, report: &mut FlashReport) -> Result<()> {
+    fn judge_leave(
+        &self,
+        outcome: &LeaveOutcome,
+        report: &mut FlashReport,
+        events: Sink,
+    ) -> Result<()> {
         let LeaveOutcome::StatusLost { error } = outcome else {
             return Ok(());
         };
@@ -347,9 +379,11 @@ impl DfuDevice {
                 ),
                 None => format!("the {p} bootloader resets without answering"),
             };
-            report.notes.push(format!(
-                "the device restarted before answering the last status request ({why}); the image was {verified}, so this is harmless"
-            ));
+            note(
+                report,
+                events,
+                format!("the device restarted before answering the last status request ({why}); the image was {verified}, so this is harmless"),
+            );
             Ok(())
         } else {
             Err(DfuError::Unsupported {
@@ -430,9 +464,11 @@ impl DfuDevice {
         } else {
             // Manifestation would restart an intolerant device: read back first.
             self.abort()?;
-            report
-                .notes
-                .push("read back before manifestation (the device restarts after it)".into());
+            note(
+                report,
+                events,
+                "read back before manifestation (the device restarts after it)".into(),
+            );
             true
         };
         if opts.verify {
@@ -450,9 +486,11 @@ impl DfuDevice {
                 });
                 report.verified = true;
             } else {
-                report
-                    .notes
-                    .push("not verified: the device cannot upload after manifestation".into());
+                note(
+                    report,
+                    events,
+                    "not verified: the device cannot upload after manifestation".into(),
+                );
             }
         }
         if opts.leave {
@@ -575,6 +613,11 @@ impl DfuDevice {
         });
         Ok(erased)
     }
+}
+
+fn overlap(r: &Run, s: &Sector) -> u64 {
+    let a = u64::from(r.address).max(u64::from(s.start));
+    r.end().min(s.end()).saturating_sub(a)
 }
 
 fn cut_out(r: Run, holes: &[(u32, u32)]) -> Vec<Run> {

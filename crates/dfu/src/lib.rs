@@ -13,6 +13,7 @@ pub mod events;
 pub mod flash;
 pub mod plain;
 pub mod plan;
+pub mod udev;
 
 pub use backend::{Backend, UsbDevice};
 pub use device::DfuDevice;

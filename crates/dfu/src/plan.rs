@@ -38,7 +38,7 @@ pub struct Plan {
     pub erase: Vec<Sector>,
     /// Runs to write, in address order.
     pub writes: Vec<Run>,
-    /// Things the user should know (padding, sectors erased beyond the image).
+    /// Things the user should know (padding).
     pub notes: Vec<String>,
 }
 
@@ -169,23 +169,6 @@ pub fn plan_dfuse(
         }
     }
     erase.sort_by_key(|s| s.start);
-    let mut outside = 0u64;
-    for s in &erase {
-        let covered: u64 = runs
-            .iter()
-            .map(|r| {
-                let a = u64::from(r.address).max(u64::from(s.start));
-                let b = r.end().min(s.end());
-                b.saturating_sub(a)
-            })
-            .sum();
-        outside += u64::from(s.size) - covered;
-    }
-    if outside > 0 {
-        notes.push(format!(
-            "erasing whole sectors also clears {outside} byte(s) next to the image"
-        ));
-    }
     Ok(Plan {
         erase,
         writes: runs,
@@ -215,7 +198,6 @@ mod tests {
         .unwrap();
         assert_eq!(plan.erase.len(), 1);
         assert_eq!(plan.erase[0].start, 0x080A_0000);
-        assert!(plan.notes.iter().any(|n| n.contains("clears")));
     }
 
     #[test]

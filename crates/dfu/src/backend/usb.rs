@@ -67,6 +67,12 @@ impl Backend for UsbBackend {
     }
 
     fn devices(&mut self) -> Result<Vec<UsbDevice>> {
+        if cfg!(target_os = "linux") && !std::path::Path::new("/sys/bus/usb/devices").exists() {
+            // No USB subsystem at all (containers, some CI machines): no devices, not an error.
+            // `dfu doctor` explains it.
+            self.seen.clear();
+            return Ok(Vec::new());
+        }
         let list = nusb::list_devices()
             .wait()
             .map_err(|e| DfuError::usb("listing USB devices", map_error(&e)))?;

@@ -1,0 +1,450 @@
+//! The command line: clap definitions, number parsing, and connecting to the device the
+//! user selected.
+
+use crate::exit::Failure;
+use clap::{Args, Parser, Subcommand};
+use dfu::{Backend, DeviceInfo, Selector};
+use dfu_profiles::Profile;
+use std::path::PathBuf;
+
+/// Flash firmware into microcontrollers over USB DFU and ST's DfuSe extension.
+#[derive(Debug, Parser)]
+#[command(name = "dfu", version, about, after_help = crate::render::EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Options that select the device.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Device selection, shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// USB ids VID:PID[,VID:PID...] in hex (`*` for any); a serial port path is also accepted
+    /// by `dfu detach`
+    #[arg(long, short = 'd', global = true, value_name = "VID:PID")]
+    pub device: Option<String>,
+    /// Serial number string of the device
+    #[arg(long, global = true, value_name = "S")]
+    pub serial: Option<String>,
+    /// USB bus path BUS-PORT[.PORT...] as in `dfu list`
+    #[arg(long, global = true, value_name = "BUS-PORTS")]
+    pub path: Option<String>,
+    /// Use simulated devices: PROFILE[,key=value...][;...] (see README "Simulated devices")
+    #[arg(long, global = true, env = "DFU_SIM", value_name = "SPEC")]
+    pub sim: Option<String>,
+    /// Use this profile (built-in name or TOML file) instead of matching one
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
+    /// Memory layout to use when the device's alt name is not one: "@Name/0xADDR/N*SIZEKg"
+    #[arg(long, global = true, value_name = "LAYOUT")]
+    pub layout: Option<String>,
+    /// Alt setting: number or (part of) its name
+    #[arg(long, short = 'a', global = true, value_name = "N|NAME")]
+    pub alt: Option<String>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Devices in DFU and run-time mode, with alt settings and memory layouts
+    List {
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// One device in depth, with its matched profile and memory map
+    Info {
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write firmware files (bin, DfuSe .dfu, Intel HEX, S-record, ELF), verify and start it
+    Flash(FlashArgs),
+    /// Read memory into a file
+    Read(ReadArgs),
+    /// Erase sectors, or everything
+    Erase(EraseArgs),
+    /// Ask a run-time device to switch to DFU mode, and wait for it
+    Detach,
+    /// Reset the device (USB bus reset)
+    Reset,
+    /// Inspect and convert firmware files
+    #[command(subcommand)]
+    Image(ImageCmd),
+    /// Add, check or remove a DFU suffix (compatible with dfu-suffix)
+    #[command(subcommand)]
+    Suffix(SuffixCmd),
+    /// Check this machine: USB access, permissions, udev rules, drivers
+    Doctor,
+    /// Simulated devices
+    #[command(subcommand)]
+    Sim(SimCmd),
+}
+
+impl Command {
+    /// True when the command was asked for JSON output.
+    pub fn wants_json(&self) -> bool {
+        match self {
+            Command::List { json } | Command::Info { json } => *json,
+            Command::Flash(a) => a.json,
+            Command::Image(ImageCmd::Inspect { json, .. }) => *json,
+            _ => false,
+        }
+    }
+}
+
+/// `dfu flash`.
+#[derive(Debug, Args)]
+pub struct FlashArgs {
+    /// Firmware files; each is placed where it says it belongs
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Address for raw binaries (default: the device profile's application address)
+    #[arg(long, short = 's', value_parser = parse_u32)]
+    pub address: Option<u32>,
+    /// Check and plan only; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not read back what was written
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Stay in DFU mode afterwards
+    #[arg(long)]
+    pub no_leave: bool,
+    /// Erase and write every sector the image touches, even ones that already hold it
+    #[arg(long)]
+    pub no_skip: bool,
+    /// Mass-erase the device first
+    #[arg(long)]
+    pub mass_erase: bool,
+    /// Allow writes to the bootloader and settings regions, and images linked elsewhere
+    #[arg(long)]
+    pub force: bool,
+    /// JSON lines: events, then the result
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `dfu read`.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// First address (DfuSe devices; plain DFU devices read from their start)
+    #[arg(long, short = 's', value_parser = parse_u32)]
+    pub address: Option<u32>,
+    /// Bytes to read (suffixes K and M allowed)
+    #[arg(long, short = 'n', value_parser = parse_len)]
+    pub length: u64,
+    /// Output file
+    #[arg(long, short = 'o')]
+    pub output: PathBuf,
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `dfu erase`.
+#[derive(Debug, Args)]
+#[group(id = "what", required = true, args = ["all", "address"])]
+pub struct EraseArgs {
+    /// Mass-erase the whole device
+    #[arg(long)]
+    pub all: bool,
+    /// First address of the range to erase
+    #[arg(long, short = 's', value_parser = parse_u32, requires = "length")]
+    pub address: Option<u32>,
+    /// Bytes to erase (whole sectors are erased)
+    #[arg(long, short = 'n', value_parser = parse_len)]
+    pub length: Option<u64>,
+    /// Allow erasing the bootloader and settings regions
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `dfu image ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImageCmd {
+    /// Format, segments, Particle module header, vector table, DFU suffix
+    Inspect {
+        /// The file
+        file: PathBuf,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert between formats
+    Convert {
+        /// Input file
+        input: PathBuf,
+        /// Output file
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+        /// Output format
+        #[arg(long, value_enum)]
+        to: ConvertTo,
+        /// Address of a raw binary input
+        #[arg(long, short = 's', value_parser = parse_u32)]
+        address: Option<u32>,
+        /// Vendor id for suffixed/DfuSe output
+        #[arg(long, value_parser = parse_u16, default_value = "0xffff")]
+        vid: u16,
+        /// Product id for suffixed/DfuSe output
+        #[arg(long, value_parser = parse_u16, default_value = "0xffff")]
+        pid: u16,
+        /// Device release (bcdDevice) for suffixed/DfuSe output
+        #[arg(long, value_parser = parse_u16, default_value = "0xffff")]
+        did: u16,
+        /// Alt setting of the DfuSe target
+        #[arg(long, default_value_t = 0)]
+        target_alt: u8,
+        /// Overwrite the output file if it exists
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Output formats of `dfu image convert`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ConvertTo {
+    /// Raw binary (gaps filled with 0xFF)
+    Bin,
+    /// Intel HEX
+    Hex,
+    /// Motorola S-record
+    Srec,
+    /// DfuSe .dfu
+    Dfuse,
+    /// Raw binary with a DFU suffix
+    Suffixed,
+}
+
+/// `dfu suffix ...`.
+#[derive(Debug, Subcommand)]
+pub enum SuffixCmd {
+    /// Append a DFU suffix (in place)
+    Add {
+        /// The file
+        file: PathBuf,
+        /// Vendor id
+        #[arg(long, short = 'v', value_parser = parse_u16, default_value = "0xffff")]
+        vid: u16,
+        /// Product id
+        #[arg(long, short = 'p', value_parser = parse_u16, default_value = "0xffff")]
+        pid: u16,
+        /// Device release (bcdDevice)
+        #[arg(long, short = 'd', value_parser = parse_u16, default_value = "0xffff")]
+        did: u16,
+    },
+    /// Check the suffix and its CRC
+    Check {
+        /// The file
+        file: PathBuf,
+    },
+    /// Remove the suffix (in place)
+    Remove {
+        /// The file
+        file: PathBuf,
+    },
+}
+
+/// `dfu sim ...`.
+#[derive(Debug, Subcommand)]
+pub enum SimCmd {
+    /// Export simulated devices over USB/IP, so a Linux kernel sees them as USB devices
+    Serve {
+        /// Serve over USB/IP (the only transport)
+        #[arg(long)]
+        usbip: bool,
+        /// Listen address (default 127.0.0.1:3240)
+        #[arg(long)]
+        listen: Option<String>,
+        /// Devices: PROFILE[,key=value...][;...]
+        spec: String,
+    },
+    /// The built-in profiles
+    Profiles,
+}
+
+/// Parses `0x0800_0000`, `0X8000000`, `134217728`.
+pub fn parse_u32(s: &str) -> Result<u32, String> {
+    let t = s.trim().replace('_', "");
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16),
+        None => t.parse(),
+    };
+    r.map_err(|_| format!("{s:?} is not a 32-bit number (use 0x08000000 or 134217728)"))
+}
+
+/// Parses a 16-bit number (hex with 0x, else hex as dfu-suffix takes it).
+pub fn parse_u16(s: &str) -> Result<u16, String> {
+    let t = s.trim();
+    let h = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    u16::from_str_radix(h, 16).map_err(|_| format!("{s:?} is not a 16-bit hex number"))
+}
+
+/// Parses a length: `4096`, `0x1000`, `128K`, `1M`.
+pub fn parse_len(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1024),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1024 * 1024),
+        _ => (t, 1),
+    };
+    let n = parse_u32(num)
+        .map_err(|_| format!("{s:?} is not a length (use 4096, 0x1000, 128K or 1M)"))?;
+    let n = u64::from(n) * mult;
+    if n == 0 {
+        return Err("the length must be at least 1 byte".into());
+    }
+    if n > 1 << 32 {
+        return Err(format!("{s:?} is larger than the 4 GiB address space"));
+    }
+    Ok(n)
+}
+
+impl Global {
+    /// The backend: simulated devices when `--sim`/`DFU_SIM` is given, else real USB.
+    pub fn backend(&self) -> Result<Box<dyn Backend>, Failure> {
+        if let Some(spec) = &self.sim {
+            #[cfg(feature = "sim")]
+            return Ok(Box::new(dfu::backend::sim::SimBackend::new(spec)?));
+            #[cfg(not(feature = "sim"))]
+            return Err(Failure::usage(
+                format!("--sim {spec}: this build has no simulator"),
+                "build with the `sim` feature",
+            ));
+        }
+        #[cfg(feature = "usb")]
+        return Ok(Box::new(dfu::backend::usb::UsbBackend::new()));
+        #[cfg(not(feature = "usb"))]
+        Err(Failure::usage(
+            "this build has no USB support",
+            "use --sim, or build with the `usb` feature",
+        ))
+    }
+
+    /// The selection options as a library selector.
+    pub fn selector(&self) -> Result<Selector, Failure> {
+        let ids = match &self.device {
+            Some(d) if looks_like_serial_port(d) => {
+                return Err(Failure::usage(
+                    format!("--device {d} is a serial port, not a USB VID:PID"),
+                    "serial ports are used by `dfu detach --device PORT` to put a board into DFU mode; to flash, select the DFU device by its USB id (e.g. --device 2b04:d006) or leave --device out",
+                ))
+            }
+            Some(d) => Selector::parse_ids(d)?,
+            None => Vec::new(),
+        };
+        Ok(Selector {
+            ids,
+            serial: self.serial.clone(),
+            path: self.path.clone(),
+        })
+    }
+
+    /// The profile given with `--profile`.
+    pub fn profile(&self) -> Result<Option<Profile>, Failure> {
+        self.profile
+            .as_deref()
+            .map(Profile::load)
+            .transpose()
+            .map_err(|e| Failure::usage(e.to_string(), "use a built-in profile name (`dfu sim profiles`) or the path of a profile TOML file"))
+    }
+
+    /// The one device the user means, in DFU mode: a run-time device is detached first.
+    pub fn connect(
+        &self,
+        backend: &mut dyn Backend,
+        notes: &mut Vec<String>,
+    ) -> Result<DeviceInfo, Failure> {
+        let selector = self.selector()?;
+        let profile = self.profile()?;
+        let info = dfu::select_one(backend, &selector, profile.as_ref())?;
+        if info.mode == dfu::Mode::Dfu {
+            return Ok(info);
+        }
+        notes.push(format!(
+            "{} is running its application; switching it to DFU mode",
+            info.summary()
+        ));
+        let usb = dfu::device::detach(backend, &info)?;
+        Ok(dfu::describe(backend, &usb, profile.as_ref())?)
+    }
+
+    /// The alt setting the user asked for (number or name), default 0.
+    pub fn alt_for(&self, info: &DeviceInfo) -> Result<u8, Failure> {
+        let Some(a) = &self.alt else { return Ok(0) };
+        if let Ok(n) = a.parse::<u8>() {
+            return Ok(n);
+        }
+        let want = a.to_lowercase();
+        let hits: Vec<u8> = info
+            .alts
+            .iter()
+            .filter(|x| x.display_name().to_lowercase().contains(&want))
+            .map(|x| x.alt)
+            .collect();
+        match hits.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(Failure::usage(
+                format!("--alt {a:?} matches {} alt settings", hits.len()),
+                format!(
+                    "use the number; the device has: {}",
+                    info.alts
+                        .iter()
+                        .map(|x| format!("{} {:?}", x.alt, x.display_name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The layout given with --layout.
+    pub fn layout(&self) -> Result<Option<dfu_proto::MemoryLayout>, Failure> {
+        self.layout
+            .as_deref()
+            .map(dfu_proto::MemoryLayout::parse)
+            .transpose()
+            .map_err(|e| {
+                Failure::usage(
+                    format!("--layout: {e}"),
+                    "the form is \"@Name/0x08000000/04*016Kg,01*064Kg\"",
+                )
+            })
+    }
+}
+
+/// True for `/dev/tty*`, `/dev/cu.*`, `COM3`.
+pub fn looks_like_serial_port(s: &str) -> bool {
+    s.starts_with("/dev/")
+        || (s.to_ascii_uppercase().starts_with("COM")
+            && s[3..].chars().all(|c| c.is_ascii_digit())
+            && s.len() > 3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u32("0x08000000"), Ok(0x0800_0000));
+        assert_eq!(parse_u32("0x0800_5000"), Ok(0x0800_5000));
+        assert_eq!(parse_u32("4096"), Ok(4096));
+        assert!(parse_u32("0x1_0000_0000").is_err());
+        assert!(parse_u32("zz").is_err());
+        assert_eq!(parse_len("128K"), Ok(131072));
+        assert_eq!(parse_len("1M"), Ok(1 << 20));
+        assert!(parse_len("0").is_err());
+        assert_eq!(parse_u16("2B04"), Ok(0x2b04));
+        assert!(looks_like_serial_port("/dev/ttyACM0"));
+        assert!(looks_like_serial_port("COM3"));
+        assert!(!looks_like_serial_port("0483:df11"));
+    }
+}

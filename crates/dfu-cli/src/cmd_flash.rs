@@ -1,0 +1,325 @@
+//! `dfu flash`, `read`, `erase`.
+
+use crate::args::{EraseArgs, FlashArgs, Global, ReadArgs};
+use crate::exit::{self, Failure};
+use crate::render::{self, Progress};
+use dfu::{DfuDevice, FlashOptions, Run};
+use dfu_image::Image;
+use serde_json::json;
+use std::path::Path;
+
+/// A firmware file read and understood.
+pub struct Loaded {
+    /// The path as given.
+    pub path: String,
+    /// The parsed image.
+    pub image: Image,
+}
+
+/// Reads and parses one firmware file.
+pub fn load(path: &Path) -> Result<Loaded, Failure> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::file(
+            format!("cannot read {name}: {e}"),
+            "check the path; the build may not have produced the file",
+        )
+    })?;
+    let image = Image::parse(&bytes, Some(&name)).map_err(|e| {
+        Failure::file(
+            format!("{name}: {e}"),
+            "the file is damaged or not a firmware image; `dfu image inspect FILE` shows what it contains",
+        )
+    })?;
+    Ok(Loaded { path: name, image })
+}
+
+/// Places raw images and merges everything into runs for one alt setting.
+fn resolve(
+    files: Vec<Loaded>,
+    address: Option<u32>,
+    profile_app: Option<u32>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Run>, Failure> {
+    let mut images = Vec::new();
+    for mut f in files {
+        if f.image.needs_address {
+            let (at, why) = match (address, profile_app) {
+                (Some(a), _) => (a, "--address"),
+                (None, Some(a)) => (a, "the device profile's application address"),
+                (None, None) => {
+                    return Err(Failure::usage(
+                        format!("{} is a raw binary: it does not say where it goes", f.path),
+                        "give the address with --address 0x08000000 (the device is unknown, so there is no default)",
+                    ))
+                }
+            };
+            f.image
+                .place(at)
+                .map_err(|e| Failure::usage(format!("{}: {e}", f.path), "use a lower --address"))?;
+            notes.push(format!(
+                "{}: raw binary of {} bytes placed at 0x{at:08x} ({why})",
+                f.path,
+                f.image.total_len()
+            ));
+        } else if let (Some(a), Some(start)) = (address, f.image.start()) {
+            if a != start {
+                return Err(Failure::usage(
+                    format!("{} says it belongs at 0x{start:08x}, but --address says 0x{a:08x}", f.path),
+                    "drop --address: the file carries its own addresses (or convert it to a raw binary first)",
+                ));
+            }
+        }
+        images.push(f.image);
+    }
+    let image = Image::combine(images).map_err(|e| {
+        Failure::file(
+            e.to_string(),
+            "the files overlap: flash them one at a time, or fix the addresses",
+        )
+    })?;
+    let mut runs: Vec<Run> = Vec::new();
+    for s in image.segments {
+        match runs.last_mut() {
+            Some(r) if r.end() == u64::from(s.address) => {
+                r.data.extend_from_slice(&s.data);
+                r.len = r.data.len() as u64;
+            }
+            _ => runs.push(Run::new(s.address, s.data)),
+        }
+    }
+    Ok(runs)
+}
+
+fn open(
+    g: &Global,
+    backend: &mut dyn dfu::Backend,
+    notes: &mut Vec<String>,
+) -> Result<DfuDevice, Failure> {
+    let info = g.connect(backend, notes)?;
+    let alt = g.alt_for(&info)?;
+    let mut dev = DfuDevice::open(backend, info, alt)?;
+    if let Some(n) = dev.resolve_layout(g.layout()?) {
+        notes.push(n);
+    }
+    Ok(dev)
+}
+
+fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
+    let mut v: Vec<String> = r
+        .erased
+        .iter()
+        .map(|(s, n)| format!("erased {}", render::range(*s, u64::from(*n))))
+        .collect();
+    v.extend(
+        r.written
+            .iter()
+            .map(|(s, n)| format!("wrote {}", render::range(*s, *n))),
+    );
+    v
+}
+
+/// `dfu flash`.
+pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
+    let files = a
+        .files
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut backend = g.backend()?;
+    let mut notes = Vec::new();
+    let mut dev = open(g, backend.as_mut(), &mut notes)?;
+    let profile_app = dev
+        .profile()
+        .and_then(|p| p.app_address)
+        .filter(|_| dev.alt == 0);
+    let plain_base = if dev.info.is_dfuse() {
+        None
+    } else {
+        dev.profile()
+            .and_then(|p| p.alts.get(usize::from(dev.alt)))
+            .and_then(|x| x.real_layout())
+            .map(|l| l.segments[0].start)
+            .or(Some(0))
+    };
+    let runs = resolve(files, a.address, plain_base.or(profile_app), &mut notes)?;
+    for n in &notes {
+        render::note(n, a.json);
+    }
+    let opts = FlashOptions {
+        verify: !a.no_verify,
+        leave: !a.no_leave,
+        skip_unchanged: !a.no_skip,
+        mass_erase: a.mass_erase,
+        force: a.force,
+        dry_run: a.dry_run,
+        leave_address: None,
+    };
+    let start = backend.now();
+    let mut progress = Progress::new(a.json);
+    let result = dev.flash(runs, &opts, &mut |e| progress.event(e));
+    let elapsed = backend.now().saturating_sub(start);
+    drop(dev);
+    let finish = backend.finish();
+    let report = match result {
+        Ok(r) => r,
+        Err(f) => {
+            let mut failure = Failure::from(f.error);
+            failure.progress = Some(written_lines(&f.done));
+            return Err(failure);
+        }
+    };
+    finish?;
+    if a.json {
+        println!(
+            "{}",
+            json!({"result": "ok", "report": report, "seconds": elapsed.as_secs_f64(), "backend": backend.name()})
+        );
+        return Ok(());
+    }
+    if a.dry_run {
+        if let Some(p) = &report.plan {
+            println!("dry run: nothing was written. The plan:");
+            for s in &p.erase {
+                println!("  erase {}", render::range(s.start, u64::from(s.size)));
+            }
+            for r in &p.writes {
+                println!("  write {}", render::range(r.address, r.data.len() as u64));
+            }
+        }
+        return Ok(());
+    }
+    let bytes: u64 = report.written.iter().map(|(_, n)| n).sum();
+    let clock = if backend.name() == "sim" {
+        " (simulated time)"
+    } else {
+        ""
+    };
+    println!(
+        "Done: {} bytes written{}, {} sector(s) erased, {} skipped as unchanged, {} in {:.2} s{clock}.",
+        bytes,
+        report.written.first().map(|(s, _)| format!(" from 0x{s:08x}")).unwrap_or_default(),
+        report.erased.len(),
+        report.skipped.len(),
+        if report.verified { "verified" } else { "NOT verified" },
+        elapsed.as_secs_f64()
+    );
+    match &report.leave {
+        Some(dfu::dfuse::LeaveOutcome::Acknowledged) => {
+            println!("The device left DFU mode and is starting the application.")
+        }
+        Some(dfu::dfuse::LeaveOutcome::StatusLost { .. }) => {
+            println!("The device restarted to run the application.")
+        }
+        None if !a.no_leave => {}
+        None => println!("The device stays in DFU mode (--no-leave)."),
+    }
+    Ok(())
+}
+
+/// `dfu read`.
+pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
+    if a.output.exists() && !a.force {
+        return Err(Failure::file(
+            format!("{} exists; not overwriting it", a.output.display()),
+            "choose another file name, or add --force to replace it",
+        ));
+    }
+    let mut backend = g.backend()?;
+    let mut notes = Vec::new();
+    let mut dev = open(g, backend.as_mut(), &mut notes)?;
+    for n in &notes {
+        render::note(n, false);
+    }
+    let address = match (a.address, dev.info.is_dfuse()) {
+        (Some(x), _) => x,
+        (None, false) => 0,
+        (None, true) => {
+            return Err(Failure::usage(
+                "--address is needed for DfuSe devices",
+                "e.g. --address 0x08000000; `dfu info` shows the memory map",
+            ))
+        }
+    };
+    let mut progress = Progress::new(false);
+    let data = dev.read(address, a.length, &mut |e| progress.event(e));
+    drop(dev);
+    backend.finish()?;
+    let data = data?;
+    write_new(&a.output, &data, a.force)?;
+    println!(
+        "Read {} bytes from 0x{address:08x} into {}",
+        data.len(),
+        a.output.display()
+    );
+    if (data.len() as u64) < a.length {
+        eprintln!(
+            "note: the device returned {} of the {} bytes asked for (end of its memory)",
+            data.len(),
+            a.length
+        );
+    }
+    Ok(())
+}
+
+/// Writes a file, refusing to replace an existing one unless `force`.
+pub fn write_new(path: &Path, data: &[u8], force: bool) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    let mut f = opts.open(path).map_err(|e| {
+        Failure::file(
+            format!("cannot create {}: {e}", path.display()),
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                "choose another file name, or add --force to replace it"
+            } else {
+                "check that the directory exists and is writable"
+            },
+        )
+    })?;
+    f.write_all(data).map_err(|e| {
+        Failure::file(
+            format!("writing {}: {e}", path.display()),
+            "check the free space",
+        )
+    })
+}
+
+/// `dfu erase`.
+pub fn erase(g: &Global, a: EraseArgs) -> Result<(), Failure> {
+    let range = match (a.all, a.address, a.length) {
+        (true, None, None) => None,
+        (false, Some(s), Some(n)) => Some((s, n)),
+        _ => {
+            return Err(Failure::new(
+                exit::USAGE,
+                "give either --all or --address with --length",
+                "e.g. dfu erase --address 0x08008000 --length 32K",
+            ))
+        }
+    };
+    let mut backend = g.backend()?;
+    let mut notes = Vec::new();
+    let mut dev = open(g, backend.as_mut(), &mut notes)?;
+    for n in &notes {
+        render::note(n, false);
+    }
+    let mut progress = Progress::new(false);
+    let r = dev.erase(range, a.force, &mut |e| progress.event(e));
+    drop(dev);
+    backend.finish()?;
+    let erased = r?;
+    if range.is_none() {
+        println!("Mass erase done.");
+    } else {
+        for (s, n) in erased {
+            println!("erased {}", render::range(s, u64::from(n)));
+        }
+    }
+    Ok(())
+}

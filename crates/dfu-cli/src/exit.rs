@@ -1,0 +1,90 @@
+//! Exit codes and the failure type every command returns.
+
+use dfu::{DfuError, ErrorKind};
+
+/// Success.
+pub const OK: i32 = 0;
+/// The command line asks for something impossible (clap also exits 2).
+pub const USAGE: i32 = 2;
+/// A file could not be read or understood, or an output file exists.
+pub const FILE: i32 = 3;
+/// No matching device, or more than one.
+pub const NO_DEVICE: i32 = 4;
+/// A check refused the operation; nothing was written.
+pub const REFUSED: i32 = 5;
+/// The device or the USB stack failed.
+pub const DEVICE: i32 = 6;
+/// What was read back differs from what was written.
+pub const VERIFY: i32 = 7;
+
+/// A command's failure: what happened, what to do, and (for writes) what was done.
+#[derive(Debug)]
+pub struct Failure {
+    /// The code to exit with.
+    pub code: i32,
+    /// One line: what happened.
+    pub message: String,
+    /// What to do next.
+    pub help: String,
+    /// What had been written before the failure, one line each ("nothing was written" when
+    /// empty and `wrote_anything` is known).
+    pub progress: Option<Vec<String>>,
+}
+
+impl Failure {
+    /// A failure with a code, message and help.
+    pub fn new(code: i32, message: impl Into<String>, help: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            help: help.into(),
+            progress: None,
+        }
+    }
+
+    /// A usage error.
+    pub fn usage(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Failure::new(USAGE, message, help)
+    }
+
+    /// A file error.
+    pub fn file(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Failure::new(FILE, message, help)
+    }
+
+    /// The exit code.
+    pub fn code(&self) -> i32 {
+        self.code
+    }
+}
+
+/// The exit code for a library error kind.
+pub fn code_for(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::Usage => USAGE,
+        ErrorKind::Input => FILE,
+        ErrorKind::NoDevice => NO_DEVICE,
+        ErrorKind::Refused => REFUSED,
+        ErrorKind::Device => DEVICE,
+        ErrorKind::Verify => VERIFY,
+    }
+}
+
+impl From<DfuError> for Failure {
+    fn from(e: DfuError) -> Self {
+        Failure::new(code_for(e.kind()), e.to_string(), e.help())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct() {
+        let mut all = vec![OK, USAGE, FILE, NO_DEVICE, REFUSED, DEVICE, VERIFY];
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 7);
+    }
+}

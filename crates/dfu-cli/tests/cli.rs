@@ -1,0 +1,380 @@
+//! The `dfu` command against simulated devices: every profile, DFU 1.1 and DfuSe, state that
+//! persists between runs, refusals and clear errors.
+
+mod common;
+use common::*;
+use dfu_profiles::Profile;
+
+#[test]
+fn list_json_shows_every_profile_with_exact_ids_and_alt_strings() {
+    for p in dfu_profiles::builtins() {
+        let r = dfu(&["--sim", &p.name, "list", "--json"]);
+        r.ok();
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("valid JSON");
+        let d = &v["devices"][0];
+        assert_eq!(
+            d["id"],
+            format!("{:04x}:{:04x}", p.usb.vendor_id, p.usb.product_id),
+            "{}",
+            p.name
+        );
+        assert_eq!(d["profile"], p.name.as_str());
+        assert_eq!(d["dfuse"], p.is_dfuse());
+        assert_eq!(d["transfer_size"], p.dfu.transfer_size);
+        let alts: Vec<&str> = d["alts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = p.alts.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(alts, want, "{}", p.name);
+    }
+}
+
+fn round_trip(profile: &str, address: Option<u32>, len: usize, seed: u32) {
+    let s = Scratch::new();
+    let img = pattern(len, seed);
+    let file = s.file("app.bin", &img);
+    let sim = format!("{profile},state={}", s.state("dev.json"));
+    let mut args = vec!["--sim", &sim, "flash", &file];
+    let addr = address.map(|a| format!("0x{a:08x}"));
+    if let Some(a) = &addr {
+        args.extend(["--address", a]);
+    }
+    dfu(&args).ok().says("verified");
+    // A second process reads it back from the persisted state.
+    let out = s.path("back.bin").display().to_string();
+    let n = len.to_string();
+    let mut rargs = vec!["--sim", &sim, "read", "--length", &n, "-o", &out];
+    let default_addr;
+    if addr.is_some() || Profile::builtin(profile).unwrap().is_dfuse() {
+        default_addr = addr.clone().unwrap_or_else(|| {
+            format!(
+                "0x{:08x}",
+                Profile::builtin(profile).unwrap().app_address.unwrap()
+            )
+        });
+        rargs.extend(["--address", &default_addr]);
+    }
+    dfu(&rargs).ok();
+    assert_eq!(
+        read_file(&s.path("back.bin")),
+        img,
+        "{profile}: read back differs"
+    );
+}
+
+#[test]
+fn stm32f405_300k_round_trip() {
+    round_trip("stm32f405", Some(0x0800_0000), 300 * 1024, 1);
+}
+
+#[test]
+fn photon_20k_round_trip_at_the_app_address() {
+    round_trip("photon", Some(0x080A_0000), 20 * 1024, 2);
+}
+
+#[test]
+fn dapboot_5k_round_trip_plain_dfu() {
+    round_trip("dapboot", None, 5 * 1024, 3);
+}
+
+#[test]
+fn every_profile_takes_an_image_at_its_app_address() {
+    for p in dfu_profiles::builtins() {
+        round_trip(&p.name, None, 3000, 7);
+    }
+}
+
+#[test]
+fn reflashing_changes_only_what_differs() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f405.json"));
+    let mut img = pattern(512 * 1024, 9);
+    let a = s.file("a.bin", &img);
+    dfu(&["--sim", &sim, "flash", &a, "--address", "0x08000000"]).ok();
+    img[200 * 1024] ^= 0xFF;
+    let b = s.file("b.bin", &img);
+    let r = dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &b,
+        "--address",
+        "0x08000000",
+        "--json",
+    ]);
+    r.ok();
+    let last: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    let report = &last["report"];
+    assert_eq!(report["erased"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["erased"][0][0], 0x0802_0000);
+    assert_eq!(report["verified"], true);
+    let out = s.state("back.bin");
+    dfu(&[
+        "--sim",
+        &sim,
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "512K",
+        "-o",
+        &out,
+    ])
+    .ok();
+    assert_eq!(read_file(&s.path("back.bin")), img);
+}
+
+#[test]
+fn manifestation_tolerant_and_intolerant() {
+    // tinyusb: bmAttributes 0x07, manifestation tolerant: back to dfuIDLE, verified after.
+    let s = Scratch::new();
+    let f = s.file("t.bin", &pattern(4096, 4));
+    dfu(&["--sim", "tinyusb", "flash", &f])
+        .ok()
+        .says("verified");
+    // dapboot: intolerant, read back before manifestation.
+    dfu(&["--sim", "dapboot", "flash", &f])
+        .ok()
+        .says("read back before manifestation")
+        .says("verified");
+}
+
+#[test]
+fn detach_from_run_time_mode() {
+    let s = Scratch::new();
+    let sim = format!("photon,mode=runtime,state={}", s.state("p.json"));
+    dfu(&["--sim", &sim, "list"])
+        .ok()
+        .says("2b04:c006")
+        .says("run-time mode");
+    dfu(&["--sim", &sim, "detach"])
+        .ok()
+        .says("now in DFU mode as 2b04:d006");
+    let f = s.file("u.bin", &pattern(8192, 5));
+    dfu(&["--sim", &sim, "flash", &f])
+        .ok()
+        .says("switching it to DFU mode")
+        .says("verified");
+}
+
+#[test]
+fn read_only_sector_is_refused_and_nothing_is_written() {
+    let s = Scratch::new();
+    let sim = format!("photon,state={}", s.state("p.json"));
+    let before = s.state("before.bin");
+    dfu(&[
+        "--sim",
+        &sim,
+        "read",
+        "--address",
+        "0x08004000",
+        "--length",
+        "0x8000",
+        "-o",
+        &before,
+    ])
+    .ok();
+    let core_app = s.file("core.bin", &pattern(78_172, 6));
+    dfu(&["--sim", &sim, "flash", &core_app, "--address", "0x08005000"])
+        .code(5)
+        .says("page at 0x08004000 is not writable")
+        .says("applications go at 0x080a0000")
+        .says("nothing was written");
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &core_app,
+        "--address",
+        "0x08005000",
+        "--force",
+    ])
+    .code(5);
+    let after = s.state("after.bin");
+    dfu(&[
+        "--sim",
+        &sim,
+        "read",
+        "--address",
+        "0x08004000",
+        "--length",
+        "0x8000",
+        "-o",
+        &after,
+    ])
+    .ok();
+    assert_eq!(
+        read_file(&s.path("before.bin")),
+        read_file(&s.path("after.bin"))
+    );
+}
+
+#[test]
+fn empty_image_is_refused() {
+    let s = Scratch::new();
+    let f = s.file("empty.bin", b"");
+    dfu(&["--sim", "core", "flash", &f, "--address", "0x08005000"])
+        .code(5)
+        .says("empty");
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let s = Scratch::new();
+    let f = s.file("a.bin", &[1, 2, 3, 4]);
+    dfu(&["--sim", "photon", "flash", &f, "--address", "0xZZ"])
+        .code(2)
+        .says("not a 32-bit number");
+    dfu(&[
+        "--sim",
+        "photon",
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "0",
+        "-o",
+        "x",
+    ])
+    .code(2);
+    dfu(&[
+        "--sim",
+        "photon",
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "5G",
+        "-o",
+        "x",
+    ])
+    .code(2);
+    dfu(&[
+        "--sim",
+        "photon",
+        "read",
+        "--address",
+        "0x080FFF00",
+        "--length",
+        "0x200",
+        "-o",
+        &s.state("o.bin"),
+    ])
+    .code(2)
+    .says("0x08100000 is outside the device's memory");
+    dfu(&["--sim", "photon2", "list"])
+        .code(2)
+        .says("unknown profile \"photon2\"");
+    dfu(&["--sim", "photon", "flash", "/nonexistent/x.bin"])
+        .code(3)
+        .says("cannot read /nonexistent/x.bin");
+}
+
+#[test]
+fn no_device_and_several_devices() {
+    let s = Scratch::new();
+    let f = s.file("a.bin", &pattern(1024, 8));
+    dfu(&["--sim", "photon", "--device", "1234:5678", "flash", &f])
+        .code(4)
+        .says("no DFU device found for --device 1234:5678");
+    dfu(&["--sim", "photon;photon,serial=ABC", "flash", &f])
+        .code(4)
+        .says("2 DFU devices match")
+        .says("--path")
+        .says("--serial ABC");
+    dfu(&[
+        "--sim",
+        "photon;photon,serial=ABC",
+        "--serial",
+        "ABC",
+        "flash",
+        &f,
+    ])
+    .ok();
+    dfu(&["--device", "/dev/ttyACM0", "--sim", "photon", "flash", &f])
+        .code(2)
+        .says("is a serial port, not a USB VID:PID");
+}
+
+#[test]
+fn read_never_overwrites_without_force() {
+    let s = Scratch::new();
+    let out = s.file("keep.bin", b"precious");
+    dfu(&[
+        "--sim",
+        "photon",
+        "read",
+        "--address",
+        "0x080A0000",
+        "--length",
+        "16",
+        "-o",
+        &out,
+    ])
+    .code(3)
+    .says("not overwriting");
+    assert_eq!(read_file(&s.path("keep.bin")), b"precious");
+    dfu(&[
+        "--sim",
+        "photon",
+        "read",
+        "--address",
+        "0x080A0000",
+        "--length",
+        "16",
+        "-o",
+        &out,
+        "--force",
+    ])
+    .ok();
+    assert_eq!(read_file(&s.path("keep.bin")).len(), 16);
+}
+
+#[test]
+fn erase_range_and_dry_run() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let f = s.file("a.bin", &pattern(40_000, 10));
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &f,
+        "--address",
+        "0x08000000",
+        "--dry-run",
+    ])
+    .ok()
+    .says("dry run: nothing was written");
+    dfu(&["--sim", &sim, "flash", &f, "--address", "0x08000000"]).ok();
+    dfu(&[
+        "--sim",
+        &sim,
+        "erase",
+        "--address",
+        "0x08004000",
+        "--length",
+        "1",
+    ])
+    .ok()
+    .says("erased 0x08004000-0x08007fff");
+    let out = s.state("b.bin");
+    dfu(&[
+        "--sim",
+        &sim,
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "40000",
+        "-o",
+        &out,
+    ])
+    .ok();
+    let back = read_file(&s.path("b.bin"));
+    assert_eq!(&back[..0x4000], &pattern(40_000, 10)[..0x4000]);
+    assert!(back[0x4000..0x8000].iter().all(|b| *b == 0xFF));
+}

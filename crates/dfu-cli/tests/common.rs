@@ -1,0 +1,119 @@
+//! Helpers for the CLI tests: run the real `dfu` binary against simulated devices.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The result of one `dfu` run.
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts success.
+    pub fn ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    /// Asserts the exit code.
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    /// Asserts that stdout or stderr contains `text`.
+    pub fn says(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text) || self.stderr.contains(text),
+            "expected {text:?} in the output\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `dfu` with `args` and no DFU_SIM from the environment.
+pub fn dfu(args: &[&str]) -> Run {
+    Command::new(env!("CARGO_BIN_EXE_dfu"))
+        .args(args)
+        .env_remove("DFU_SIM")
+        .output()
+        .expect("the dfu binary runs")
+        .into()
+}
+
+/// A scratch directory with helpers for files.
+pub struct Scratch {
+    /// The directory (removed on drop).
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scratch {
+    /// A new empty directory.
+    pub fn new() -> Self {
+        Scratch {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    /// A path inside it.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    /// Writes a file and returns its path.
+    pub fn file(&self, name: &str, data: &[u8]) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, data).unwrap();
+        p.display().to_string()
+    }
+    /// A path for a state or output file, as a string.
+    pub fn state(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// Reads a file.
+pub fn read_file(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()
+}
