@@ -8,7 +8,6 @@ use crate::handles::{with_handle, Handle};
 use crate::shim::Shim;
 use dfu_proto::Setup;
 use std::ffi::{c_int, c_uint};
-use std::time::Duration;
 
 /// What a control transfer did, before the reply is copied to the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,16 +21,9 @@ pub enum Outcome {
 }
 
 /// Performs one control transfer on the bus. `data_out` is the OUT data stage (empty for
-/// IN transfers). A device that does not answer (`Timeout`) costs the host the whole
-/// `timeout_ms`, as with a real device; a timeout of 0 means "unlimited" in libusb, and
-/// is charged as dfu-util's default of 5 s.
-pub fn control(
-    shim: &mut Shim,
-    handle: u64,
-    setup: Setup,
-    data_out: &[u8],
-    timeout_ms: c_uint,
-) -> Outcome {
+/// IN transfers). The caller's timeout is not used: the simulator charges a device that
+/// does not answer its own host timeout (5 s, dfu-util's) in virtual time.
+pub fn control(shim: &mut Shim, handle: u64, setup: Setup, data_out: &[u8]) -> Outcome {
     let Some(id) = shim.handles.get(&handle).map(|h| h.id) else {
         return Outcome::Failed(ffi::LIBUSB_ERROR_NO_DEVICE);
     };
@@ -41,13 +33,7 @@ pub fn control(
             Outcome::Received(reply)
         }
         Ok(_) => Outcome::Sent(data_out.len()),
-        Err(e) => {
-            if e == dfu_sim::UsbError::Timeout {
-                let ms = if timeout_ms == 0 { 5000 } else { timeout_ms };
-                shim.bus.advance(Duration::from_millis(u64::from(ms)));
-            }
-            Outcome::Failed(ffi::usb_error_code(e))
-        }
+        Err(e) => Outcome::Failed(ffi::usb_error_code(e)),
     }
 }
 
@@ -70,7 +56,7 @@ pub unsafe extern "C" fn libusb_control_transfer(
     index: u16,
     data: *mut u8,
     length: u16,
-    timeout: c_uint,
+    _timeout: c_uint,
 ) -> c_int {
     guard(LIBUSB_ERROR_OTHER, || {
         let setup = Setup {
@@ -93,7 +79,7 @@ pub unsafe extern "C" fn libusb_control_transfer(
         let token = ffi::ptr_to_token(dev_handle);
         let mut outcome = Outcome::Failed(ffi::LIBUSB_ERROR_NO_DEVICE);
         with_handle(dev_handle, |s, _| {
-            outcome = control(s, token, setup, &out, timeout);
+            outcome = control(s, token, setup, &out);
             0
         });
         match outcome {

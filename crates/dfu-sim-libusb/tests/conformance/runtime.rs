@@ -1,5 +1,6 @@
-//! Run-time devices: dfu-util detaches them, waits, and finds them again in DFU mode
-//! under a new address, as on a real bus; its waits are virtual time.
+//! Bus events. Run-time devices: dfu-util detaches them, waits, and finds them again in
+//! DFU mode under a new address, as on a real bus; its waits are virtual time. Injected
+//! faults: dfu-util sees them as the libusb errors a real bus gives.
 
 use crate::harness::{dfu_util_run, file, path_in, pattern, scratch, stats, EX_IOERR};
 use std::path::Path;
@@ -102,4 +103,49 @@ fn a_device_that_does_not_detach_itself_is_reset_by_dfu_util() {
         "DFU state(2) = dfuIDLE, status(0) = No error condition is present",
         "File downloaded successfully",
     ]);
+}
+
+#[test]
+fn a_device_unplugged_mid_download_is_libusb_error_no_device() {
+    let dir = scratch();
+    let input = file(dir.path(), "app.bin", &pattern(10_000, 24));
+    let spec = "stm32f405,fault=disconnect@dnload:5";
+    let run = dfu_util_run(
+        spec,
+        &["-a", "0", "-s", "0x08000000", "-D", &input],
+        dir.path(),
+    );
+    run.expect_code(EX_IOERR)
+        .expect_err("dfu-util: dfuse_download: libusb_control_transfer returned -4 (LIBUSB_ERROR_NO_DEVICE)")
+        .expect_err("dfu-util: Error during download");
+}
+
+#[test]
+fn a_stalled_upload_is_libusb_error_pipe() {
+    let dir = scratch();
+    let args = ["-a", "0", "-s", "0x08000000:5000", "-U", "out.bin"];
+    let run = dfu_util_run("stm32f405,fault=stall@upload:2", &args, dir.path());
+    run.expect_code(EX_IOERR).expect_err(
+        "dfu-util: dfuse_upload: libusb_control_transfer returned -9 (LIBUSB_ERROR_PIPE)",
+    );
+}
+
+#[test]
+fn a_device_that_stops_answering_costs_the_host_its_timeout() {
+    let dir = scratch();
+    let stats_file = path_in(dir.path(), "stats.json");
+    let spec = format!("stm32f405,fault=timeout@getstatus:3,stats={stats_file}");
+    let input = file(dir.path(), "app.bin", &pattern(3000, 25));
+    let run = dfu_util_run(
+        &spec,
+        &["-a", "0", "-s", "0x08000000", "-D", &input],
+        dir.path(),
+    );
+    run.expect_code(EX_IOERR)
+        .expect_err("dfu-util: Error during special command \"ERASE_PAGE\" get_status");
+    let s = stats(Path::new(&stats_file));
+    assert!(
+        s["virtual_time_ms"].as_f64().expect("virtual time") >= 5000.0,
+        "{s}"
+    );
 }
