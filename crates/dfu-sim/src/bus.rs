@@ -1,6 +1,6 @@
 //! The simulated bus: the devices of a spec, one virtual clock, and the path every
 //! control transfer takes (wait while the device is busy, injected faults, bus time,
-//! the device's answer, statistics).
+//! the device's answer, statistics), and [`SimTransport`], the [`Transport`] over it.
 
 use crate::device::{Device, Ids};
 use crate::error::{DeviceId, SimError, UsbError};
@@ -8,12 +8,14 @@ use crate::fault::{FaultAction, FAULT_TIMEOUT};
 use crate::spec::{parse_specs, Mode, SimSpec};
 use crate::stats::Stats;
 use crate::timing::bus_time;
-use crate::transport::SimTransport;
 use crate::{state, usb};
 use dfu_proto::request::RequestKind;
-use dfu_proto::{DeviceDescriptor, DfuRequest, Setup};
+use dfu_proto::{DeviceDescriptor, DfuRequest, Setup, Transport, TransportError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+/// Where the virtual clock stops.
+const MAX_TIME: Duration = Duration::from_secs(1 << 40);
 
 /// A device attached to the bus right now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,8 +271,11 @@ impl Bus {
     /// The host waits: virtual time passes (counted as host wait).
     pub fn advance(&self, d: Duration) {
         let mut g = self.lock();
-        g.now += d;
-        g.host_wait += d;
+        // The clock stops at ~35,000 years so that later sums cannot overflow.
+        let now = g.now.saturating_add(d).min(MAX_TIME).max(g.now);
+        let waited = now - g.now;
+        g.now = now;
+        g.host_wait += waited;
         g.settle();
     }
 
@@ -319,5 +324,68 @@ impl Bus {
             .and_then(|d| d.flash.get(usize::from(alt)))
             .ok_or(SimError::NoSuchSlot { slot, alt })?;
         Ok(flash.read(u64::from(address), len))
+    }
+}
+
+/// A connection to one simulated device's DFU interface. Requests go through
+/// [`Bus::control`]; `wait` advances the virtual clock; `reset` is a USB bus reset,
+/// after which the device has a new id, so this transport then reports
+/// [`TransportError::Disconnected`] (find the device again with [`Bus::devices`]).
+#[derive(Debug, Clone)]
+pub struct SimTransport {
+    bus: Bus,
+    dev: DeviceId,
+    interface: u8,
+}
+
+impl SimTransport {
+    pub(crate) fn new(bus: Bus, dev: DeviceId, interface: u8) -> Self {
+        SimTransport {
+            bus,
+            dev,
+            interface,
+        }
+    }
+
+    /// The device this transport talks to.
+    pub fn device(&self) -> DeviceId {
+        self.dev
+    }
+
+    /// The DFU interface number.
+    pub fn interface(&self) -> u8 {
+        self.interface
+    }
+
+    /// The bus.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+}
+
+impl Transport for SimTransport {
+    fn control_in(&mut self, setup: Setup) -> Result<Vec<u8>, TransportError> {
+        Ok(self.bus.control(self.dev, setup, &[])?)
+    }
+
+    fn control_out(&mut self, setup: Setup, data: &[u8]) -> Result<(), TransportError> {
+        self.bus.control(self.dev, setup, data)?;
+        Ok(())
+    }
+
+    fn set_alt_setting(&mut self, interface: u8, alt: u8) -> Result<(), TransportError> {
+        Ok(self.bus.set_interface(self.dev, interface, alt)?)
+    }
+
+    fn reset(&mut self) -> Result<(), TransportError> {
+        Ok(self.bus.reset(self.dev)?)
+    }
+
+    fn wait(&mut self, duration: Duration) {
+        self.bus.advance(duration);
+    }
+
+    fn now(&self) -> Duration {
+        self.bus.now()
     }
 }

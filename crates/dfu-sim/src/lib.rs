@@ -37,10 +37,9 @@ mod spec;
 mod state;
 mod stats;
 mod timing;
-mod transport;
 mod usb;
 
-pub use bus::{Bus, DeviceView};
+pub use bus::{Bus, DeviceView, SimTransport};
 pub use error::{DeviceId, SimError, UsbError};
 pub use fault::{Fault, FaultAction, FaultTrigger, FAULT_TIMEOUT};
 pub use spec::{
@@ -48,7 +47,6 @@ pub use spec::{
 };
 pub use stats::{Stats, TRANSFER_KINDS};
 pub use timing::physical_limit;
-pub use transport::SimTransport;
 
 /// The environment variable [`Bus::from_env`] reads (the same one the CLI and the libusb
 /// shim read).

@@ -137,3 +137,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn huge_waits_do_not_overflow_the_clock() {
+    let bus = Bus::from_spec("photon,mode=runtime").unwrap();
+    let dev = bus.devices()[0].id;
+    bus.advance(Duration::MAX);
+    bus.advance(Duration::MAX);
+    let detach = Setup::dfu_out(dfu_proto::DfuRequest::Detach, 1000, 0, 0);
+    bus.control(dev, detach, &[]).unwrap();
+    bus.advance(Duration::MAX);
+    let _ = bus.devices();
+    let _ = bus.stats(0);
+}
