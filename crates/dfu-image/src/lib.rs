@@ -26,7 +26,7 @@
 
 mod bin;
 pub mod detect;
-mod dfuse;
+pub mod dfuse;
 mod elf;
 mod error;
 mod ihex;
@@ -35,6 +35,7 @@ pub mod particle;
 mod segment;
 mod srec;
 pub mod suffix;
+mod text;
 pub mod vector;
 mod write;
 

@@ -1,0 +1,206 @@
+//! Intel HEX: `:LLAAAATT<data>CC` records.
+//!
+//! Record types: 00 data, 01 end of file, 02 extended segment address (base =
+//! value * 16), 03 start segment address (CS:IP), 04 extended linear address
+//! (base = value << 16), 05 start linear address. The checksum is the two's
+//! complement of the sum of all other bytes of the record.
+//!
+//! Data is taken at `base + offset` linearly: a record that runs past a 64 KiB
+//! boundary continues at the next address (what objcopy and srec_cat do), and
+//! data past 4 GiB is an error rather than wrapping around.
+
+use crate::segment::{check_range, SegmentBuilder};
+use crate::text::{decode_hex_line, lines, push_hex, Parsed};
+use crate::{Format, ImageError, Segment};
+
+const F: Format = Format::IntelHex;
+
+/// Parse Intel HEX text.
+pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
+    let mut builder = SegmentBuilder::default();
+    let mut base: u64 = 0;
+    let mut entry = None;
+    let mut eof_line = None;
+    let mut last_line = 0;
+    for (n, line) in lines(data) {
+        last_line = n;
+        if let Some(eof) = eof_line {
+            return Err(ImageError::line(
+                F,
+                n,
+                format!("data after the end-of-file record of line {eof} (two files joined?)"),
+            ));
+        }
+        let Some(rest) = line.strip_prefix(b":") else {
+            return Err(ImageError::line(F, n, "record does not start with ':'"));
+        };
+        let bytes = decode_hex_line(F, n, rest)?;
+        if bytes.len() < 5 {
+            return Err(ImageError::line(F, n, "record is shorter than 5 bytes"));
+        }
+        let count = usize::from(bytes[0]);
+        if bytes.len() != count + 5 {
+            return Err(ImageError::line(
+                F,
+                n,
+                format!("record says {count} data bytes but has {}", bytes.len() - 5),
+            ));
+        }
+        let (body, stored) = bytes.split_at(bytes.len() - 1);
+        let computed = checksum(body);
+        if computed != stored[0] {
+            return Err(ImageError::Checksum {
+                format: F,
+                line: n,
+                stored: stored[0],
+                computed,
+            });
+        }
+        let offset = u64::from(u16::from_be_bytes([bytes[1], bytes[2]]));
+        let payload = &body[4..];
+        let expect_len = |len: usize, what: &str| {
+            if payload.len() == len {
+                Ok(())
+            } else {
+                Err(ImageError::line(
+                    F,
+                    n,
+                    format!(
+                        "{what} record must have {len} data bytes, has {}",
+                        payload.len()
+                    ),
+                ))
+            }
+        };
+        match bytes[3] {
+            0x00 => {
+                let address = check_range(F, base + offset, payload.len() as u64, Some(n))?;
+                builder.push(address, payload);
+            }
+            0x01 => {
+                expect_len(0, "end-of-file")?;
+                eof_line = Some(n);
+            }
+            0x02 => {
+                expect_len(2, "extended segment address")?;
+                base = u64::from(u16::from_be_bytes([payload[0], payload[1]])) << 4;
+            }
+            0x03 => {
+                expect_len(4, "start segment address")?;
+                let cs = u32::from(u16::from_be_bytes([payload[0], payload[1]]));
+                let ip = u32::from(u16::from_be_bytes([payload[2], payload[3]]));
+                entry = Some((cs << 4) + ip);
+            }
+            0x04 => {
+                expect_len(2, "extended linear address")?;
+                base = u64::from(u16::from_be_bytes([payload[0], payload[1]])) << 16;
+            }
+            0x05 => {
+                expect_len(4, "start linear address")?;
+                entry = Some(u32::from_be_bytes([
+                    payload[0], payload[1], payload[2], payload[3],
+                ]));
+            }
+            t => {
+                return Err(ImageError::line(
+                    F,
+                    n,
+                    format!("unknown record type {t:02X}"),
+                ))
+            }
+        }
+    }
+    if eof_line.is_none() {
+        return Err(ImageError::MissingEnd {
+            format: F,
+            lines: last_line,
+        });
+    }
+    Ok(Parsed {
+        segments: builder.finish()?,
+        entry,
+    })
+}
+
+/// Two's complement of the byte sum.
+fn checksum(bytes: &[u8]) -> u8 {
+    bytes
+        .iter()
+        .fold(0u8, |a, b| a.wrapping_add(*b))
+        .wrapping_neg()
+}
+
+fn record(out: &mut String, kind: u8, offset: u16, data: &[u8]) {
+    let mut bytes = Vec::with_capacity(data.len() + 5);
+    bytes.push(data.len() as u8);
+    bytes.extend_from_slice(&offset.to_be_bytes());
+    bytes.push(kind);
+    bytes.extend_from_slice(data);
+    bytes.push(checksum(&bytes));
+    out.push(':');
+    for b in bytes {
+        push_hex(out, b);
+    }
+    out.push('\n');
+}
+
+/// Write segments as Intel HEX: 16 data bytes per record, an extended linear
+/// address record (04) whenever the upper 16 address bits change, no record
+/// crossing a 64 KiB boundary, a start linear address (05) if `entry` is given,
+/// then the end-of-file record.
+pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
+    let mut out = String::new();
+    let mut upper: u64 = 0;
+    for seg in segments {
+        let mut addr = u64::from(seg.address);
+        let mut rest = seg.data.as_slice();
+        while !rest.is_empty() {
+            if addr >> 16 != upper {
+                upper = addr >> 16;
+                record(&mut out, 0x04, 0, &(upper as u16).to_be_bytes());
+            }
+            let room = 0x1_0000 - (addr & 0xFFFF);
+            let n = rest.len().min(16).min(room as usize);
+            let (chunk, tail) = rest.split_at(n);
+            record(&mut out, 0x00, (addr & 0xFFFF) as u16, chunk);
+            addr += n as u64;
+            rest = tail;
+        }
+    }
+    if let Some(e) = entry {
+        record(&mut out, 0x05, 0, &e.to_be_bytes());
+    }
+    out.push_str(":00000001FF\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_linear_address_records() {
+        let segs = [Segment::new(0x0800_FFF8, (0u8..20).collect::<Vec<_>>())];
+        let text = write(&segs, Some(0x0800_0101));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], ":020000040800F2");
+        assert!(lines[1].starts_with(":08FFF800"));
+        assert_eq!(lines[2], ":020000040801F1");
+        assert!(lines[3].starts_with(":0C000000"));
+        assert_eq!(lines[4], ":0400000508000101ED");
+        assert_eq!(lines[5], ":00000001FF");
+        let back = parse(text.as_bytes()).unwrap();
+        assert_eq!(back.segments, segs);
+        assert_eq!(back.entry, Some(0x0800_0101));
+    }
+
+    #[test]
+    fn data_past_4gib_is_refused() {
+        let text = ":02000004FFFFFC\n:10FFF800000102030405060708090A0B0C0D0E0F81\n:00000001FF\n";
+        let err = parse(text.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, ImageError::AddressOverflow { line: Some(2), .. }),
+            "{err}"
+        );
+    }
+}

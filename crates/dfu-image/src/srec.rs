@@ -1,0 +1,210 @@
+//! Motorola S-records: `S<type><count><address><data><checksum>`.
+//!
+//! Types: S0 header; S1/S2/S3 data with 16/24/32-bit address; S5/S6 count of data
+//! records so far (16/24-bit); S7/S8/S9 end with a 32/24/16-bit start address.
+//! `count` is the number of bytes after it (address + data + checksum); the
+//! checksum is the ones' complement of the low byte of the sum of count, address
+//! and data bytes. A file must end with S7, S8 or S9.
+
+use crate::segment::{check_range, SegmentBuilder};
+use crate::text::{decode_hex, lines, push_hex, Parsed};
+use crate::{Format, ImageError, Segment};
+
+const F: Format = Format::SRecord;
+
+/// Address length in bytes for a record type, `None` for S4 and non-digits.
+fn address_len(kind: u8) -> Option<usize> {
+    match kind {
+        b'0' | b'1' | b'5' | b'9' => Some(2),
+        b'2' | b'6' | b'8' => Some(3),
+        b'3' | b'7' => Some(4),
+        _ => None,
+    }
+}
+
+/// Parse S-record text.
+pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
+    let mut builder = SegmentBuilder::default();
+    let mut entry = None;
+    let mut end_line = None;
+    let mut data_records: u64 = 0;
+    let mut last_line = 0;
+    for (n, line) in lines(data) {
+        last_line = n;
+        if let Some(end) = end_line {
+            return Err(ImageError::line(
+                F,
+                n,
+                format!("data after the termination record of line {end} (two files joined?)"),
+            ));
+        }
+        let (kind, rest) = match line {
+            [b'S', kind, rest @ ..] => (*kind, rest),
+            _ => {
+                return Err(ImageError::line(
+                    F,
+                    n,
+                    "record does not start with 'S' and a type digit",
+                ))
+            }
+        };
+        let Some(alen) = address_len(kind) else {
+            return Err(ImageError::line(
+                F,
+                n,
+                format!("unknown record type S{}", char::from(kind)),
+            ));
+        };
+        let bytes = decode_hex(F, n, 3, rest)?;
+        let Some((&count, after)) = bytes.split_first() else {
+            return Err(ImageError::line(F, n, "record has no byte count"));
+        };
+        if after.len() != usize::from(count) {
+            return Err(ImageError::line(
+                F,
+                n,
+                format!(
+                    "record says {count} bytes follow the count but {} do",
+                    after.len()
+                ),
+            ));
+        }
+        if after.len() < alen + 1 {
+            return Err(ImageError::line(
+                F,
+                n,
+                format!(
+                    "S{} record needs at least {} bytes after the count",
+                    char::from(kind),
+                    alen + 1
+                ),
+            ));
+        }
+        let (body, stored) = bytes.split_at(bytes.len() - 1);
+        let computed = !body.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+        if computed != stored[0] {
+            return Err(ImageError::Checksum {
+                format: F,
+                line: n,
+                stored: stored[0],
+                computed,
+            });
+        }
+        let address = after[..alen]
+            .iter()
+            .fold(0u64, |a, b| a << 8 | u64::from(*b));
+        let payload = &after[alen..after.len() - 1];
+        match kind {
+            b'0' => {}
+            b'1'..=b'3' => {
+                let at = check_range(F, address, payload.len() as u64, Some(n))?;
+                builder.push(at, payload);
+                data_records += 1;
+            }
+            b'5' | b'6' => {
+                if !payload.is_empty() {
+                    return Err(ImageError::line(F, n, "count record must not carry data"));
+                }
+                if address != data_records {
+                    return Err(ImageError::line(
+                        F,
+                        n,
+                        format!("count record says {address} data records, the file has {data_records} before it"),
+                    ));
+                }
+            }
+            _ => {
+                // S7, S8, S9: termination with start address.
+                if !payload.is_empty() {
+                    return Err(ImageError::line(
+                        F,
+                        n,
+                        "termination record must not carry data",
+                    ));
+                }
+                entry = Some(address as u32);
+                end_line = Some(n);
+            }
+        }
+    }
+    if end_line.is_none() {
+        return Err(ImageError::MissingEnd {
+            format: F,
+            lines: last_line,
+        });
+    }
+    Ok(Parsed {
+        segments: builder.finish()?,
+        entry,
+    })
+}
+
+fn record(out: &mut String, kind: u8, alen: usize, address: u64, data: &[u8]) {
+    let mut bytes = Vec::with_capacity(data.len() + alen + 2);
+    bytes.push((alen + data.len() + 1) as u8);
+    bytes.extend_from_slice(&address.to_be_bytes()[8 - alen..]);
+    bytes.extend_from_slice(data);
+    bytes.push(!bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)));
+    out.push('S');
+    out.push(char::from(kind));
+    for b in bytes {
+        push_hex(out, b);
+    }
+    out.push('\n');
+}
+
+/// Write segments as S-records: an S0 header "dfu-image", data records of 16
+/// bytes using the narrowest address width that holds every address (S1, S2 or
+/// S3), an S5/S6 count record, and the matching termination record (S9, S8 or S7)
+/// carrying `entry` (or 0).
+pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
+    let max_end = segments.iter().map(Segment::end).max().unwrap_or(0);
+    let max_addr = max_end.max(u64::from(entry.unwrap_or(0)) + 1);
+    let (data_kind, end_kind, alen) = if max_addr <= 1 << 16 {
+        (b'1', b'9', 2)
+    } else if max_addr <= 1 << 24 {
+        (b'2', b'8', 3)
+    } else {
+        (b'3', b'7', 4)
+    };
+    let mut out = String::new();
+    record(&mut out, b'0', 2, 0, b"dfu-image");
+    let mut count: u64 = 0;
+    for seg in segments {
+        let mut addr = u64::from(seg.address);
+        for chunk in seg.data.chunks(16) {
+            record(&mut out, data_kind, alen, addr, chunk);
+            addr += chunk.len() as u64;
+            count += 1;
+        }
+    }
+    if count <= 0xFFFF {
+        record(&mut out, b'5', 2, count, &[]);
+    } else if count <= 0xFF_FFFF {
+        record(&mut out, b'6', 3, count, &[]);
+    }
+    record(&mut out, end_kind, alen, u64::from(entry.unwrap_or(0)), &[]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_picks_width() {
+        for (addr, kind) in [(0x100u32, "S1"), (0x12_3456, "S2"), (0x0800_0000, "S3")] {
+            let segs = [Segment::new(addr, (0u8..40).collect::<Vec<_>>())];
+            let text = write(&segs, None);
+            assert!(text.lines().nth(1).unwrap().starts_with(kind), "{text}");
+            assert_eq!(parse(text.as_bytes()).unwrap().segments, segs);
+        }
+    }
+
+    #[test]
+    fn count_mismatch_is_an_error() {
+        let text = "S1050000AABB95\nS5030002FA\nS9030000FC\n";
+        let err = parse(text.as_bytes()).unwrap_err();
+        assert!(matches!(err, ImageError::Line { line: 2, .. }), "{err}");
+    }
+}
