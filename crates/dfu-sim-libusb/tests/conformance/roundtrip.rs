@@ -159,3 +159,28 @@ fn a_one_mib_download_costs_virtual_time_not_real_time() {
     let total = s["virtual_time_ms"].as_f64().expect("virtual_time_ms");
     assert!(waited > 0.0 && total > waited, "{s}");
 }
+
+#[test]
+fn gd32vf103_layout_is_fixed_from_its_utf8_serial_and_its_leave_is_tolerated() {
+    let dir = scratch();
+    let stats_file = path_in(dir.path(), "stats.json");
+    let spec = format!("gd32vf103,stats={stats_file}");
+    let input = file(dir.path(), "app.bin", &pattern(10_123, 41));
+    let args = ["-a", "0", "-s", "0x08000000:leave", "-D", &input];
+    let run = dfu_util_run(&spec, &args, dir.path());
+    // The serial "3CBJ" comes as UTF-8 bytes; dfu-util reads it with its GD32 quirk and
+    // fixes the layout (512 x 2K announced, 128 x 1K real), and ignores a lost status
+    // after the leave request (its QUIRK_DFUSE_LEAVE for 28e9:0189).
+    run.expect_code(0).expect_out_sequence(&[
+        "Found GD32VF103, which reports a bad page size and count for its internal memory.",
+        "Fixed layout based on part number: page size 1024, count 128.",
+        "File downloaded successfully",
+        "Submitting leave request...",
+    ]);
+    let s = stats(std::path::Path::new(&stats_file));
+    assert_eq!(
+        s["erased_bytes"].as_u64(),
+        Some(10 * 1024),
+        "1K pages erased: {s}"
+    );
+}
