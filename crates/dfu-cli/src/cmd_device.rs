@@ -213,8 +213,16 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-/// `dfu detach`.
+/// `dfu detach`: DFU DETACH to a run-time device, or the serial-port convention when
+/// `--device` names a serial port; then waits for the DFU device.
 pub fn detach(g: &Global) -> Result<(), Failure> {
+    if let Some(port) = g
+        .device
+        .as_deref()
+        .filter(|d| crate::args::looks_like_serial_port(d))
+    {
+        return detach_serial(g, port);
+    }
     let mut backend = g.backend()?;
     let d = dfu::select_one(backend.as_mut(), &g.selector()?, g.profile()?.as_ref())?;
     let usb = dfu::device::detach(backend.as_mut(), &d)?;
@@ -226,6 +234,42 @@ pub fn detach(g: &Global) -> Result<(), Failure> {
         usb.path()
     );
     Ok(())
+}
+
+fn detach_serial(g: &Global, port: &str) -> Result<(), Failure> {
+    let profile = g.profile()?;
+    let (trigger, why) = crate::serial::trigger_for(port, profile.as_ref());
+    eprintln!(
+        "note: {port} is a serial port: opening it at {} baud ({why})",
+        trigger.baud()
+    );
+    crate::serial::touch(port, trigger)?;
+    let mut backend = g.backend()?;
+    let want = profile
+        .as_ref()
+        .map(|p| (p.usb.vendor_id, p.usb.product_id));
+    let start = backend.now();
+    loop {
+        let found = backend.devices()?.into_iter().find(|d| {
+            d.dfu_interfaces
+                .iter()
+                .any(|(_, proto)| *proto == dfu_proto::descriptor::PROTOCOL_DFU_MODE)
+                && want.is_none_or(|w| w == (d.vendor_id, d.product_id))
+        });
+        if let Some(d) = found {
+            backend.finish()?;
+            println!("{} is in DFU mode at {}", d.id(), d.path());
+            return Ok(());
+        }
+        if backend.now().saturating_sub(start) > std::time::Duration::from_secs(10) {
+            return Err(Failure::new(
+                crate::exit::NO_DEVICE,
+                format!("no DFU device appeared within 10 s after opening {port} at {} baud", trigger.baud()),
+                "the application may not support entering DFU mode this way: enter it by hand (Particle: hold MODE, tap RESET; STM32: BOOT0 high, then reset), or give the board's profile with --profile",
+            ));
+        }
+        backend.wait(std::time::Duration::from_millis(100));
+    }
 }
 
 /// `dfu reset`.

@@ -3,6 +3,7 @@
 use crate::args::{EraseArgs, FlashArgs, Global, ReadArgs};
 use crate::exit::{self, Failure};
 use crate::render::{self, Progress};
+use dfu::checks::{self, Placed};
 use dfu::{DfuDevice, FlashOptions, Run};
 use dfu_image::Image;
 use serde_json::json;
@@ -34,20 +35,35 @@ pub fn load(path: &Path) -> Result<Loaded, Failure> {
     Ok(Loaded { path: name, image })
 }
 
-/// Places raw images and merges everything into runs for one alt setting.
-fn resolve(
+/// Places every raw image: at `--address`, else at the address its Particle module header
+/// names, else at the device's default; files with addresses keep theirs.
+fn place(
     files: Vec<Loaded>,
     address: Option<u32>,
-    profile_app: Option<u32>,
+    default: Option<u32>,
     notes: &mut Vec<String>,
-) -> Result<Vec<Run>, Failure> {
-    let mut images = Vec::new();
+) -> Result<Vec<Placed>, Failure> {
+    let mut out = Vec::new();
     for mut f in files {
         if f.image.needs_address {
-            let (at, why) = match (address, profile_app) {
-                (Some(a), _) => (a, "--address"),
-                (None, Some(a)) => (a, "the device profile's application address"),
-                (None, None) => {
+            let module = f
+                .image
+                .segments
+                .first()
+                .and_then(|s| dfu_image::particle::find(&s.data, None));
+            let (at, why) = match (address, module, default) {
+                (Some(a), _, _) => (a, "--address".to_string()),
+                (None, Some(m), _) => (
+                    m.start,
+                    format!(
+                        "its Particle module header: {} {} for {}",
+                        m.function.name(),
+                        m.index,
+                        m.platform_name().unwrap_or("an unknown platform")
+                    ),
+                ),
+                (None, None, Some(a)) => (a, "the device profile's application address".to_string()),
+                (None, None, None) => {
                     return Err(Failure::usage(
                         format!("{} is a raw binary: it does not say where it goes", f.path),
                         "give the address with --address 0x08000000 (the device is unknown, so there is no default)",
@@ -70,25 +86,34 @@ fn resolve(
                 ));
             }
         }
-        images.push(f.image);
+        out.push(Placed {
+            name: f.path,
+            image: f.image,
+        });
     }
-    let image = Image::combine(images).map_err(|e| {
+    let all = out.iter().map(|p| p.image.clone()).collect();
+    Image::combine(all).map_err(|e| {
         Failure::file(
             e.to_string(),
             "the files overlap: flash them one at a time, or fix the addresses",
         )
     })?;
+    Ok(out)
+}
+
+/// The image's segments as runs, adjacent ones merged.
+fn runs_of(image: &Image) -> Vec<Run> {
     let mut runs: Vec<Run> = Vec::new();
-    for s in image.segments {
+    for s in &image.segments {
         match runs.last_mut() {
             Some(r) if r.end() == u64::from(s.address) => {
                 r.data.extend_from_slice(&s.data);
                 r.len = r.data.len() as u64;
             }
-            _ => runs.push(Run::new(s.address, s.data)),
+            _ => runs.push(Run::new(s.address, s.data.clone())),
         }
     }
-    Ok(runs)
+    runs
 }
 
 fn open(
@@ -142,7 +167,16 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
             .map(|l| l.segments[0].start)
             .or(Some(0))
     };
-    let runs = resolve(files, a.address, plain_base.or(profile_app), &mut notes)?;
+    let placed = place(files, a.address, plain_base.or(profile_app), &mut notes)?;
+    notes.extend(dev.ensure_idle()?);
+    let installed = dev.installed_modules();
+    let profile = dev.profile().cloned();
+    let outcome = checks::check(&placed, profile.as_ref(), &installed, a.force)?;
+    notes.extend(outcome.notes);
+    let groups: Vec<Vec<Run>> = checks::dependency_order(placed)
+        .iter()
+        .map(|p| runs_of(&p.image))
+        .collect();
     for n in &notes {
         render::note(n, a.json);
     }
@@ -157,7 +191,7 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     };
     let start = backend.now();
     let mut progress = Progress::new(a.json);
-    let result = dev.flash(runs, &opts, &mut |e| progress.event(e));
+    let result = dev.flash(groups, &opts, &mut |e| progress.event(e));
     let elapsed = backend.now().saturating_sub(start);
     drop(dev);
     let finish = backend.finish();
@@ -178,8 +212,8 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         return Ok(());
     }
     if a.dry_run {
-        if let Some(p) = &report.plan {
-            println!("dry run: nothing was written. The plan:");
+        println!("dry run: nothing was written. The plan, in order:");
+        for p in &report.plans {
             for s in &p.erase {
                 println!("  erase {}", render::range(s.start, u64::from(s.size)));
             }

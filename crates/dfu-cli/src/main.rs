@@ -8,6 +8,7 @@ mod cmd_image;
 mod doctor;
 mod exit;
 mod render;
+mod serial;
 mod sim_serve;
 
 use args::{Cli, Command};

@@ -57,8 +57,9 @@ pub struct FlashReport {
     pub verified: bool,
     /// How leaving DFU mode went (None: not asked, or not applicable).
     pub leave: Option<LeaveOutcome>,
-    /// The plan (sectors, runs), for --dry-run and JSON.
-    pub plan: Option<Plan>,
+    /// The plans (sectors, runs; one per file or group of files sharing sectors), for
+    /// --dry-run and JSON.
+    pub plans: Vec<Plan>,
 }
 
 /// A failed flash: the error and exactly what had been done before it.
@@ -101,10 +102,12 @@ fn note(report: &mut FlashReport, events: Sink, message: String) {
 }
 
 impl DfuDevice {
-    /// Flashes `runs` (sorted, non-overlapping; addresses already resolved).
+    /// Flashes `groups` of runs (addresses resolved, no overlaps), one group after the other
+    /// in the given order (each file is one group: its sectors are erased just before it is
+    /// written, so an interruption leaves earlier files complete).
     pub fn flash(
         &mut self,
-        runs: Vec<Run>,
+        groups: Vec<Vec<Run>>,
         opts: &FlashOptions,
         events: Sink,
     ) -> Result<FlashReport, FlashFailure> {
@@ -123,9 +126,14 @@ impl DfuDevice {
             }
         }
         let r = if self.info.is_dfuse() {
-            self.flash_dfuse(runs, opts, events, &mut report)
+            self.flash_dfuse(groups, opts, events, &mut report)
         } else {
-            self.flash_plain(runs, opts, events, &mut report)
+            self.flash_plain(
+                groups.into_iter().flatten().collect(),
+                opts,
+                events,
+                &mut report,
+            )
         };
         match r {
             Ok(()) => Ok(report),
@@ -138,7 +146,7 @@ impl DfuDevice {
 
     fn flash_dfuse(
         &mut self,
-        runs: Vec<Run>,
+        groups: Vec<Vec<Run>>,
         opts: &FlashOptions,
         events: Sink,
         report: &mut FlashReport,
@@ -147,22 +155,42 @@ impl DfuDevice {
             what: format!("alt {} has no usable memory layout, so addresses cannot be checked", self.alt),
             help: "give the device's layout with --layout \"@Name/0xADDR/N*SIZEKg\" or a profile with --profile FILE".into(),
         })?;
-        let mut plan = plan_dfuse(
-            &layout,
-            self.info.profile.as_ref(),
-            self.alt,
-            runs,
-            opts.force,
-        )?;
-        for n in &plan.notes {
-            note(report, events, n.clone());
+        let profile = self.info.profile.clone();
+        let plan_of =
+            |runs: Vec<Run>| plan_dfuse(&layout, profile.as_ref(), self.alt, runs, opts.force);
+        let groups: Vec<Vec<Run>> = groups.into_iter().filter(|g| !g.is_empty()).collect();
+        if groups.iter().all(|g| g.iter().all(|r| r.data.is_empty())) {
+            plan_of(Vec::new())?;
+        }
+        let mut plans = groups
+            .into_iter()
+            .map(&plan_of)
+            .collect::<Result<Vec<Plan>>>()?;
+        // Files that share a sector must be erased and written together.
+        while let Some((i, j)) = shared_sector(&plans) {
+            let b = plans.remove(j);
+            let mut runs = std::mem::take(&mut plans[i].writes);
+            runs.extend(b.writes);
+            runs.sort_by_key(|r| r.address);
+            plans[i] = plan_of(runs)?;
+        }
+        for p in &plans {
+            for n in &p.notes {
+                note(report, events, n.clone());
+            }
         }
         let leave_at = opts
             .leave_address
-            .or_else(|| plan.writes.first().map(|r| r.address))
+            .or_else(|| {
+                plans
+                    .iter()
+                    .flat_map(|p| &p.writes)
+                    .map(|r| r.address)
+                    .min()
+            })
             .unwrap_or(0);
         if opts.dry_run {
-            report.plan = Some(plan);
+            report.plans = plans;
             return Ok(());
         }
         let can_read = self.info.functional.can_upload();
@@ -175,18 +203,62 @@ impl DfuDevice {
             events(&Event::Done {
                 phase: Phase::Erase,
             });
-            plan.erase.clear();
+            for p in &mut plans {
+                p.erase.clear();
+            }
             note(report, events, "mass-erased the device".into());
-        } else if opts.skip_unchanged && can_read {
-            self.compare(&mut plan, events, report)?;
         }
+        for p in &mut plans {
+            if opts.skip_unchanged && can_read && !opts.mass_erase {
+                self.compare(p, events, report)?;
+            }
+            self.erase_and_write(p, events, report)?;
+        }
+        if opts.verify {
+            if can_read {
+                let runs: Vec<Run> = plans
+                    .iter()
+                    .flat_map(|p| p.writes.iter().cloned())
+                    .collect();
+                self.verify_runs(&runs, events)?;
+                report.verified = true;
+            } else {
+                note(
+                    report,
+                    events,
+                    "not verified: the device cannot upload (bmAttributes bit 1 clear)".into(),
+                );
+            }
+        }
+        report.plans = plans;
+        if opts.leave {
+            events(&Event::Start {
+                phase: Phase::Leave,
+                total: 0,
+            });
+            let outcome = self.dfuse_leave(leave_at)?;
+            self.judge_leave(&outcome, report, events)?;
+            report.leave = Some(outcome);
+            events(&Event::Done {
+                phase: Phase::Leave,
+            });
+        }
+        Ok(())
+    }
+
+    fn erase_and_write(
+        &mut self,
+        plan: &Plan,
+        events: Sink,
+        report: &mut FlashReport,
+    ) -> Result<()> {
         let erase_total: u64 = plan.erase.iter().map(|s| u64::from(s.size)).sum();
-        let outside = erase_total.saturating_sub(
-            plan.writes
-                .iter()
-                .map(|r| plan.erase.iter().map(|s| overlap(r, s)).sum::<u64>())
-                .sum(),
-        );
+        let covered: u64 = plan
+            .writes
+            .iter()
+            .map(|r| plan.erase.iter().map(|s| overlap(r, s)).sum::<u64>())
+            .sum();
+        let outside = erase_total.saturating_sub(covered);
         if outside > 0 {
             note(
                 report,
@@ -200,7 +272,7 @@ impl DfuDevice {
                 total: erase_total,
             });
             let mut done = 0;
-            for s in plan.erase.clone() {
+            for s in &plan.erase {
                 self.dfuse_command(DfuseCommand::ErasePage(s.start))?;
                 report.erased.push((s.start, s.size));
                 done += u64::from(s.size);
@@ -214,6 +286,9 @@ impl DfuDevice {
             });
         }
         let total = plan.write_bytes();
+        if total == 0 {
+            return Ok(());
+        }
         events(&Event::Start {
             phase: Phase::Write,
             total,
@@ -230,31 +305,6 @@ impl DfuDevice {
         events(&Event::Done {
             phase: Phase::Write,
         });
-        if opts.verify {
-            if can_read {
-                self.verify_runs(&plan.writes, events)?;
-                report.verified = true;
-            } else {
-                note(
-                    report,
-                    events,
-                    "not verified: the device cannot upload (bmAttributes bit 1 clear)".into(),
-                );
-            }
-        }
-        report.plan = Some(plan);
-        if opts.leave {
-            events(&Event::Start {
-                phase: Phase::Leave,
-                total: 0,
-            });
-            let outcome = self.dfuse_leave(leave_at)?;
-            self.judge_leave(&outcome, report, events)?;
-            report.leave = Some(outcome);
-            events(&Event::Done {
-                phase: Phase::Leave,
-            });
-        }
         Ok(())
     }
 
@@ -437,7 +487,7 @@ impl DfuDevice {
             }
         }
         if opts.dry_run {
-            report.plan = Some(Plan {
+            report.plans.push(Plan {
                 erase: Vec::new(),
                 writes: runs.clone(),
                 notes: vec!["plain DFU: the device erases and places the blocks itself".into()],
@@ -613,6 +663,18 @@ impl DfuDevice {
         });
         Ok(erased)
     }
+}
+
+/// The first pair of plans that erase a common sector.
+fn shared_sector(plans: &[Plan]) -> Option<(usize, usize)> {
+    for i in 0..plans.len() {
+        for j in i + 1..plans.len() {
+            if plans[i].erase.iter().any(|s| plans[j].erase.contains(s)) {
+                return Some((i, j));
+            }
+        }
+    }
+    None
 }
 
 fn overlap(r: &Run, s: &Sector) -> u64 {

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+pub mod checks;
 pub mod device;
 pub mod dfuse;
 pub mod discover;
