@@ -72,7 +72,12 @@ pub fn code_for(kind: ErrorKind) -> i32 {
 
 impl From<DfuError> for Failure {
     fn from(e: DfuError) -> Self {
-        Failure::new(code_for(e.kind()), e.to_string(), e.help())
+        let mut f = Failure::new(code_for(e.kind()), e.to_string(), e.help());
+        if e.kind() == ErrorKind::Refused {
+            // Checks run before anything is erased or written.
+            f.progress = Some(Vec::new());
+        }
+        f
     }
 }
 

@@ -280,6 +280,9 @@ pub enum Quirk {
 pub struct LeaveBehaviour {
     /// First bootloader release that answers GETSTATUS after the final DNLOAD.
     pub fixed_in: String,
+    /// The bootloader module version (module_info_t) of that release: a bootloader module
+    /// whose version is lower resets without answering.
+    pub fixed_in_module: u16,
     /// Bootloader release a simulated device has unless told otherwise.
     pub default_bootloader: String,
     /// How long the fixed bootloader waits before it resets, in milliseconds.

@@ -4,7 +4,7 @@
 
 use crate::error::SimError;
 use crate::memory::Flash;
-use crate::spec::SimSpec;
+use crate::spec::{BootloaderVersion, SimSpec};
 use dfu_image::particle::build_module;
 use dfu_image::{Dependency, ModuleFunction};
 use dfu_profiles::Role;
@@ -71,6 +71,55 @@ pub(crate) fn install_system(spec: &SimSpec, flash: &mut [Flash]) -> Result<(), 
             )));
         }
         f.store(u64::from(region.start), &module);
+    }
+    Ok(())
+}
+
+/// The bootloader module version a release has (assumed mapping, see the profile's
+/// `[leave]` table): below `fixed_in`, one less than `fixed_in_module`; the fixed release up
+/// to 0.6.x, `fixed_in_module`; 0.7.0 and later, 100 (device-os system-versions.md).
+pub(crate) fn bootloader_module_version(spec: &SimSpec) -> Option<u16> {
+    let leave = spec.profile.leave.as_ref()?;
+    let v = spec.effective_bootloader()?;
+    let fixed = BootloaderVersion::parse(&leave.fixed_in)?;
+    let modern = BootloaderVersion::parse("0.7.0")?;
+    Some(if v < fixed {
+        leave.fixed_in_module.saturating_sub(1)
+    } else if v < modern {
+        leave.fixed_in_module
+    } else {
+        100
+    })
+}
+
+/// Writes the bootloader's module header (every run, so it follows the `bootloader=`
+/// knob) into the bootloader region of Particle profiles that describe one.
+pub(crate) fn install_bootloader(spec: &SimSpec, flash: &mut [Flash]) -> Result<(), SimError> {
+    let profile = &spec.profile;
+    let (Some(platform), Some(version)) =
+        (profile.particle_platform, bootloader_module_version(spec))
+    else {
+        return Ok(());
+    };
+    let Some(region) = profile
+        .regions_with(Role::Bootloader)
+        .find(|r| r.module_header_offset.is_some())
+    else {
+        return Ok(());
+    };
+    let module = build_module(
+        platform,
+        ModuleFunction::Bootloader,
+        0,
+        version,
+        region.start,
+        &[],
+        256,
+    );
+    if let Some(f) = flash.get_mut(usize::from(region.alt)) {
+        if module.len() as u64 <= u64::from(region.size) {
+            f.store(u64::from(region.start), &module);
+        }
     }
     Ok(())
 }

@@ -85,6 +85,7 @@ pub(crate) fn open(spec: &SimSpec) -> Result<Vec<Flash>, SimError> {
         }
         None => particle::install_system(spec, &mut flash)?,
     }
+    particle::install_bootloader(spec, &mut flash)?;
     Ok(flash)
 }
 

@@ -37,6 +37,23 @@ fn refuse_or_warn(force: bool, out: &mut CheckOutcome, reason: String, help: Str
     }
 }
 
+/// The module header of an image wherever it was placed (the header's own start address is
+/// checked against the placement separately).
+fn module_of(image: &Image) -> Option<ModuleInfo> {
+    particle::find(&image.segments.first()?.data, None)
+}
+
+/// "user part 1 version 2", "system part 2 version 6", "bootloader version 4".
+pub fn describe_module(m: &ModuleInfo) -> String {
+    match m.function {
+        ModuleFunction::UserPart | ModuleFunction::SystemPart => {
+            format!("{} {} version {}", m.function.name(), m.index, m.version)
+        }
+        ModuleFunction::Monolithic => format!("monolithic firmware version {}", m.version),
+        f => format!("{} version {}", f.name(), m.version),
+    }
+}
+
 fn platform(id: u16) -> String {
     match particle::platform_name(id) {
         Some(n) => format!("the {n} (platform {id})"),
@@ -61,7 +78,7 @@ pub fn check(
     let modules: Vec<(usize, ModuleInfo)> = files
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| f.image.particle_module().map(|m| (i, m)))
+        .filter_map(|(i, f)| module_of(&f.image).map(|m| (i, m)))
         .collect();
     for (i, f) in files.iter().enumerate() {
         let start = f.image.start().unwrap_or(0);
@@ -103,7 +120,7 @@ fn check_module(
     force: bool,
     out: &mut CheckOutcome,
 ) -> Result<()> {
-    let what = format!("{} {} v{}", m.function.name(), m.index, m.version);
+    let what = describe_module(m);
     if let Some(p) = profile {
         match p.particle_platform {
             Some(want) if want != m.platform_id => refuse_or_warn(
@@ -194,7 +211,7 @@ fn check_module(
 /// Orders files so that every module comes after the modules it depends on (bootloader,
 /// then system parts in dependency order, then applications); others keep address order.
 pub fn dependency_order(files: Vec<Placed>) -> Vec<Placed> {
-    let rank = |p: &Placed| match p.image.particle_module().map(|m| m.function) {
+    let rank = |p: &Placed| match module_of(&p.image).map(|m| m.function) {
         Some(ModuleFunction::Bootloader) => 0,
         Some(ModuleFunction::SystemPart) | Some(ModuleFunction::Monolithic) => 1,
         Some(ModuleFunction::UserPart) => 3,
@@ -205,11 +222,10 @@ pub fn dependency_order(files: Vec<Placed>) -> Vec<Placed> {
     let mut done: Vec<Placed> = Vec::new();
     while !pending.is_empty() {
         let ready = pending.iter().position(|p| {
-            p.image.particle_module().is_none_or(|m| {
+            module_of(&p.image).is_none_or(|m| {
                 m.dependencies.iter().all(|d| {
                     !pending.iter().any(|q| {
-                        q.image
-                            .particle_module()
+                        module_of(&q.image)
                             .is_some_and(|x| x.function == d.function && x.index == d.index)
                     })
                 })
@@ -255,6 +271,7 @@ impl DfuDevice {
                 found.push(m);
             }
         }
+        self.modules = found.clone();
         found
     }
 }

@@ -24,6 +24,8 @@ pub struct DfuDevice {
     pub transfer_size: u16,
     /// Requests sent (for statistics).
     pub requests: u64,
+    /// Particle modules read from the device by [`DfuDevice::installed_modules`].
+    pub modules: Vec<dfu_image::ModuleInfo>,
 }
 
 impl DfuDevice {
@@ -55,6 +57,7 @@ impl DfuDevice {
             alt,
             layout,
             requests: 0,
+            modules: Vec::new(),
         })
     }
 

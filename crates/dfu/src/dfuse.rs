@@ -3,7 +3,7 @@
 use crate::device::DfuDevice;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
-use dfu_proto::{DfuRequest, DfuseCommand, State, TransportError};
+use dfu_proto::{DfuRequest, DfuseCommand, State};
 
 /// The most data blocks one set-address can cover (block numbers 2..=65535).
 const MAX_BLOCKS_PER_RUN: u64 = 65_534;
@@ -124,9 +124,18 @@ impl DfuDevice {
     /// caller knows whether the device is expected to do that.
     pub fn dfuse_leave(&mut self, address: u32) -> Result<LeaveOutcome> {
         self.dfuse_command(DfuseCommand::SetAddress(address))?;
-        self.out(DfuRequest::Dnload, 2, &[], &|| {
+        // A device that resets as soon as it has the request may fail the request itself.
+        match self.out(DfuRequest::Dnload, 2, &[], &|| {
             "leave (zero-length DNLOAD)".into()
-        })?;
+        }) {
+            Ok(()) => {}
+            Err(DfuError::Usb { source, .. }) => {
+                return Ok(LeaveOutcome::StatusLost {
+                    error: source.to_string(),
+                })
+            }
+            Err(e) => return Err(e),
+        }
         match self.get_status() {
             Ok(s) if s.state == State::Error => Err(DfuError::Status {
                 op: "leave".into(),
@@ -140,15 +149,4 @@ impl DfuDevice {
             Err(e) => Err(e),
         }
     }
-}
-
-/// True for the USB errors a device that resets during a request produces.
-pub fn is_reset_error(e: &TransportError) -> bool {
-    matches!(
-        e,
-        TransportError::Disconnected
-            | TransportError::Other(_)
-            | TransportError::Timeout
-            | TransportError::Stall
-    )
 }

@@ -413,8 +413,19 @@ impl DfuDevice {
             return Ok(());
         };
         let profile = self.info.profile.as_ref();
-        let expected =
-            profile.is_some_and(|p| p.has_quirk(Quirk::ResetOnLeave) || p.leave.is_some());
+        let bootloader = self
+            .modules
+            .iter()
+            .find(|m| m.function == dfu_image::ModuleFunction::Bootloader)
+            .map(|m| m.version);
+        // Devices that always reset, and Particle bootloaders older than the fix (or whose
+        // version could not be read) lose the status; a fixed one must answer.
+        let expected = profile.is_some_and(|p| {
+            p.has_quirk(Quirk::ResetOnLeave)
+                || p.leave
+                    .as_ref()
+                    .is_some_and(|l| bootloader.is_none_or(|v| v < l.fixed_in_module))
+        });
         let verified = if report.verified {
             "verified before leaving"
         } else {
@@ -422,12 +433,16 @@ impl DfuDevice {
         };
         if expected {
             let p = profile.map(|p| p.name.as_str()).unwrap_or_default();
-            let why = match profile.and_then(|p| p.leave.as_ref()) {
-                Some(l) => format!(
-                    "{p} bootloaders before {} reset without answering",
+            let why = match (profile.and_then(|p| p.leave.as_ref()), bootloader) {
+                (Some(l), Some(v)) => format!(
+                    "this {p} has bootloader module version {v}; bootloaders before {} (module version {}) reset without answering",
+                    l.fixed_in, l.fixed_in_module
+                ),
+                (Some(l), None) => format!(
+                    "{p} bootloaders before {} reset without answering; this one's version could not be read",
                     l.fixed_in
                 ),
-                None => format!("the {p} bootloader resets without answering"),
+                (None, _) => format!("the {p} bootloader resets without answering"),
             };
             note(
                 report,
@@ -440,7 +455,10 @@ impl DfuDevice {
                 what: format!(
                     "the image was {verified}, but the device did not answer after the leave request ({error})"
                 ),
-                help: "the device may not have started the application: reset or power-cycle it; if it comes back in DFU mode, the application did not start".into(),
+                help: format!(
+                    "the device should have answered{}; it may not have started the application: reset or power-cycle it; if it comes back in DFU mode, the application did not start",
+                    bootloader.map(|v| format!(" (its bootloader, module version {v}, is one that answers)")).unwrap_or_default()
+                ),
             })
         }
     }
