@@ -131,7 +131,7 @@ mod tests {
         let d = physical_limit(&p, 0, &[(0x0800_2000, 2048)]);
         let block = Duration::from_millis(1 + 2) + Duration::from_nanos(512 * 52_500);
         assert_eq!(d, block * 2 + Duration::from_millis(40));
-        assert_eq!(poll_program_ms(&p, 0), 20);
+        assert_eq!(poll_program_ms(&p, 0), 100);
         let t = Profile::builtin("tinyusb").unwrap();
         assert_eq!(poll_program_ms(&t, 1), 100);
     }
