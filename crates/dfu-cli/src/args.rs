@@ -233,8 +233,8 @@ pub enum SuffixCmd {
         /// Product id
         #[arg(long, short = 'p', value_parser = parse_u16, default_value = "0xffff")]
         pid: u16,
-        /// Device release (bcdDevice)
-        #[arg(long, short = 'd', value_parser = parse_u16, default_value = "0xffff")]
+        /// Device release (bcdDevice); `-d` is the global --device
+        #[arg(long, value_parser = parse_u16, default_value = "0xffff")]
         did: u16,
     },
     /// Check the suffix and its CRC
@@ -431,6 +431,12 @@ pub fn looks_like_serial_port(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn numbers() {
