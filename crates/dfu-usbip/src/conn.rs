@@ -352,9 +352,13 @@ impl Session {
         }
         let id = self.id;
         let result = match (setup.request_type, setup.request) {
-            // A full-speed-only device has no other speed to describe.
+            // Device qualifier / other-speed configuration: the device decides (the
+            // simulator STALLs them), but whatever it says, the link is full speed only.
             (0x80, dfu_proto::request::STD_GET_DESCRIPTOR) if matches!(setup.value >> 8, 6 | 7) => {
-                Err(TransferError::Stall)
+                inner
+                    .bus
+                    .control(id, setup, data_out)
+                    .and(Err(TransferError::Stall))
             }
             (0x00, dfu_proto::request::STD_SET_ADDRESS) => Ok(Vec::new()),
             (0x00, dfu_proto::request::STD_SET_CONFIGURATION) => {

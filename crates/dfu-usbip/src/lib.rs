@@ -27,18 +27,51 @@
 pub mod bus;
 pub mod clock;
 mod conn;
-mod error;
 pub mod proto;
 mod server;
 
 pub use bus::{BusDevice, DeviceBus, TransferError};
 pub use clock::DEFAULT_TIME_SCALE;
-pub use error::UsbipError;
 
 use std::net::TcpListener;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+use thiserror::Error;
+
+/// What can go wrong while serving devices over USB/IP.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum UsbipError {
+    /// The listening address cannot be parsed or bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A socket operation failed (the peer went away, a timeout, ...).
+    #[error("USB/IP connection: {0}")]
+    Io(#[from] std::io::Error),
+    /// The peer sent something that is not valid USB/IP (the connection is closed).
+    #[error("USB/IP protocol violation: {0}")]
+    Protocol(String),
+    /// The simulated devices could not be created or saved.
+    #[error("simulator: {0}")]
+    Sim(String),
+    /// The options are inconsistent.
+    #[error("invalid server option: {0}")]
+    Options(String),
+}
+
+impl UsbipError {
+    /// A protocol violation with a description of what was wrong.
+    pub fn protocol(message: impl Into<String>) -> Self {
+        UsbipError::Protocol(message.into())
+    }
+}
 
 /// The TCP port USB/IP uses by default.
 pub const DEFAULT_PORT: u16 = 3240;

@@ -5,7 +5,7 @@
 //! follows the headers unchanged. Parsers take fixed-size arrays, so a truncated header is
 //! the reader's problem (it closes the connection) and nothing here can over-read.
 
-use crate::error::UsbipError;
+use crate::UsbipError;
 
 /// The protocol version both sides send in operation headers (USB/IP 1.1.1).
 pub const USBIP_VERSION: u16 = 0x0111;
