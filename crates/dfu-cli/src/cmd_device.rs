@@ -127,9 +127,14 @@ pub fn list(g: &Global, json: bool) -> Result<(), Failure> {
 pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
     let mut backend = g.backend()?;
     let d = dfu::select_one(backend.as_mut(), &g.selector()?, g.profile()?.as_ref())?;
+    let modules = installed_modules(backend.as_mut(), &d);
     backend.finish()?;
     if json {
         let mut v = device_json(&d);
+        v["installed_modules"] = json!(modules
+            .iter()
+            .map(dfu::checks::describe_module)
+            .collect::<Vec<_>>());
         if let Some(p) = &d.profile {
             v["profile_detail"] = json!({
                 "name": p.name,
@@ -199,10 +204,36 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
             if !p.quirks.is_empty() {
                 println!("    quirks: {:?}", p.quirks);
             }
+            for m in &modules {
+                println!(
+                    "    installed at 0x{:08x}: {}",
+                    m.start,
+                    dfu::checks::describe_module(m)
+                );
+            }
         }
         None => println!("  no known profile matches this device (give one with --profile FILE)"),
     }
     Ok(())
+}
+
+/// The Particle modules installed on a device in DFU mode (empty for other devices or when
+/// they cannot be read).
+fn installed_modules(backend: &mut dyn dfu::Backend, d: &DeviceInfo) -> Vec<dfu_image::ModuleInfo> {
+    if d.mode != Mode::Dfu
+        || d.profile
+            .as_ref()
+            .is_none_or(|p| p.particle_platform.is_none())
+    {
+        return Vec::new();
+    }
+    let Ok(mut dev) = dfu::DfuDevice::open(backend, d.clone(), 0) else {
+        return Vec::new();
+    };
+    if dev.ensure_idle().is_err() {
+        return Vec::new();
+    }
+    dev.installed_modules()
 }
 
 fn yes_no(b: bool) -> &'static str {

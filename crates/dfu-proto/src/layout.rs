@@ -272,10 +272,12 @@ fn parse_segment(seg: &str) -> Result<(u32, u32, SectorFlags), String> {
     let (unit, kind) = match (tail.next(), tail.next(), tail.next()) {
         (Some(u @ ('B' | 'K' | 'M' | ' ')), Some(t), None) => (u, t),
         (Some(t), None, None) => ('B', t),
-        _ => return Err(format!(
+        _ => {
+            return Err(format!(
             "expected a unit (B, K, M or space) and a type letter a-g after the size, found {:?}",
             &rest[digits..]
-        )),
+        ))
+        }
     };
     let mult: u64 = match unit {
         'K' => 1024,
