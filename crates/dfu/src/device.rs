@@ -26,6 +26,10 @@ pub struct DfuDevice {
     pub requests: u64,
     /// Particle modules read from the device by [`DfuDevice::installed_modules`].
     pub modules: Vec<dfu_image::ModuleInfo>,
+    /// Where a streamed DfuSe read can continue: (next address, next block number).
+    pub(crate) upload_cursor: Option<(u64, u16)>,
+    /// True while the device is in dfuUPLOAD-IDLE after a streamed read.
+    pub(crate) uploading: bool,
 }
 
 impl DfuDevice {
@@ -58,6 +62,8 @@ impl DfuDevice {
             layout,
             requests: 0,
             modules: Vec::new(),
+            upload_cursor: None,
+            uploading: false,
         })
     }
 
@@ -123,6 +129,7 @@ impl DfuDevice {
     /// Brings the device to dfuIDLE: clears dfuERROR, aborts unfinished transfers. Returns a
     /// note for each thing it had to do.
     pub fn ensure_idle(&mut self) -> Result<Vec<String>> {
+        self.end_upload()?;
         let mut notes = Vec::new();
         for _ in 0..4 {
             let s = self.get_status()?;

@@ -24,6 +24,7 @@ pub enum LeaveOutcome {
 impl DfuDevice {
     /// Sends a DfuSe command and waits until the device has carried it out.
     pub fn dfuse_command(&mut self, cmd: DfuseCommand) -> Result<()> {
+        self.end_upload()?;
         let describe = move || match cmd {
             DfuseCommand::SetAddress(a) => format!("DfuSe set address 0x{a:08x}"),
             DfuseCommand::ErasePage(a) => format!("DfuSe erase of the page at 0x{a:08x}"),
@@ -79,7 +80,10 @@ impl DfuDevice {
         Ok(())
     }
 
-    /// Reads `len` bytes from `address`.
+    /// Reads `len` bytes from `address`. Consecutive reads stream: a read that starts where
+    /// the previous one ended (on a block boundary) continues with the next UPLOAD block, with
+    /// no new set-address; the device stays in dfuUPLOAD-IDLE until another request needs
+    /// [`DfuDevice::end_upload`].
     pub fn dfuse_read(
         &mut self,
         address: u32,
@@ -92,11 +96,20 @@ impl DfuDevice {
         let mut out = Vec::with_capacity(len as usize);
         let mut pos = 0u64;
         while pos < len {
-            let run_addr = u32::try_from(u64::from(address) + pos)
-                .map_err(|_| DfuError::Usage("read past the 4 GiB address space".into()))?;
-            self.dfuse_command(DfuseCommand::SetAddress(run_addr))?;
-            self.abort()?;
-            let mut block = 2u16;
+            let at = u64::from(address) + pos;
+            let mut block = match self.upload_cursor.take() {
+                Some((next, block)) if next == at && u64::from(block) < MAX_BLOCKS_PER_RUN + 2 => {
+                    block
+                }
+                _ => {
+                    let run_addr = u32::try_from(at)
+                        .map_err(|_| DfuError::Usage("read past the 4 GiB address space".into()))?;
+                    self.dfuse_command(DfuseCommand::SetAddress(run_addr))?;
+                    self.abort()?;
+                    self.uploading = true;
+                    2u16
+                }
+            };
             while pos < len && u64::from(block) < MAX_BLOCKS_PER_RUN + 2 {
                 let want = (len - pos).min(xfer) as u16;
                 let at = u64::from(address) + pos;
@@ -108,15 +121,32 @@ impl DfuDevice {
                         help: "the address may be outside the readable memory (`dfu info` shows the map), or the device is read-protected".into(),
                     });
                 }
-                pos += b.len().min(usize::from(want)) as u64;
-                out.extend_from_slice(&b[..b.len().min(usize::from(want))]);
-                *done += b.len() as u64;
+                let n = b.len().min(usize::from(want));
+                pos += n as u64;
+                out.extend_from_slice(&b[..n]);
+                *done += n as u64;
                 events(&Event::Progress { phase, done: *done });
                 block += 1;
+                if (n as u64) < xfer {
+                    // A partial block ends the stream: the next block would not follow on.
+                    self.end_upload()?;
+                    break;
+                }
+                if pos == len {
+                    self.upload_cursor = Some((u64::from(address) + pos, block));
+                }
             }
-            self.abort()?;
         }
         Ok(out)
+    }
+
+    /// Leaves dfuUPLOAD-IDLE (ABORT) if a streamed read left the device there.
+    pub fn end_upload(&mut self) -> Result<()> {
+        self.upload_cursor = None;
+        if std::mem::take(&mut self.uploading) {
+            self.abort()?;
+        }
+        Ok(())
     }
 
     /// Sets the address pointer to `address` (where the application starts) and sends the

@@ -231,6 +231,7 @@ impl DfuDevice {
             }
         }
         report.plans = plans;
+        self.end_upload()?;
         if opts.leave {
             events(&Event::Start {
                 phase: Phase::Leave,
@@ -309,7 +310,8 @@ impl DfuDevice {
     }
 
     /// Reads the touched sectors and drops from the plan the ones that already hold the
-    /// image; a blank sector is written without an erase.
+    /// image; a blank sector is written without an erase. Reads stream across sectors, and a
+    /// sector's reading stops at the first block that proves it must be erased.
     fn compare(&mut self, plan: &mut Plan, events: Sink, report: &mut FlashReport) -> Result<()> {
         let total = plan.write_bytes();
         events(&Event::Start {
@@ -319,44 +321,27 @@ impl DfuDevice {
         let mut done = 0;
         let mut keep_erase = Vec::new();
         let mut skip_ranges: Vec<(u32, u32)> = Vec::new();
+        let mut blank_sectors = 0;
         for s in plan.erase.clone() {
             let parts = sector_runs(&plan.writes, &s);
-            let mut same = true;
-            let mut blank_where_written = true;
-            for (a, data) in &parts {
-                let cur =
-                    self.dfuse_read(*a, data.len() as u64, Phase::Compare, &mut done, events)?;
-                same &= cur == *data;
-                blank_where_written &= cur.iter().all(|b| *b == 0xFF);
-            }
+            let (same, blank) = self.compare_parts(&parts, &mut done, events)?;
             if same {
                 skip_ranges.push((s.start, s.size));
-                continue;
+            } else if blank && self.rest_is_blank(&s, &parts)? {
+                blank_sectors += 1;
+            } else {
+                keep_erase.push(s);
             }
-            if blank_where_written {
-                let mut ignore = 0;
-                let whole = self.dfuse_read(
-                    s.start,
-                    u64::from(s.size),
-                    Phase::Compare,
-                    &mut ignore,
-                    &mut |_| {},
-                )?;
-                if whole.iter().all(|b| *b == 0xFF) {
-                    continue;
-                }
-            }
-            keep_erase.push(s);
         }
+        self.end_upload()?;
         events(&Event::Done {
             phase: Phase::Compare,
         });
-        let skipped_erases = plan.erase.len() - keep_erase.len() - skip_ranges.len();
-        if skipped_erases > 0 {
+        if blank_sectors > 0 {
             note(
                 report,
                 events,
-                format!("{skipped_erases} sector(s) were already blank: written without erasing"),
+                format!("{blank_sectors} sector(s) were already blank: written without erasing"),
             );
         }
         if !skip_ranges.is_empty() {
@@ -377,6 +362,65 @@ impl DfuDevice {
         }
         plan.erase = keep_erase;
         Ok(())
+    }
+
+    /// Compares the image's bytes in one sector with the device, block by block. Returns
+    /// (identical, blank where the image goes); stops early once it is neither.
+    fn compare_parts(
+        &mut self,
+        parts: &[(u32, Vec<u8>)],
+        done: &mut u64,
+        events: Sink,
+    ) -> Result<(bool, bool)> {
+        let xfer = usize::from(self.transfer_size);
+        let (mut same, mut blank) = (true, true);
+        for (a, data) in parts {
+            for (i, chunk) in data.chunks(xfer).enumerate() {
+                let at = a + (i * xfer) as u32;
+                let cur = self.dfuse_read(at, chunk.len() as u64, Phase::Compare, done, events)?;
+                same &= cur == chunk;
+                blank &= cur.iter().all(|b| *b == 0xFF);
+                if !same && !blank {
+                    return Ok((false, false));
+                }
+            }
+        }
+        Ok((same, blank))
+    }
+
+    /// True when the bytes of sector `s` outside the image are all 0xFF.
+    fn rest_is_blank(&mut self, s: &Sector, parts: &[(u32, Vec<u8>)]) -> Result<bool> {
+        let xfer = u64::from(self.transfer_size);
+        let mut pos = u64::from(s.start);
+        let mut gaps = Vec::new();
+        for (a, data) in parts {
+            if u64::from(*a) > pos {
+                gaps.push((pos, u64::from(*a) - pos));
+            }
+            pos = u64::from(*a) + data.len() as u64;
+        }
+        if s.end() > pos {
+            gaps.push((pos, s.end() - pos));
+        }
+        for (start, len) in gaps {
+            let mut off = 0;
+            while off < len {
+                let n = (len - off).min(xfer);
+                let mut ignore = 0;
+                let cur = self.dfuse_read(
+                    (start + off) as u32,
+                    n,
+                    Phase::Compare,
+                    &mut ignore,
+                    &mut |_| {},
+                )?;
+                if cur.iter().any(|b| *b != 0xFF) {
+                    return Ok(false);
+                }
+                off += n;
+            }
+        }
+        Ok(true)
     }
 
     fn verify_runs(&mut self, runs: &[Run], events: Sink) -> Result<()> {
@@ -614,7 +658,9 @@ impl DfuDevice {
                     )));
                 }
             }
-            self.dfuse_read(address, len, Phase::Read, &mut done, events)?
+            let data = self.dfuse_read(address, len, Phase::Read, &mut done, events)?;
+            self.end_upload()?;
+            data
         } else {
             self.plain_upload(len, Phase::Read, &mut done, events)?
         };
