@@ -6,12 +6,14 @@
 
 pub mod backend;
 pub mod checks;
+mod compare;
 pub mod device;
 pub mod dfuse;
 pub mod discover;
 pub mod error;
 pub mod events;
 pub mod flash;
+mod ops;
 pub mod plain;
 pub mod plan;
 pub mod udev;

@@ -1,8 +1,12 @@
 //! Plain DFU 1.1 operations: sequential blocks, manifestation, upload.
 
+use crate::compare::compare_bytes;
 use crate::device::DfuDevice;
+use crate::dfuse::LeaveOutcome;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
+use crate::flash::{note, FlashOptions, FlashReport};
+use crate::plan::{Plan, Run};
 use dfu_proto::{DfuRequest, State};
 use std::time::Duration;
 
@@ -103,5 +107,122 @@ impl DfuDevice {
         }
         self.abort()?;
         Ok(out)
+    }
+
+    pub(crate) fn flash_plain(
+        &mut self,
+        runs: Vec<Run>,
+        opts: &FlashOptions,
+        events: Sink,
+        report: &mut FlashReport,
+    ) -> Result<()> {
+        let base = self
+            .info
+            .profile
+            .as_ref()
+            .and_then(|p| p.alts.get(usize::from(self.alt)))
+            .and_then(|a| a.real_layout())
+            .map(|l| l.segments[0].start);
+        let [run] = runs.as_slice() else {
+            return Err(DfuError::Refused {
+                reason: format!(
+                    "the image has {} separate runs; a plain DFU device takes one contiguous image",
+                    runs.len()
+                ),
+                help: "convert it to one binary (`dfu image convert IN -o OUT.bin --to bin`)"
+                    .into(),
+            });
+        };
+        if run.data.is_empty() {
+            return Err(DfuError::Refused {
+                reason: "the image is empty (0 bytes): there is nothing to write".into(),
+                help: "the build probably failed without saying so: rebuild and check the size of the output file".into(),
+            });
+        }
+        if let Some(b) = base {
+            if run.address != b {
+                return Err(DfuError::Refused {
+                    reason: format!(
+                        "the image starts at 0x{:08x}, but this plain DFU device writes from 0x{b:08x}",
+                        run.address
+                    ),
+                    help: format!("plain DFU has no addresses: build the image for 0x{b:08x}, or pass a raw binary"),
+                });
+            }
+        }
+        if opts.dry_run {
+            report.plans.push(Plan {
+                erase: Vec::new(),
+                writes: runs.clone(),
+                notes: vec!["plain DFU: the device erases and places the blocks itself".into()],
+            });
+            return Ok(());
+        }
+        let mut done = 0;
+        events(&Event::Start {
+            phase: Phase::Write,
+            total: run.data.len() as u64,
+        });
+        let block = self.plain_download(&run.data, &mut done, events);
+        if done > 0 {
+            report.written.push((run.address, done));
+        }
+        let block = block?;
+        events(&Event::Done {
+            phase: Phase::Write,
+        });
+        let tolerant = self.info.functional.manifestation_tolerant();
+        let can_verify = opts.verify && self.info.functional.can_upload();
+        let idle = if tolerant || !can_verify {
+            self.plain_manifest(block)?
+        } else {
+            // Manifestation would restart an intolerant device: read back first.
+            self.abort()?;
+            note(
+                report,
+                events,
+                "read back before manifestation (the device restarts after it)".into(),
+            );
+            true
+        };
+        if opts.verify {
+            if can_verify && idle {
+                events(&Event::Start {
+                    phase: Phase::Verify,
+                    total: run.data.len() as u64,
+                });
+                let mut vd = 0;
+                let back =
+                    self.plain_upload(run.data.len() as u64, Phase::Verify, &mut vd, events)?;
+                compare_bytes(run.address, &run.data, &back)?;
+                events(&Event::Done {
+                    phase: Phase::Verify,
+                });
+                report.verified = true;
+            } else {
+                note(
+                    report,
+                    events,
+                    "not verified: the device cannot upload after manifestation".into(),
+                );
+            }
+        }
+        if opts.leave {
+            events(&Event::Start {
+                phase: Phase::Leave,
+                total: 0,
+            });
+            if idle {
+                match self.t.reset() {
+                    Ok(()) | Err(dfu_proto::TransportError::Disconnected) => {}
+                    Err(e) => return Err(DfuError::usb("USB reset to start the application", e)),
+                }
+            }
+            report.leave = Some(LeaveOutcome::Acknowledged);
+            events(&Event::Done {
+                phase: Phase::Leave,
+            });
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,113 @@
+//! Reading and erasing memory.
+
+use crate::device::DfuDevice;
+use crate::error::{DfuError, Result};
+use crate::events::{Event, Phase, Sink};
+use crate::plan::{plan_dfuse, Run};
+use dfu_proto::DfuseCommand;
+
+impl DfuDevice {
+    /// Reads `len` bytes at `address` (DfuSe), or the first `len` bytes (plain DFU).
+    pub fn read(&mut self, address: u32, len: u64, events: Sink) -> Result<Vec<u8>> {
+        for n in self.ensure_idle()? {
+            events(&Event::Note { message: n });
+        }
+        if !self.info.functional.can_upload() {
+            return Err(DfuError::Unsupported {
+                what: "this device cannot upload (bmAttributes bit 1 is clear)".into(),
+                help: "reading is not possible over DFU on this device".into(),
+            });
+        }
+        events(&Event::Start {
+            phase: Phase::Read,
+            total: len,
+        });
+        let mut done = 0;
+        let data = if self.info.is_dfuse() {
+            if let Some(l) = &self.layout {
+                if let Some(at) = l.first_uncovered(address, len) {
+                    return Err(DfuError::Usage(format!(
+                        "0x{at:08x} is outside the device's memory:\n{l}"
+                    )));
+                }
+                if let Some(s) = l
+                    .sectors_overlapping(address, len)
+                    .into_iter()
+                    .find(|s| !s.flags.readable())
+                {
+                    return Err(DfuError::Usage(format!(
+                        "0x{:08x} is not readable:\n{l}",
+                        s.start
+                    )));
+                }
+            }
+            let data = self.dfuse_read(address, len, Phase::Read, &mut done, events)?;
+            self.end_upload()?;
+            data
+        } else {
+            self.plain_upload(len, Phase::Read, &mut done, events)?
+        };
+        events(&Event::Done { phase: Phase::Read });
+        Ok(data)
+    }
+
+    /// Erases `[address, address + len)` sector by sector, or everything.
+    pub fn erase(
+        &mut self,
+        range: Option<(u32, u64)>,
+        force: bool,
+        events: Sink,
+    ) -> Result<Vec<(u32, u32)>> {
+        for n in self.ensure_idle()? {
+            events(&Event::Note { message: n });
+        }
+        if !self.info.is_dfuse() {
+            return Err(DfuError::Unsupported {
+                what: "plain DFU devices have no erase command (they erase as they write)".into(),
+                help: "flash the new image directly".into(),
+            });
+        }
+        let Some((address, len)) = range else {
+            events(&Event::Start {
+                phase: Phase::Erase,
+                total: 0,
+            });
+            self.dfuse_command(DfuseCommand::MassErase)?;
+            events(&Event::Done {
+                phase: Phase::Erase,
+            });
+            return Ok(Vec::new());
+        };
+        let layout = self.layout.clone().ok_or_else(|| DfuError::Unsupported {
+            what: "no memory layout for this alt setting".into(),
+            help: "give one with --layout".into(),
+        })?;
+        let plan = plan_dfuse(
+            &layout,
+            self.info.profile.as_ref(),
+            self.alt,
+            vec![Run::new(address, vec![0xFF; len as usize])],
+            force,
+        )?;
+        let total = plan.erase.iter().map(|s| u64::from(s.size)).sum();
+        events(&Event::Start {
+            phase: Phase::Erase,
+            total,
+        });
+        let mut done = 0;
+        let mut erased = Vec::new();
+        for s in plan.erase {
+            self.dfuse_command(DfuseCommand::ErasePage(s.start))?;
+            erased.push((s.start, s.size));
+            done += u64::from(s.size);
+            events(&Event::Progress {
+                phase: Phase::Erase,
+                done,
+            });
+        }
+        events(&Event::Done {
+            phase: Phase::Erase,
+        });
+        Ok(erased)
+    }
+}
