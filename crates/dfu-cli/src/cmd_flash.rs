@@ -131,17 +131,29 @@ fn open(
 }
 
 fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
-    let mut v: Vec<String> = r
-        .erased
-        .iter()
-        .map(|(s, n)| format!("erased {}", render::range(*s, u64::from(*n))))
+    let erased = r.erased.iter().map(|(s, n)| (*s, u64::from(*n)));
+    let mut v: Vec<String> = merge(erased)
+        .into_iter()
+        .map(|(s, n)| format!("erased {}", render::range(s, n)))
         .collect();
     v.extend(
-        r.written
-            .iter()
-            .map(|(s, n)| format!("wrote {}", render::range(*s, *n))),
+        merge(r.written.iter().copied())
+            .into_iter()
+            .map(|(s, n)| format!("wrote {}", render::range(s, n))),
     );
     v
+}
+
+/// Joins ranges that follow on from each other.
+fn merge(ranges: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u64)> {
+    let mut out: Vec<(u32, u64)> = Vec::new();
+    for (s, n) in ranges {
+        match out.last_mut() {
+            Some((ls, ln)) if u64::from(*ls) + *ln == u64::from(s) => *ln += n,
+            _ => out.push((s, n)),
+        }
+    }
+    out
 }
 
 /// `dfu flash`.

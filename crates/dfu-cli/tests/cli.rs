@@ -378,3 +378,109 @@ fn erase_range_and_dry_run() {
     assert_eq!(&back[..0x4000], &pattern(40_000, 10)[..0x4000]);
     assert!(back[0x4000..0x8000].iter().all(|b| *b == 0xFF));
 }
+
+#[test]
+fn a_device_lost_mid_flash_says_what_was_written_and_the_next_run_recovers() {
+    let s = Scratch::new();
+    let img = pattern(300 * 1024, 21);
+    let f = s.file("a.bin", &img);
+    let faulty = format!(
+        "stm32f405,state={},fault=disconnect@dnload:40",
+        s.state("f.json")
+    );
+    let r = dfu(&[
+        "--sim",
+        &faulty,
+        "flash",
+        &f,
+        "--address",
+        "0x08000000",
+        "--no-skip",
+    ]);
+    r.code(6)
+        .says("the device disconnected")
+        .says("erased 0x08000000-0x0805ffff (393216 bytes)")
+        .says("wrote 0x08000000-0x0800f7ff");
+    assert!(!r.stderr.contains("nothing was written"));
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    dfu(&["--sim", &sim, "flash", &f, "--address", "0x08000000"])
+        .ok()
+        .says("verified");
+    let out = s.state("b.bin");
+    dfu(&[
+        "--sim",
+        &sim,
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "300K",
+        "-o",
+        &out,
+    ])
+    .ok();
+    assert_eq!(read_file(&s.path("b.bin")), img);
+}
+
+#[test]
+fn stalls_and_timeouts_are_device_errors_with_help() {
+    let s = Scratch::new();
+    let out = s.state("o.bin");
+    dfu(&[
+        "--sim",
+        "stm32f405,fault=stall@upload:3",
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "16K",
+        "-o",
+        &out,
+    ])
+    .code(6)
+    .says("the device stalled the request")
+    .says("help:");
+    assert!(!s.path("o.bin").exists(), "no partial output file");
+    let f = s.file("a.bin", &pattern(4096, 22));
+    dfu(&[
+        "--sim",
+        "stm32f405,fault=timeout@getstatus:4",
+        "flash",
+        &f,
+        "--address",
+        "0x08000000",
+    ])
+    .code(6)
+    .says("did not answer in time")
+    .says("help:");
+}
+
+#[test]
+fn path_selects_one_of_several_devices() {
+    let s = Scratch::new();
+    let f = s.file("a.bin", &pattern(4096, 23));
+    let r = dfu(&["--sim", "photon;stm32f405", "list", "--json"]);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let paths: Vec<&str> = v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["1-1", "1-2"]);
+    dfu(&["--sim", "photon;photon", "--path", "1-2", "flash", &f])
+        .ok()
+        .says("verified");
+    dfu(&[
+        "--sim",
+        "photon;stm32f405",
+        "--device",
+        "0483:df11",
+        "flash",
+        &f,
+        "--address",
+        "0x08000000",
+    ])
+    .ok();
+}
