@@ -81,13 +81,16 @@ impl Progress {
         match e {
             Event::Start { phase, total } => {
                 if self.bars {
+                    let template = if *total == 0 {
+                        "{prefix:>7} {spinner} {elapsed}"
+                    } else {
+                        "{prefix:>7} [{bar:30}] {bytes:>10}/{total_bytes:10}"
+                    };
                     let bar = ProgressBar::new((*total).max(1));
                     bar.set_style(
-                        ProgressStyle::with_template(
-                            "{prefix:>7} [{bar:30}] {bytes:>10}/{total_bytes:10} {bytes_per_sec}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
+                        ProgressStyle::with_template(template)
+                            .unwrap_or_else(|_| ProgressStyle::default_bar())
+                            .progress_chars("=> "),
                     );
                     bar.set_prefix(phase.label());
                     self.bar = Some(bar);
