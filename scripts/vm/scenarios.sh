@@ -31,6 +31,7 @@ sc_list() {
 }
 
 sc_stm32_flash_read() {
+    wait_dev F405A "$F405" || return 1
     firmware f405.bin 196608 0x08000000
     run_rc 0 dfu --serial F405A flash f405.bin --address 0x08000000 --no-leave || return 1
     has "verified" || return 1
@@ -41,6 +42,7 @@ sc_stm32_flash_read() {
 }
 
 sc_photon_flash_read() {
+    wait_dev PH1 "$PHOTON" || return 1
     firmware photon.bin 65536 0x080A0000
     run_rc 0 dfu --serial PH1 flash photon.bin --address 0x080A0000 || return 1
     has "verified" || return 1
@@ -54,6 +56,7 @@ sc_photon_flash_read() {
 }
 
 sc_dapboot_flash_read() {
+    wait_dev DAP1 "$DAPBOOT" || return 1
     firmware dap.bin 32768 0x08002000
     run_rc 0 dfu --serial DAP1 flash dap.bin --address 0x08002000 --no-leave || return 1
     run_rc 0 dfu --serial DAP1 read --address 0x08002000 --length 32768 -o dap-back.bin || return 1
