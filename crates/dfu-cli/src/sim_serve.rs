@@ -30,7 +30,6 @@ pub fn run(listen: Option<String>, spec: &str) -> Result<(), String> {
     }
     let stop = Arc::new(AtomicBool::new(false));
     dfu_usbip::stop_on_signals(&stop).map_err(|e| e.to_string())?;
-    eprintln!("serving {spec:?} over USB/IP on {addr}; attach with `usbip attach -r HOST -b BUSID`; Ctrl-C stops");
     dfu_usbip::serve_spec(&addr, spec, opts, stop).map_err(|e| e.to_string())
 }
 

@@ -75,6 +75,31 @@ pub(crate) fn run<B: DeviceBus + 'static>(
     shutdown: Arc<AtomicBool>,
 ) -> Result<(), UsbipError> {
     listener.set_nonblocking(true)?;
+    if opts.verbose {
+        let exported: Vec<String> = bus
+            .devices()
+            .iter()
+            .map(|d| {
+                let dd = &d.device_descriptor;
+                format!(
+                    "{} ({:02x}{:02x}:{:02x}{:02x})",
+                    d.busid(),
+                    dd[9],
+                    dd[8],
+                    dd[11],
+                    dd[10]
+                )
+            })
+            .collect();
+        let at = listener
+            .local_addr()
+            .map_or_else(|_| "?".into(), |a| a.to_string());
+        opts.log(&format!(
+            "listening on {at}, time scale {}; exporting {}; attach with `usbip attach -r HOST -b BUSID`",
+            opts.time_scale,
+            exported.join(", ")
+        ));
+    }
     let clock = Clock::new(bus.now(), opts.time_scale);
     let shared = Arc::new(Shared {
         inner: Mutex::new(Inner {
