@@ -40,13 +40,19 @@ stop_server() {
 
 # autoattach PORT: what hotplug is to a real machine. Every 100 ms, imports every device
 # the server on PORT offers (it offers those nobody has imported: new ones, and ones
-# that came back after re-enumerating).
+# that came back after re-enumerating). One loop serves every port: two `usbip attach`
+# running at once can pick the same vhci port, and usbip 2.0 then retries that port forever.
 autoattach() {
+    echo "$1" >> "$SIM/attach-ports"
+    [ -e "$SIM/attach-loop" ] && return 0
+    touch "$SIM/attach-loop"
     (
         while [ ! -e "$SIM/stop-attach" ]; do
-            for b in $(usbip --tcp-port "$1" list -r 127.0.0.1 2>/dev/null |
-                sed -n 's/^ *\([0-9][0-9]*-[0-9.][0-9.]*\): .*/\1/p'); do
-                usbip --tcp-port "$1" attach -r 127.0.0.1 -b "$b" >/dev/null 2>&1
+            for port in $(cat "$SIM/attach-ports"); do
+                for b in $(usbip --tcp-port "$port" list -r 127.0.0.1 2>/dev/null |
+                    sed -n 's/^ *\([0-9][0-9]*-[0-9.][0-9.]*\): .*/\1/p'); do
+                    usbip --tcp-port "$port" attach -r 127.0.0.1 -b "$b" >/dev/null 2>&1
+                done
             done
             usleep 100000
         done

@@ -4,7 +4,8 @@
 #
 # Main server (port 3240): a stm32f405 ROM, a Photon in DFU mode, dapboot, and a Photon in
 # run-time mode. Fault server (port 3241): a stm32f405 that drops off the bus at its
-# 20th DNLOAD; restarted without the fault to show the next run recovers.
+# 20th DNLOAD; restarted without the fault to show the next run recovers. Timeout server
+# (port 3242): a stm32f405 that never answers one UPLOAD.
 
 F405=0483:df11 PHOTON=2b04:d006 PHOTON_RT=2b04:c006 DAPBOOT=1209:db42
 
@@ -135,6 +136,19 @@ sc_unplug_mid_flash() {
     run cmp big.bin big-back.bin || return 1
 }
 
+sc_timeout_unlink() {
+    # The device never answers its 2nd UPLOAD: the host's 5 s control timeout makes the
+    # kernel unlink the transfer (USBIP_CMD_UNLINK); the server answers RET_UNLINK.
+    serve 3242 "stm32f405,serial=F405T,fault=timeout@upload:2"
+    autoattach 3242
+    wait_dev F405T "$F405" || return 1
+    run_rc 6 dfu --serial F405T read --address 0x08000000 --length 8192 -o t.bin || return 1
+    has "time" || return 1
+    # The device is still there and the next run works.
+    run_rc 0 dfu --serial F405T read --address 0x08000000 --length 8192 -o t.bin || return 1
+    run stop_server 3242 || return 1
+}
+
 sc_leave_unplugs() {
     wait_dev F405A "$F405" || return 1
     firmware app.bin 16384 0x08000000
@@ -153,7 +167,7 @@ sc_server_stop() {
 
 main() {
     plan list stm32-flash-read photon-flash-read dapboot-flash-read runtime-detach-flash \
-        dfu-util non-root unplug-mid-flash leave-unplugs server-stop
+        dfu-util non-root unplug-mid-flash timeout-unlink leave-unplugs server-stop
     serve 3240 "$MAIN_SPEC"
     autoattach 3240
     case_ list sc_list
@@ -164,6 +178,7 @@ main() {
     case_ dfu-util sc_dfu_util
     case_ non-root sc_non_root
     case_ unplug-mid-flash sc_unplug_mid_flash
+    case_ timeout-unlink sc_timeout_unlink
     case_ leave-unplugs sc_leave_unplugs
     case_ server-stop sc_server_stop
     touch "$SIM/stop-attach"
