@@ -8,11 +8,7 @@ mkdir -p "$SIM"
 serve() {
     rm -f "$SIM/server-$1.rc" "$SIM/server-$1.pid"
     (
-        if [ -x /usr/bin/usbip-serve ]; then
-            usbip-serve "127.0.0.1:$1" "$2" >>"$SIM/server-$1.log" 2>&1 &
-        else
-            dfu sim serve --usbip --listen "127.0.0.1:$1" "$2" >>"$SIM/server-$1.log" 2>&1 &
-        fi
+        dfu sim serve --usbip --listen "127.0.0.1:$1" "$2" >>"$SIM/server-$1.log" 2>&1 &
         echo $! > "$SIM/server-$1.pid"
         wait $!
         echo $? > "$SIM/server-$1.rc"

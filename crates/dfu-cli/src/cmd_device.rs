@@ -348,7 +348,6 @@ pub fn sim(c: SimCmd) -> Result<(), Failure> {
                 ));
             }
             crate::sim_serve::run(listen, &spec)
-                .map_err(|e| Failure::new(DEVICE, e, "check the address and the spec"))
         }
     }
 }
