@@ -100,6 +100,26 @@ impl DfuDevice {
         self.t.control_in(setup).map_err(|e| DfuError::usb(op(), e))
     }
 
+    /// Sends a DNLOAD and waits until the device has carried it out and is ready for the
+    /// next one (dfuDNLOAD-IDLE).
+    pub(crate) fn dnload_ready(
+        &mut self,
+        value: u16,
+        data: &[u8],
+        op: &dyn Fn() -> String,
+    ) -> Result<()> {
+        self.out(DfuRequest::Dnload, value, data, op)?;
+        let s = self.wait_ready(op)?;
+        if s.state != State::DnloadIdle {
+            return Err(DfuError::UnexpectedState {
+                op: op(),
+                state: s.state,
+                expected: "dfuDNLOAD-IDLE".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// GETSTATUS.
     pub fn get_status(&mut self) -> Result<GetStatus> {
         let b = self.input(DfuRequest::GetStatus, 0, 6, &|| "GETSTATUS".into())?;

@@ -32,16 +32,7 @@ impl DfuDevice {
             DfuseCommand::ReadUnprotect => "DfuSe read unprotect".to_string(),
             DfuseCommand::GetCommands => "DfuSe get commands".to_string(),
         };
-        self.out(DfuRequest::Dnload, 0, &cmd.encode(), &describe)?;
-        let s = self.wait_ready(&describe)?;
-        if s.state != State::DnloadIdle {
-            return Err(DfuError::UnexpectedState {
-                op: describe(),
-                state: s.state,
-                expected: "dfuDNLOAD-IDLE".into(),
-            });
-        }
-        Ok(())
+        self.dnload_ready(0, &cmd.encode(), &describe)
     }
 
     /// Writes `data` at `address` (already erased), one set-address per run of at most
@@ -61,15 +52,7 @@ impl DfuDevice {
             for (i, block) in run.chunks(xfer).enumerate() {
                 let at = run_addr + (i * xfer) as u32;
                 let op = move || format!("DNLOAD of {} bytes at 0x{at:08x}", block.len());
-                self.out(DfuRequest::Dnload, (i + 2) as u16, block, &op)?;
-                let s = self.wait_ready(&op)?;
-                if s.state != State::DnloadIdle {
-                    return Err(DfuError::UnexpectedState {
-                        op: op(),
-                        state: s.state,
-                        expected: "dfuDNLOAD-IDLE".into(),
-                    });
-                }
+                self.dnload_ready((i + 2) as u16, block, &op)?;
                 *done += block.len() as u64;
                 events(&Event::Progress {
                     phase: Phase::Write,

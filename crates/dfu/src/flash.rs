@@ -256,23 +256,7 @@ impl DfuDevice {
             );
         }
         if !plan.erase.is_empty() {
-            events(&Event::Start {
-                phase: Phase::Erase,
-                total: erase_total,
-            });
-            let mut done = 0;
-            for s in &plan.erase {
-                self.dfuse_command(DfuseCommand::ErasePage(s.start))?;
-                report.erased.push((s.start, s.size));
-                done += u64::from(s.size);
-                events(&Event::Progress {
-                    phase: Phase::Erase,
-                    done,
-                });
-            }
-            events(&Event::Done {
-                phase: Phase::Erase,
-            });
+            self.erase_sectors(&plan.erase, &mut report.erased, events)?;
         }
         let total = plan.write_bytes();
         if total == 0 {

@@ -4,7 +4,7 @@ use crate::device::DfuDevice;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
 use crate::plan::{plan_dfuse, Run};
-use dfu_proto::DfuseCommand;
+use dfu_proto::{DfuseCommand, Sector};
 
 impl DfuDevice {
     /// Reads `len` bytes at `address` (DfuSe), or the first `len` bytes (plain DFU).
@@ -89,14 +89,26 @@ impl DfuDevice {
             vec![Run::new(address, vec![0xFF; len as usize])],
             force,
         )?;
-        let total = plan.erase.iter().map(|s| u64::from(s.size)).sum();
+        let mut erased = Vec::new();
+        self.erase_sectors(&plan.erase, &mut erased, events)?;
+        Ok(erased)
+    }
+
+    /// Erases `sectors` one by one (DfuSe), adding each to `erased` as soon as it is done,
+    /// so that a failure leaves an exact record.
+    pub(crate) fn erase_sectors(
+        &mut self,
+        sectors: &[Sector],
+        erased: &mut Vec<(u32, u32)>,
+        events: Sink,
+    ) -> Result<()> {
+        let total = sectors.iter().map(|s| u64::from(s.size)).sum();
         events(&Event::Start {
             phase: Phase::Erase,
             total,
         });
         let mut done = 0;
-        let mut erased = Vec::new();
-        for s in plan.erase {
+        for s in sectors {
             self.dfuse_command(DfuseCommand::ErasePage(s.start))?;
             erased.push((s.start, s.size));
             done += u64::from(s.size);
@@ -108,6 +120,6 @@ impl DfuDevice {
         events(&Event::Done {
             phase: Phase::Erase,
         });
-        Ok(erased)
+        Ok(())
     }
 }

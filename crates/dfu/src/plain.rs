@@ -23,15 +23,7 @@ impl DfuDevice {
                     chunk.len()
                 )
             };
-            self.out(DfuRequest::Dnload, block, chunk, &op)?;
-            let s = self.wait_ready(&op)?;
-            if s.state != State::DnloadIdle {
-                return Err(DfuError::UnexpectedState {
-                    op: op(),
-                    state: s.state,
-                    expected: "dfuDNLOAD-IDLE".into(),
-                });
-            }
+            self.dnload_ready(block, chunk, &op)?;
             block = block.wrapping_add(1);
             *done += chunk.len() as u64;
             events(&Event::Progress {
