@@ -111,20 +111,7 @@ fn reflashing_changes_only_what_differs() {
     assert_eq!(report["erased"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(report["erased"][0][0], 0x0802_0000);
     assert_eq!(report["verified"], true);
-    let out = s.state("back.bin");
-    dfu(&[
-        "--sim",
-        &sim,
-        "read",
-        "--address",
-        "0x08000000",
-        "--length",
-        "512K",
-        "-o",
-        &out,
-    ])
-    .ok();
-    assert_eq!(read_file(&s.path("back.bin")), img);
+    assert_eq!(read_back(&sim, &s, "back.bin", 0x08000000, 512 * 1024), img);
 }
 
 #[test]
@@ -164,19 +151,7 @@ fn detach_from_run_time_mode() {
 fn read_only_sector_is_refused_and_nothing_is_written() {
     let s = Scratch::new();
     let sim = format!("photon,state={}", s.state("p.json"));
-    let before = s.state("before.bin");
-    dfu(&[
-        "--sim",
-        &sim,
-        "read",
-        "--address",
-        "0x08004000",
-        "--length",
-        "0x8000",
-        "-o",
-        &before,
-    ])
-    .ok();
+    let before = read_back(&sim, &s, "before.bin", 0x0800_4000, 0x8000);
     let core_app = s.file("core.bin", &pattern(78_172, 6));
     dfu(&["--sim", &sim, "flash", &core_app, "--address", "0x08005000"])
         .code(5)
@@ -193,22 +168,9 @@ fn read_only_sector_is_refused_and_nothing_is_written() {
         "--force",
     ])
     .code(5);
-    let after = s.state("after.bin");
-    dfu(&[
-        "--sim",
-        &sim,
-        "read",
-        "--address",
-        "0x08004000",
-        "--length",
-        "0x8000",
-        "-o",
-        &after,
-    ])
-    .ok();
     assert_eq!(
-        read_file(&s.path("before.bin")),
-        read_file(&s.path("after.bin"))
+        read_back(&sim, &s, "after.bin", 0x0800_4000, 0x8000),
+        before
     );
 }
 
@@ -361,20 +323,7 @@ fn erase_range_and_dry_run() {
     ])
     .ok()
     .says("erased 0x08004000-0x08007fff");
-    let out = s.state("b.bin");
-    dfu(&[
-        "--sim",
-        &sim,
-        "read",
-        "--address",
-        "0x08000000",
-        "--length",
-        "40000",
-        "-o",
-        &out,
-    ])
-    .ok();
-    let back = read_file(&s.path("b.bin"));
+    let back = read_back(&sim, &s, "b.bin", 0x0800_0000, 40_000);
     assert_eq!(&back[..0x4000], &pattern(40_000, 10)[..0x4000]);
     assert!(back[0x4000..0x8000].iter().all(|b| *b == 0xFF));
 }
@@ -406,20 +355,7 @@ fn a_device_lost_mid_flash_says_what_was_written_and_the_next_run_recovers() {
     dfu(&["--sim", &sim, "flash", &f, "--address", "0x08000000"])
         .ok()
         .says("verified");
-    let out = s.state("b.bin");
-    dfu(&[
-        "--sim",
-        &sim,
-        "read",
-        "--address",
-        "0x08000000",
-        "--length",
-        "300K",
-        "-o",
-        &out,
-    ])
-    .ok();
-    assert_eq!(read_file(&s.path("b.bin")), img);
+    assert_eq!(read_back(&sim, &s, "b.bin", 0x08000000, 300 * 1024), img);
 }
 
 #[test]

@@ -100,6 +100,27 @@ impl Scratch {
     }
 }
 
+/// Reads `len` bytes at `address` from the simulated device `sim` with `dfu read` into the
+/// scratch file `name`, and returns them.
+pub fn read_back(sim: &str, s: &Scratch, name: &str, address: u32, len: usize) -> Vec<u8> {
+    let out = s.state(name);
+    let address = format!("0x{address:08x}");
+    let len = len.to_string();
+    dfu(&[
+        "--sim",
+        sim,
+        "read",
+        "--address",
+        &address,
+        "--length",
+        &len,
+        "-o",
+        &out,
+    ])
+    .ok();
+    read_file(&s.path(name))
+}
+
 /// Deterministic pseudo-random bytes.
 pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);

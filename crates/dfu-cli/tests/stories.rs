@@ -11,23 +11,6 @@ const CORE: u16 = 0;
 const PHOTON: u16 = 6;
 const ELECTRON: u16 = 10;
 
-fn read(sim: &str, s: &Scratch, name: &str, address: u32, len: usize) -> Vec<u8> {
-    let out = s.state(name);
-    dfu(&[
-        "--sim",
-        sim,
-        "read",
-        "--address",
-        &format!("0x{address:08x}"),
-        "--length",
-        &len.to_string(),
-        "-o",
-        &out,
-    ])
-    .ok();
-    read_file(&s.path(name))
-}
-
 /// A Core application as the Web IDE builds it: 78 KB, module header at 0x10C, 0x08005000.
 fn core_app() -> Vec<u8> {
     build_module(
@@ -69,7 +52,7 @@ fn system_part(platform: u16, index: u8, version: u16, start: u32) -> Vec<u8> {
 fn seed_000_002_core_image_on_a_photon_is_refused_before_any_write() {
     let s = Scratch::new();
     let sim = format!("photon,state={}", s.state("p.json"));
-    let before = read(&sim, &s, "before.bin", 0x0800_4000, 0xA_0000);
+    let before = read_back(&sim, &s, "before.bin", 0x0800_4000, 0xA_0000);
     let app = s.file("core-app.bin", &core_app());
     for extra in [&[][..], &["--address", "0x080A0000"][..]] {
         let mut args = vec!["--sim", sim.as_str(), "flash", app.as_str()];
@@ -80,7 +63,10 @@ fn seed_000_002_core_image_on_a_photon_is_refused_before_any_write() {
             .says("go at 0x080a0000")
             .says("nothing was written");
     }
-    assert_eq!(read(&sim, &s, "after.bin", 0x0800_4000, 0xA_0000), before);
+    assert_eq!(
+        read_back(&sim, &s, "after.bin", 0x0800_4000, 0xA_0000),
+        before
+    );
 }
 
 #[test]
@@ -107,7 +93,10 @@ fn seed_003_a_module_goes_where_its_header_says_and_nowhere_else() {
         .ok()
         .says("placed at 0x08005000 (its Particle module header")
         .says("verified");
-    assert_eq!(read(&sim, &s, "back.bin", 0x0800_5000, 78_172), core_app());
+    assert_eq!(
+        read_back(&sim, &s, "back.bin", 0x0800_5000, 78_172),
+        core_app()
+    );
 }
 
 #[test]
@@ -140,7 +129,7 @@ fn a_raw_image_linked_for_another_address_is_refused_unless_forced() {
         .says("linked to run at 0x08005000")
         .says("written at 0x080a0000")
         .says("nothing was written");
-    assert!(read(&sim, &s, "b.bin", 0x080A_0000, 30_000)
+    assert!(read_back(&sim, &s, "b.bin", 0x080A_0000, 30_000)
         .iter()
         .all(|b| *b == 0xFF));
     dfu(&["--sim", &sim, "flash", &app, "--force"])
@@ -206,7 +195,7 @@ fn seed_000_002_an_app_whose_system_firmware_is_missing_is_refused() {
         .says("needs system part 2 version 2 or newer, but the device has version 1")
         .says("breathing magenta")
         .says("dfu flash system-part1.bin system-part2.bin user.bin");
-    assert!(read(&sim, &s, "u.bin", 0x080A_0000, 4096)
+    assert!(read_back(&sim, &s, "u.bin", 0x080A_0000, 4096)
         .iter()
         .all(|b| *b == 0xFF));
     // Given everything in one command, in any order, it flashes in dependency order.
@@ -222,7 +211,7 @@ fn seed_000_002_an_app_whose_system_firmware_is_missing_is_refused() {
         .map(|p| p["writes"][0]["address"].as_u64().unwrap())
         .collect();
     assert_eq!(starts, [0x0802_0000, 0x0806_0000, 0x080A_0000]);
-    let header = read(&sim, &s, "h.bin", 0x0806_0184, 24);
+    let header = read_back(&sim, &s, "h.bin", 0x0806_0184, 24);
     assert_eq!(
         u16::from_le_bytes([header[10], header[11]]),
         2,
