@@ -7,7 +7,7 @@ use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
 use crate::plan::{plan_dfuse, Plan, Run};
 use dfu_profiles::Quirk;
-use dfu_proto::{DfuseCommand, Sector};
+use dfu_proto::Sector;
 use serde::Serialize;
 
 /// How to flash.
@@ -183,14 +183,7 @@ impl DfuDevice {
         }
         let can_read = self.info.functional.can_upload();
         if opts.mass_erase {
-            events(&Event::Start {
-                phase: Phase::Erase,
-                total: 0,
-            });
-            self.dfuse_command(DfuseCommand::MassErase)?;
-            events(&Event::Done {
-                phase: Phase::Erase,
-            });
+            self.mass_erase(events)?;
             for p in &mut plans {
                 p.erase.clear();
             }

@@ -68,14 +68,7 @@ impl DfuDevice {
             });
         }
         let Some((address, len)) = range else {
-            events(&Event::Start {
-                phase: Phase::Erase,
-                total: 0,
-            });
-            self.dfuse_command(DfuseCommand::MassErase)?;
-            events(&Event::Done {
-                phase: Phase::Erase,
-            });
+            self.mass_erase(events)?;
             return Ok(Vec::new());
         };
         let layout = self.layout.clone().ok_or_else(|| DfuError::Unsupported {
@@ -92,6 +85,19 @@ impl DfuDevice {
         let mut erased = Vec::new();
         self.erase_sectors(&plan.erase, &mut erased, events)?;
         Ok(erased)
+    }
+
+    /// Erases the whole device (DfuSe mass erase).
+    pub(crate) fn mass_erase(&mut self, events: Sink) -> Result<()> {
+        events(&Event::Start {
+            phase: Phase::Erase,
+            total: 0,
+        });
+        self.dfuse_command(DfuseCommand::MassErase)?;
+        events(&Event::Done {
+            phase: Phase::Erase,
+        });
+        Ok(())
     }
 
     /// Erases `sectors` one by one (DfuSe), adding each to `erased` as soon as it is done,
