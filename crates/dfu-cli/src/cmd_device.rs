@@ -104,7 +104,7 @@ pub fn list(g: &Global, json: bool) -> Result<(), Failure> {
         let v: Vec<Value> = found.iter().map(device_json).collect();
         let errs: Vec<Value> = problems
             .iter()
-            .map(|(u, e)| json!({"id": u.id(), "path": u.path(), "error": e.to_string(), "help": e.help()}))
+            .map(|(u, e)| json!({"id": u.id(), "path": u.path(), "error": e.to_string(), "help": crate::help::for_error(e)}))
             .collect();
         println!("{}", json!({"devices": v, "unreadable": errs}));
         return Ok(());
@@ -118,7 +118,7 @@ pub fn list(g: &Global, json: bool) -> Result<(), Failure> {
     }
     for (u, e) in &problems {
         println!("{} at {}: cannot be read: {e}", u.id(), u.path());
-        eprintln!("help: {}", e.help());
+        eprintln!("help: {}", crate::help::for_error(e));
     }
     Ok(())
 }
@@ -233,7 +233,7 @@ fn installed_modules(backend: &mut dyn dfu::Backend, d: &DeviceInfo) -> Vec<dfu_
     if dev.ensure_idle().is_err() {
         return Vec::new();
     }
-    dev.installed_modules()
+    dev.installed_modules().unwrap_or_default()
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -314,7 +314,7 @@ pub fn reset(g: &Global) -> Result<(), Failure> {
             return Err(Failure::new(
                 DEVICE,
                 format!("USB reset of {}: {e}", d.usb.id()),
-                dfu::error::usb_help(&e),
+                crate::help::usb(&e),
             ))
         }
     }

@@ -1,7 +1,8 @@
 //! `dfu image inspect|convert` and `dfu suffix add|check|remove`.
 
 use crate::args::{ConvertTo, ImageCmd, SuffixCmd};
-use crate::cmd_flash::{load, write_new};
+use crate::cmd_flash::write_new;
+use dfu::Firmware;
 use crate::exit::Failure;
 use crate::render;
 use dfu_image::{suffix, ModuleInfo, VectorTable};
@@ -78,21 +79,11 @@ pub fn image(c: ImageCmd) -> Result<(), Failure> {
             target_alt,
             force,
         } => {
-            let mut f = load(&input)?;
-            if f.image.needs_address {
-                let a = address.ok_or_else(|| {
-                    Failure::usage(
-                        format!("{} is a raw binary: it has no address", f.path),
-                        "give the address with --address 0x08000000",
-                    )
-                })?;
-                f.image
-                    .place(a)
-                    .map_err(|e| Failure::usage(e.to_string(), "use a lower --address"))?;
-            }
+            let mut f = Firmware::load(&input)?;
+            dfu::place(&mut f, address, None)?;
             let bad = |e: dfu_image::ImageError| {
                 Failure::file(
-                    format!("{}: {e}", f.path),
+                    format!("{}: {e}", f.name),
                     "split the image or convert to a format with addresses (hex, srec, dfuse)",
                 )
             };
@@ -108,7 +99,7 @@ pub fn image(c: ImageCmd) -> Result<(), Failure> {
             write_new(&output, &bytes, force)?;
             println!(
                 "{} ({}, {} bytes at 0x{:08x}) -> {} ({} bytes)",
-                f.path,
+                f.name,
                 f.image.format,
                 f.image.total_len(),
                 f.image.start().unwrap_or(0),
@@ -121,13 +112,13 @@ pub fn image(c: ImageCmd) -> Result<(), Failure> {
 }
 
 fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
-    let f = load(file)?;
+    let f = Firmware::load(file)?;
     let img = &f.image;
     let module = img.particle_module();
     let vectors = img.vector_table();
     if json {
         let v = json!({
-            "file": f.path,
+            "file": f.name,
             "format": img.format.name(),
             "needs_address": img.needs_address,
             "total_len": img.total_len(),
@@ -145,7 +136,7 @@ fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
     }
     println!(
         "{}: {}, {} bytes in {} segment(s)",
-        f.path,
+        f.name,
         img.format,
         img.total_len(),
         img.segments.len()

@@ -29,6 +29,8 @@ pub struct Failure {
     /// What had been written before the failure, one line each ("nothing was written" when
     /// empty and `wrote_anything` is known).
     pub progress: Option<Vec<String>>,
+    /// The library's stable code (`dfu::refused::read-only`), when the library failed.
+    pub error_code: Option<dfu::Code>,
 }
 
 impl Failure {
@@ -39,6 +41,7 @@ impl Failure {
             message: message.into(),
             help: help.into(),
             progress: None,
+            error_code: None,
         }
     }
 
@@ -72,7 +75,16 @@ pub fn code_for(kind: ErrorKind) -> i32 {
 
 impl From<DfuError> for Failure {
     fn from(e: DfuError) -> Self {
-        let mut f = Failure::new(code_for(e.kind()), e.to_string(), e.help());
+        let message = match &e {
+            DfuError::AddressConflict {
+                file,
+                file_start,
+                given,
+            } => format!("{file} says it belongs at 0x{file_start:08x}, but --address says 0x{given:08x}"),
+            e => e.to_string(),
+        };
+        let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(&e));
+        f.error_code = Some(e.code());
         if e.kind() == ErrorKind::Refused {
             // Checks run before anything is erased or written.
             f.progress = Some(Vec::new());

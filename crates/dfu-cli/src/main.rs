@@ -7,6 +7,7 @@ mod cmd_flash;
 mod cmd_image;
 mod doctor;
 mod exit;
+mod help;
 mod render;
 mod serial;
 mod sim_serve;

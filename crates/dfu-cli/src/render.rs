@@ -15,6 +15,7 @@ pub fn failure(f: &Failure, json: bool) {
         let v = serde_json::json!({
             "result": "error",
             "exit_code": f.code,
+            "code": f.error_code,
             "error": f.message,
             "help": f.help,
             "written": f.progress,
@@ -39,6 +40,9 @@ pub fn failure(f: &Failure, json: bool) {
             eprintln!("      {l}");
         }
     }
+    if let Some(c) = f.error_code {
+        eprintln!("code: {c}");
+    }
 }
 
 /// Prints a note (stderr in human mode, a JSON event in JSON mode).
@@ -51,6 +55,55 @@ pub fn note(message: &str, json: bool) {
     } else {
         eprintln!("note: {message}");
     }
+}
+
+/// One line per step: what will be erased, written and skipped (adjacent ranges joined).
+pub fn plan_lines(steps: &[dfu::events::StepSummary], mass_erase: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if mass_erase {
+        out.push("mass-erase the device".to_string());
+    }
+    let join = |v: &[dfu::json::Range]| {
+        let mut parts = merge(v.iter().map(|r| (r.address, r.length)))
+            .into_iter()
+            .map(|(s, n)| range(s, n))
+            .collect::<Vec<_>>();
+        if parts.len() > 3 {
+            let more = parts.len() - 2;
+            parts.truncate(2);
+            parts.push(format!("{more} more"));
+        }
+        parts.join(", ")
+    };
+    for s in steps {
+        let mut what = Vec::new();
+        if !s.erase.is_empty() {
+            what.push(format!("erase {}", join(&s.erase)));
+        }
+        if !s.write.is_empty() {
+            what.push(format!("write {}", join(&s.write)));
+        }
+        if !s.skip.is_empty() {
+            what.push(format!("skip {} (unchanged)", join(&s.skip)));
+        }
+        if what.is_empty() {
+            what.push("nothing to do".into());
+        }
+        out.push(format!("alt {}: {}", s.alt, what.join("; ")));
+    }
+    out
+}
+
+/// Joins ranges that follow on from each other.
+pub fn merge(ranges: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u64)> {
+    let mut out: Vec<(u32, u64)> = Vec::new();
+    for (s, n) in ranges {
+        match out.last_mut() {
+            Some((ls, ln)) if u64::from(*ls) + *ln == u64::from(s) => *ln += n,
+            _ => out.push((s, n)),
+        }
+    }
+    out
 }
 
 /// Turns library events into progress bars (terminal) or JSON lines.
@@ -67,6 +120,14 @@ impl Progress {
             json,
             bars: !json && std::io::stderr().is_terminal(),
             bar: None,
+        }
+    }
+
+    /// Prints a line above the progress bar, if one is shown.
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => eprintln!("{text}"),
         }
     }
 
@@ -108,13 +169,12 @@ impl Progress {
                     b.finish();
                 }
             }
-            Event::Note { message } => {
-                if let Some(b) = &self.bar {
-                    b.println(format!("note: {message}"));
-                } else {
-                    eprintln!("note: {message}");
+            Event::Plan { steps, mass_erase } => {
+                for line in plan_lines(steps, *mass_erase) {
+                    self.line(&format!("plan: {line}"));
                 }
             }
+            Event::Note { message } => self.line(&format!("note: {message}")),
         }
     }
 }

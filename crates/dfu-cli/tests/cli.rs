@@ -109,7 +109,8 @@ fn reflashing_changes_only_what_differs() {
     let last: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
     let report = &last["report"];
     assert_eq!(report["erased"].as_array().unwrap().len(), 1, "{report}");
-    assert_eq!(report["erased"][0][0], 0x0802_0000);
+    assert_eq!(report["erased"][0]["address"], "0x08020000");
+    assert_eq!(report["erased"][0]["length"], 128 * 1024);
     assert_eq!(report["verified"], true);
     assert_eq!(read_back(&sim, &s, "back.bin", 0x08000000, 512 * 1024), img);
 }

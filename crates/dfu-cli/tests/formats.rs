@@ -46,9 +46,36 @@ fn every_format_lands_byte_identical() {
         flash_and_read(&fixture("fw.bin"), &["--address", "0x08000000"]),
         reference
     );
+    let s = Scratch::new();
     for name in ["fw.hex", "fw.srec", "fw.elf", "fw64.elf", "fw.dfu"] {
-        assert_eq!(flash_and_read(&fixture(name), &[]), reference, "{name}");
+        let file = if name.ends_with(".elf") {
+            as_arm(&s, name)
+        } else {
+            fixture(name)
+        };
+        assert_eq!(flash_and_read(&file, &[]), reference, "{name}");
     }
+}
+
+/// The ELF fixtures are linked by the host's binutils (x86); the same file marked as Arm
+/// code (e_machine 40, little-endian) is what a firmware build produces.
+fn as_arm(s: &Scratch, name: &str) -> String {
+    let mut elf = std::fs::read(fixture(name)).unwrap();
+    elf[18..20].copy_from_slice(&40u16.to_le_bytes());
+    s.file(name, &elf)
+}
+
+#[test]
+fn an_elf_for_another_processor_is_refused() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    dfu(&["--sim", &sim, "flash", &fixture("fw64.elf")])
+        .code(5)
+        .says("is an ELF file for machine 62 (x86-64")
+        .says("nothing was written")
+        .says("dfu::refused::elf-machine");
+    let blank = read_back(&sim, &s, "b.bin", 0x0800_0000, 64);
+    assert!(blank.iter().all(|b| *b == 0xFF));
 }
 
 #[test]

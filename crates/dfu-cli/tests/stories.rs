@@ -204,13 +204,13 @@ fn seed_000_002_an_app_whose_system_firmware_is_missing_is_refused() {
     let r = dfu(&["--sim", &sim, "flash", &app, &p2, &p1, "--json"]);
     r.ok();
     let last: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
-    let starts: Vec<u64> = last["report"]["plans"]
+    let starts: Vec<&str> = last["report"]["steps"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["writes"][0]["address"].as_u64().unwrap())
+        .map(|p| p["writes"][0]["address"].as_str().unwrap())
         .collect();
-    assert_eq!(starts, [0x0802_0000, 0x0806_0000, 0x080A_0000]);
+    assert_eq!(starts, ["0x08020000", "0x08060000", "0x080a0000"]);
     let header = read_back(&sim, &s, "h.bin", 0x0806_0184, 24);
     assert_eq!(
         u16::from_le_bytes([header[10], header[11]]),

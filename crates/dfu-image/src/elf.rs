@@ -83,3 +83,17 @@ fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Parsed, I
         entry: u32::try_from(entry).ok().filter(|e| *e != 0),
     })
 }
+
+/// The processor an ELF file was built for (`e_machine`: 40 Arm, 243 RISC-V, 94 Xtensa,
+/// 62 x86-64...), or `None` when `data` is not an ELF file.
+pub fn machine(data: &[u8]) -> Option<u16> {
+    if !data.starts_with(MAGIC) || data.len() < 20 {
+        return None;
+    }
+    let raw = [data[18], data[19]];
+    match data[5] {
+        1 => Some(u16::from_le_bytes(raw)),
+        2 => Some(u16::from_be_bytes(raw)),
+        _ => None,
+    }
+}

@@ -5,7 +5,7 @@ use crate::device::DfuDevice;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
 use crate::flash::{note, FlashReport};
-use crate::plan::{Plan, Run};
+use crate::plan::{Run, Step};
 use dfu_proto::Sector;
 
 impl DfuDevice {
@@ -14,7 +14,7 @@ impl DfuDevice {
     /// sector's reading stops at the first block that proves it must be erased.
     pub(crate) fn compare(
         &mut self,
-        plan: &mut Plan,
+        plan: &mut Step,
         events: Sink,
         report: &mut FlashReport,
     ) -> Result<()> {
@@ -25,13 +25,13 @@ impl DfuDevice {
         });
         let mut done = 0;
         let mut keep_erase = Vec::new();
-        let mut skip_ranges: Vec<(u32, u32)> = Vec::new();
+        let mut skipped: Vec<Sector> = Vec::new();
         let mut blank_sectors = 0;
         for s in plan.erase.clone() {
             let parts = sector_runs(&plan.writes, &s);
             let (same, blank) = self.compare_parts(&parts, &mut done, events)?;
             if same {
-                skip_ranges.push((s.start, s.size));
+                skipped.push(s);
             } else if blank && self.rest_is_blank(&s, &parts)? {
                 blank_sectors += 1;
             } else {
@@ -49,21 +49,20 @@ impl DfuDevice {
                 format!("{blank_sectors} sector(s) were already blank: written without erasing"),
             );
         }
-        if !skip_ranges.is_empty() {
+        if !skipped.is_empty() {
             note(
                 report,
                 events,
-                format!(
-                    "{} sector(s) already held the image: skipped",
-                    skip_ranges.len()
-                ),
+                format!("{} sector(s) already held the image: skipped", skipped.len()),
             );
+            let holes: Vec<(u32, u32)> = skipped.iter().map(|s| (s.start, s.size)).collect();
             let mut writes = Vec::new();
             for r in plan.writes.drain(..) {
-                writes.extend(cut_out(r, &skip_ranges));
+                writes.extend(cut_out(r, &holes));
             }
             plan.writes = writes;
-            report.skipped = skip_ranges;
+            report.skipped.extend(holes);
+            plan.skipped = skipped;
         }
         plan.erase = keep_erase;
         Ok(())

@@ -1,8 +1,11 @@
-//! An opened DFU interface: status requests, recovery to dfuIDLE, detach.
+//! The session with an opened DFU interface: requests, status, waits, recovery to dfuIDLE,
+//! alt setting selection, detach. DfuSe (dfuse.rs) and plain DFU (plain.rs) operations are
+//! built on it.
 
 use crate::backend::Backend;
 use crate::discover::{DeviceInfo, Mode};
-use crate::error::{DfuError, Result};
+use crate::dfuse::Stream;
+use crate::error::{DfuError, Op, Result};
 use dfu_profiles::Profile;
 use dfu_proto::{DfuRequest, GetStatus, MemoryLayout, Setup, State, Status, Transport};
 use std::time::Duration;
@@ -18,53 +21,50 @@ pub struct DfuDevice {
     pub info: DeviceInfo,
     /// The selected alt setting.
     pub alt: u8,
-    /// The memory layout used for checks and planning (announced, or the profile's).
+    /// The memory layout of the selected alt (announced, or the one given, or the profile's).
     pub layout: Option<MemoryLayout>,
     /// wTransferSize.
     pub transfer_size: u16,
     /// Requests sent (for statistics).
     pub requests: u64,
-    /// Particle modules read from the device by [`DfuDevice::installed_modules`].
-    pub modules: Vec<dfu_image::ModuleInfo>,
-    /// Where a streamed DfuSe read can continue: (next address, next block number).
-    pub(crate) upload_cursor: Option<(u64, u16)>,
-    /// True while the device is in dfuUPLOAD-IDLE after a streamed read.
-    pub(crate) uploading: bool,
+    /// Where a streamed DfuSe read can continue.
+    pub(crate) stream: Stream,
 }
 
 impl DfuDevice {
     /// Opens the device's DFU interface and selects `alt`.
     pub fn open(backend: &mut dyn Backend, info: DeviceInfo, alt: u8) -> Result<DfuDevice> {
-        if !info.alts.iter().any(|a| a.alt == alt) {
-            return Err(DfuError::Usage(format!(
-                "{} has no alt setting {alt}; it has {}",
-                info.usb.id(),
-                info.alts
-                    .iter()
-                    .map(|a| format!("{} {:?}", a.alt, a.display_name()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let mut t = backend.open(&info.usb, info.interface)?;
-        t.set_alt_setting(info.interface, alt)
-            .map_err(|e| DfuError::usb(format!("selecting alt setting {alt}"), e))?;
-        let layout = info
-            .alts
-            .iter()
-            .find(|a| a.alt == alt)
-            .and_then(|a| a.layout.clone());
-        Ok(DfuDevice {
+        check_alt(&info, alt)?;
+        let t = backend.open(&info.usb, info.interface)?;
+        let mut dev = DfuDevice {
             t,
             transfer_size: info.functional.transfer_size.max(1),
             info,
             alt,
-            layout,
+            layout: None,
             requests: 0,
-            modules: Vec::new(),
-            upload_cursor: None,
-            uploading: false,
-        })
+            stream: Stream::default(),
+        };
+        dev.select_alt(alt)?;
+        Ok(dev)
+    }
+
+    /// Selects another alt setting (SET_INTERFACE); its announced layout becomes
+    /// [`DfuDevice::layout`].
+    pub fn select_alt(&mut self, alt: u8) -> Result<()> {
+        check_alt(&self.info, alt)?;
+        self.end_upload()?;
+        self.t
+            .set_alt_setting(self.info.interface, alt)
+            .map_err(|e| DfuError::usb(Op::SelectAlt(alt), e))?;
+        self.alt = alt;
+        self.layout = self
+            .info
+            .alts
+            .iter()
+            .find(|a| a.alt == alt)
+            .and_then(|a| a.layout.clone());
+        Ok(())
     }
 
     /// The matched profile.
@@ -73,48 +73,31 @@ impl DfuDevice {
     }
 
     /// Sends a DFU OUT request.
-    pub(crate) fn out(
-        &mut self,
-        req: DfuRequest,
-        value: u16,
-        data: &[u8],
-        op: &dyn Fn() -> String,
-    ) -> Result<()> {
+    pub(crate) fn out(&mut self, req: DfuRequest, value: u16, data: &[u8], op: Op) -> Result<()> {
         self.requests += 1;
         let setup = Setup::dfu_out(req, value, self.info.interface, data.len() as u16);
         self.t
             .control_out(setup, data)
-            .map_err(|e| DfuError::usb(op(), e))
+            .map_err(|e| DfuError::usb(op, e))
     }
 
     /// Sends a DFU IN request.
-    pub(crate) fn input(
-        &mut self,
-        req: DfuRequest,
-        value: u16,
-        len: u16,
-        op: &dyn Fn() -> String,
-    ) -> Result<Vec<u8>> {
+    pub(crate) fn input(&mut self, req: DfuRequest, value: u16, len: u16, op: Op) -> Result<Vec<u8>> {
         self.requests += 1;
         let setup = Setup::dfu_in(req, value, self.info.interface, len);
-        self.t.control_in(setup).map_err(|e| DfuError::usb(op(), e))
+        self.t.control_in(setup).map_err(|e| DfuError::usb(op, e))
     }
 
     /// Sends a DNLOAD and waits until the device has carried it out and is ready for the
     /// next one (dfuDNLOAD-IDLE).
-    pub(crate) fn dnload_ready(
-        &mut self,
-        value: u16,
-        data: &[u8],
-        op: &dyn Fn() -> String,
-    ) -> Result<()> {
+    pub(crate) fn dnload_ready(&mut self, value: u16, data: &[u8], op: Op) -> Result<()> {
         self.out(DfuRequest::Dnload, value, data, op)?;
         let s = self.wait_ready(op)?;
         if s.state != State::DnloadIdle {
             return Err(DfuError::UnexpectedState {
-                op: op(),
+                op,
                 state: s.state,
-                expected: "dfuDNLOAD-IDLE".into(),
+                expected: "dfuDNLOAD-IDLE",
             });
         }
         Ok(())
@@ -122,23 +105,21 @@ impl DfuDevice {
 
     /// GETSTATUS.
     pub fn get_status(&mut self) -> Result<GetStatus> {
-        let b = self.input(DfuRequest::GetStatus, 0, 6, &|| "GETSTATUS".into())?;
-        GetStatus::parse(&b).ok_or_else(|| {
-            DfuError::usb(
-                "GETSTATUS",
-                dfu_proto::TransportError::Other(format!("{}-byte reply, 6 expected", b.len())),
-            )
+        let b = self.input(DfuRequest::GetStatus, 0, 6, Op::GetStatus)?;
+        GetStatus::parse(&b).ok_or_else(|| DfuError::Protocol {
+            op: Op::GetStatus,
+            what: format!("{}-byte reply, 6 expected", b.len()),
         })
     }
 
     /// CLRSTATUS.
     pub fn clear_status(&mut self) -> Result<()> {
-        self.out(DfuRequest::ClrStatus, 0, &[], &|| "CLRSTATUS".into())
+        self.out(DfuRequest::ClrStatus, 0, &[], Op::ClearStatus)
     }
 
     /// ABORT.
     pub fn abort(&mut self) -> Result<()> {
-        self.out(DfuRequest::Abort, 0, &[], &|| "ABORT".into())
+        self.out(DfuRequest::Abort, 0, &[], Op::Abort)
     }
 
     /// Waits on the transport's clock.
@@ -167,9 +148,9 @@ impl DfuDevice {
                 }
                 State::AppIdle | State::AppDetach => {
                     return Err(DfuError::UnexpectedState {
-                        op: "connecting".into(),
+                        op: Op::Connect,
                         state: s.state,
-                        expected: "a DFU-mode state (the device is running its application)".into(),
+                        expected: "a DFU-mode state (the device is running its application)",
                     })
                 }
                 other => {
@@ -186,9 +167,9 @@ impl DfuDevice {
             Ok(notes)
         } else {
             Err(DfuError::UnexpectedState {
-                op: "connecting".into(),
+                op: Op::Connect,
                 state: s.state,
-                expected: "dfuIDLE".into(),
+                expected: "dfuIDLE",
             })
         }
     }
@@ -196,18 +177,16 @@ impl DfuDevice {
     /// Polls GETSTATUS until the device is no longer busy, honouring the poll timeout it
     /// reports (and never sleeping after a status that is already final). Returns the final
     /// status; an error status becomes an error with `op` as context.
-    pub fn wait_ready(&mut self, op: &dyn Fn() -> String) -> Result<GetStatus> {
+    pub fn wait_ready(&mut self, op: Op) -> Result<GetStatus> {
         let start = self.t.now();
         loop {
             let s = self.get_status().map_err(|e| match e {
-                DfuError::Usb { source, .. } => {
-                    DfuError::usb(format!("{} (reading its status)", op()), source)
-                }
+                DfuError::Usb { source, .. } => DfuError::usb(op, source),
                 e => e,
             })?;
             if s.state == State::Error || s.status != Status::Ok {
                 return Err(DfuError::Status {
-                    op: op(),
+                    op,
                     status: s.status,
                     state: s.state,
                 });
@@ -215,7 +194,7 @@ impl DfuDevice {
             match s.state {
                 State::DnBusy | State::DnloadSync | State::Manifest | State::ManifestSync => {
                     if self.t.now().saturating_sub(start) > BUSY_LIMIT {
-                        return Err(DfuError::Timeout(op()));
+                        return Err(DfuError::Timeout { op });
                     }
                     self.wait(s.poll_timeout().max(Duration::from_millis(1)));
                 }
@@ -224,61 +203,86 @@ impl DfuDevice {
         }
     }
 
-    /// The memory layout to use for the selected alt: the announced one, else the profile's.
-    /// Returns a note when the profile's had to stand in.
-    pub fn resolve_layout(&mut self, fallback: Option<MemoryLayout>) -> Option<String> {
-        if self.layout.is_some() {
-            return None;
-        }
-        let alt = self.info.alts.iter().find(|a| a.alt == self.alt)?;
-        let why = alt
+    /// The layout to plan with for `alt`: the announced one, else `given` (for the selected
+    /// alt), else the profile's. The second value says why a stand-in was used.
+    pub fn layout_for(&self, alt: u8, given: Option<&MemoryLayout>) -> (Option<MemoryLayout>, Option<String>) {
+        let Some(a) = self.info.alts.iter().find(|a| a.alt == alt) else {
+            return (None, None);
+        };
+        let why = a
             .layout_error
             .clone()
             .unwrap_or_else(|| "it is not a memory layout".into());
-        if let Some(l) = fallback {
-            self.layout = Some(l);
-            return Some(format!(
-                "alt {} name {:?} is not a usable memory layout ({why}); using the layout given instead",
-                self.alt,
-                alt.display_name()
-            ));
+        if let Some(l) = &a.layout {
+            let note = given.filter(|g| *g != l).map(|_| {
+                format!("alt {alt} announces a valid layout ({l}); the layout given was not used",
+                    l = l.to_string().trim_end())
+            });
+            return (Some(l.clone()), note);
         }
-        let profile = self.info.profile.as_ref()?;
-        let l = profile
-            .alts
-            .get(usize::from(self.alt))?
-            .announced_layout()?;
-        self.layout = Some(l);
-        Some(format!(
-            "alt {} name {:?} is not a usable memory layout ({why}); using the {} profile's layout",
-            self.alt,
-            alt.display_name(),
-            profile.name
-        ))
+        if !self.info.is_dfuse() {
+            return (None, None);
+        }
+        if let Some(g) = given {
+            let note = format!(
+                "alt {alt} name {:?} is not a usable memory layout ({why}); using the layout given instead",
+                a.display_name()
+            );
+            return (Some(g.clone()), Some(note));
+        }
+        let from_profile = self.info.profile.as_ref().and_then(|p| {
+            let l = p.alts.get(usize::from(alt))?.announced_layout()?;
+            Some((l, p.name.clone()))
+        });
+        match from_profile {
+            Some((l, name)) => (
+                Some(l),
+                Some(format!(
+                    "alt {alt} name {:?} is not a usable memory layout ({why}); using the {name} profile's layout",
+                    a.display_name()
+                )),
+            ),
+            None => (None, None),
+        }
     }
+}
+
+fn check_alt(info: &DeviceInfo, alt: u8) -> Result<()> {
+    if info.alts.iter().any(|a| a.alt == alt) {
+        return Ok(());
+    }
+    Err(DfuError::usage(format!(
+        "{} has no alt setting {alt}; it has {}",
+        info.usb.id(),
+        info.alts
+            .iter()
+            .map(|a| format!("{} {:?}", a.alt, a.display_name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// Asks a run-time device to enter DFU mode, and waits for it to come back in DFU mode.
 /// Returns the (USB-level) device after re-enumeration.
 pub fn detach(backend: &mut dyn Backend, info: &DeviceInfo) -> Result<crate::backend::UsbDevice> {
     if info.mode != Mode::Runtime {
-        return Err(DfuError::Usage(format!(
-            "{} is already in DFU mode; nothing to detach",
-            info.usb.id()
-        )));
+        return Err(DfuError::Unsupported {
+            code: crate::Code::WrongMode,
+            what: format!("{} is already in DFU mode; nothing to detach", info.usb.id()),
+        });
     }
     let mut t = backend.open(&info.usb, info.interface)?;
     let timeout = info.functional.detach_timeout_ms;
     let setup = Setup::dfu_out(DfuRequest::Detach, timeout, info.interface, 0);
     match t.control_out(setup, &[]) {
         Ok(()) | Err(dfu_proto::TransportError::Disconnected) => {}
-        Err(e) => return Err(DfuError::usb("DETACH", e)),
+        Err(e) => return Err(DfuError::usb(Op::Detach, e)),
     }
     if !info.functional.will_detach() {
         // The device waits for a bus reset within wDetachTimeOut.
         match t.reset() {
             Ok(()) | Err(dfu_proto::TransportError::Disconnected) => {}
-            Err(e) => return Err(DfuError::usb("USB reset after DETACH", e)),
+            Err(e) => return Err(DfuError::usb(Op::ResetAfterDetach, e)),
         }
     }
     drop(t);
@@ -310,10 +314,7 @@ pub fn wait_for_dfu(
             return Ok(d);
         }
         if backend.now().saturating_sub(start) > limit {
-            return Err(DfuError::Timeout(format!(
-                "waiting for {} to re-appear in DFU mode after DETACH",
-                before.usb.id()
-            )));
+            return Err(DfuError::Timeout { op: Op::Reappear });
         }
         backend.wait(Duration::from_millis(50));
     }

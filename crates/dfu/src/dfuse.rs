@@ -1,12 +1,22 @@
 //! DfuSe operations: commands, writes with one set-address per run, reads, leave.
 
 use crate::device::DfuDevice;
-use crate::error::{DfuError, Result};
+use crate::error::{DfuError, Op, Result};
 use crate::events::{Event, Phase, Sink};
 use dfu_proto::{DfuRequest, DfuseCommand, State};
 
 /// The most data blocks one set-address can cover (block numbers 2..=65535).
 const MAX_BLOCKS_PER_RUN: u64 = 65_534;
+
+/// Where a streamed read can continue: a read that starts where the previous one ended (on
+/// a block boundary) goes on with the next UPLOAD block, with no new set-address.
+#[derive(Debug, Default)]
+pub(crate) struct Stream {
+    /// (next address, next block number), while the device sits in dfuUPLOAD-IDLE.
+    cursor: Option<(u64, u16)>,
+    /// True while the device is in dfuUPLOAD-IDLE after a read.
+    uploading: bool,
+}
 
 /// How a DfuSe leave ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -25,14 +35,7 @@ impl DfuDevice {
     /// Sends a DfuSe command and waits until the device has carried it out.
     pub fn dfuse_command(&mut self, cmd: DfuseCommand) -> Result<()> {
         self.end_upload()?;
-        let describe = move || match cmd {
-            DfuseCommand::SetAddress(a) => format!("DfuSe set address 0x{a:08x}"),
-            DfuseCommand::ErasePage(a) => format!("DfuSe erase of the page at 0x{a:08x}"),
-            DfuseCommand::MassErase => "DfuSe mass erase".to_string(),
-            DfuseCommand::ReadUnprotect => "DfuSe read unprotect".to_string(),
-            DfuseCommand::GetCommands => "DfuSe get commands".to_string(),
-        };
-        self.dnload_ready(0, &cmd.encode(), &describe)
+        self.dnload_ready(0, &cmd.encode(), Op::Dfuse(cmd))
     }
 
     /// Writes `data` at `address` (already erased), one set-address per run of at most
@@ -51,8 +54,11 @@ impl DfuDevice {
             self.dfuse_command(DfuseCommand::SetAddress(run_addr))?;
             for (i, block) in run.chunks(xfer).enumerate() {
                 let at = run_addr + (i * xfer) as u32;
-                let op = move || format!("DNLOAD of {} bytes at 0x{at:08x}", block.len());
-                self.dnload_ready((i + 2) as u16, block, &op)?;
+                let op = Op::Write {
+                    address: at,
+                    len: block.len(),
+                };
+                self.dnload_ready((i + 2) as u16, block, op)?;
                 *done += block.len() as u64;
                 events(&Event::Progress {
                     phase: Phase::Write,
@@ -80,28 +86,31 @@ impl DfuDevice {
         let mut pos = 0u64;
         while pos < len {
             let at = u64::from(address) + pos;
-            let mut block = match self.upload_cursor.take() {
+            let mut block = match self.stream.cursor.take() {
                 Some((next, block)) if next == at && u64::from(block) < MAX_BLOCKS_PER_RUN + 2 => {
                     block
                 }
                 _ => {
                     let run_addr = u32::try_from(at)
-                        .map_err(|_| DfuError::Usage("read past the 4 GiB address space".into()))?;
+                        .map_err(|_| DfuError::usage("read past the 4 GiB address space"))?;
                     self.dfuse_command(DfuseCommand::SetAddress(run_addr))?;
                     self.abort()?;
-                    self.uploading = true;
+                    self.stream.uploading = true;
                     2u16
                 }
             };
             while pos < len && u64::from(block) < MAX_BLOCKS_PER_RUN + 2 {
                 let want = (len - pos).min(xfer) as u16;
                 let at = u64::from(address) + pos;
-                let op = move || format!("UPLOAD of {want} bytes at 0x{at:08x}");
-                let b = self.input(DfuRequest::Upload, block, want, &op)?;
+                let op = Op::Read {
+                    address: at,
+                    len: usize::from(want),
+                };
+                let b = self.input(DfuRequest::Upload, block, want, op)?;
                 if b.is_empty() {
-                    return Err(DfuError::Unsupported {
-                        what: format!("the device returned no data at 0x{at:08x}"),
-                        help: "the address may be outside the readable memory (`dfu info` shows the map), or the device is read-protected".into(),
+                    return Err(DfuError::Protocol {
+                        op,
+                        what: "the device returned no data (the address may be outside its readable memory, or it is read-protected)".into(),
                     });
                 }
                 let n = b.len().min(usize::from(want));
@@ -116,7 +125,7 @@ impl DfuDevice {
                     break;
                 }
                 if pos == len {
-                    self.upload_cursor = Some((u64::from(address) + pos, block));
+                    self.stream.cursor = Some((u64::from(address) + pos, block));
                 }
             }
         }
@@ -125,8 +134,8 @@ impl DfuDevice {
 
     /// Leaves dfuUPLOAD-IDLE (ABORT) if a streamed read left the device there.
     pub fn end_upload(&mut self) -> Result<()> {
-        self.upload_cursor = None;
-        if std::mem::take(&mut self.uploading) {
+        self.stream.cursor = None;
+        if std::mem::take(&mut self.stream.uploading) {
             self.abort()?;
         }
         Ok(())
@@ -138,9 +147,7 @@ impl DfuDevice {
     pub fn dfuse_leave(&mut self, address: u32) -> Result<LeaveOutcome> {
         self.dfuse_command(DfuseCommand::SetAddress(address))?;
         // A device that resets as soon as it has the request may fail the request itself.
-        match self.out(DfuRequest::Dnload, 2, &[], &|| {
-            "leave (zero-length DNLOAD)".into()
-        }) {
+        match self.out(DfuRequest::Dnload, 2, &[], Op::Leave) {
             Ok(()) => {}
             Err(DfuError::Usb { source, .. }) => {
                 return Ok(LeaveOutcome::StatusLost {
@@ -151,7 +158,7 @@ impl DfuDevice {
         }
         match self.get_status() {
             Ok(s) if s.state == State::Error => Err(DfuError::Status {
-                op: "leave".into(),
+                op: Op::Leave,
                 status: s.status,
                 state: s.state,
             }),

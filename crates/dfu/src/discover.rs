@@ -114,11 +114,14 @@ pub fn describe(
         usb.dfu_interfaces
             .first()
             .ok_or_else(|| DfuError::Unsupported {
-                what: format!("{} has no DFU interface", usb.id()),
-                help: "this device cannot be flashed over DFU in its current mode".into(),
+                code: crate::Code::WrongMode,
+                what: format!(
+                    "{} has no DFU interface: it cannot be flashed over DFU in its current mode",
+                    usb.id()
+                ),
             })?;
     let mut t = backend.open(usb, interface)?;
-    let op = |what: &str| format!("reading the {what} of {}", usb.id());
+    let op = |what: &'static str| crate::error::Op::Descriptor(what);
     let head = t
         .control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, 9))
         .map_err(|e| DfuError::usb(op("configuration descriptor"), e))?;
@@ -130,9 +133,9 @@ pub fn describe(
     let full = t
         .control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, total))
         .map_err(|e| DfuError::usb(op("configuration descriptor"), e))?;
-    let config = ConfigDescriptor::parse(&full).map_err(|e| DfuError::Unsupported {
-        what: format!("{}: {e}", op("configuration descriptor")),
-        help: "the device sent a malformed descriptor: reconnect it and try again".into(),
+    let config = ConfigDescriptor::parse(&full).map_err(|e| DfuError::Protocol {
+        op: op("configuration descriptor"),
+        what: format!("malformed descriptor: {e}"),
     })?;
     let lang = t
         .control_in(Setup::get_descriptor(DESC_STRING, 0, 0, 255))
@@ -170,12 +173,12 @@ pub fn describe(
         dfu_alts
             .iter()
             .find_map(|a| a.functional)
-            .ok_or_else(|| DfuError::Unsupported {
+            .ok_or_else(|| DfuError::Protocol {
+                op: op("DFU functional descriptor"),
                 what: format!(
                     "{} has a DFU interface without a functional descriptor",
                     usb.id()
                 ),
-                help: "the device's descriptors are broken; it cannot be flashed reliably".into(),
             })?;
     let mut alts = Vec::new();
     for a in &dfu_alts {
@@ -246,7 +249,7 @@ fn parse_hex16(s: &str, what: &str) -> Result<Option<u16>> {
         .unwrap_or(s);
     u16::from_str_radix(digits, 16)
         .map(Some)
-        .map_err(|_| DfuError::Usage(format!("{what} {s:?} is not a 16-bit hex number")))
+        .map_err(|_| DfuError::usage(format!("{what} {s:?} is not a 16-bit hex number")))
 }
 
 impl Selector {
@@ -259,14 +262,14 @@ impl Selector {
                 continue;
             }
             let (v, p) = part.split_once(':').ok_or_else(|| {
-                DfuError::Usage(format!(
+                DfuError::usage(format!(
                     "--device {part:?}: expected VID:PID in hex, e.g. 0483:df11"
                 ))
             })?;
             out.push((parse_hex16(v, "vendor id")?, parse_hex16(p, "product id")?));
         }
         if out.is_empty() {
-            return Err(DfuError::Usage(format!(
+            return Err(DfuError::usage(format!(
                 "--device {text:?} names no VID:PID"
             )));
         }

@@ -1,13 +1,14 @@
-//! The library's error type: every failure carries what was happening and what to do.
+//! The library's error type: typed operations, kept causes, a stable code for each failure.
 
-use dfu_proto::{State, Status, TransportError};
+use crate::code::{Code, Finding};
+use dfu_proto::{DfuseCommand, State, Status, TransportError};
 use std::fmt;
 
-/// Broad classes of failure; the CLI maps each to its own exit code.
+/// Broad classes of failure; front ends map each to their own exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
-    /// The command line asks for something impossible (bad address, length, option).
+    /// The request is impossible as asked (bad address, length, alt setting).
     Usage,
     /// A file could not be read or understood.
     Input,
@@ -21,6 +22,104 @@ pub enum ErrorKind {
     Verify,
 }
 
+/// What was being done when a device failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Op {
+    /// Listing the devices on the bus.
+    List,
+    /// Opening a device.
+    Open,
+    /// Claiming the DFU interface.
+    Claim(u8),
+    /// Reading a descriptor (`what` names it).
+    Descriptor(&'static str),
+    /// Selecting an alternate setting.
+    SelectAlt(u8),
+    /// GETSTATUS.
+    GetStatus,
+    /// CLRSTATUS.
+    ClearStatus,
+    /// ABORT.
+    Abort,
+    /// Bringing the device to dfuIDLE at connect.
+    Connect,
+    /// A DfuSe command.
+    Dfuse(DfuseCommand),
+    /// A DfuSe data DNLOAD of `len` bytes at `address`.
+    Write {
+        /// Where.
+        address: u32,
+        /// How many bytes.
+        len: usize,
+    },
+    /// A plain DFU DNLOAD block.
+    Block {
+        /// Block number.
+        block: usize,
+        /// Offset of its first byte in the image.
+        offset: usize,
+        /// How many bytes.
+        len: usize,
+    },
+    /// An UPLOAD of `len` bytes at `address` (plain DFU: offset from the start).
+    Read {
+        /// Where.
+        address: u64,
+        /// How many bytes.
+        len: usize,
+    },
+    /// The zero-length DNLOAD that ends a download (plain DFU).
+    FinalDownload,
+    /// Manifestation after the final DNLOAD.
+    Manifest,
+    /// Leaving DFU mode (DfuSe zero-length DNLOAD).
+    Leave,
+    /// The USB reset that starts the application.
+    ResetToApp,
+    /// DETACH.
+    Detach,
+    /// The USB reset after DETACH.
+    ResetAfterDetach,
+    /// Waiting for a device to come back in DFU mode.
+    Reappear,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Op::List => f.write_str("listing USB devices"),
+            Op::Open => f.write_str("opening the device"),
+            Op::Claim(n) => write!(f, "claiming interface {n}"),
+            Op::Descriptor(what) => write!(f, "reading the {what}"),
+            Op::SelectAlt(n) => write!(f, "selecting alt setting {n}"),
+            Op::GetStatus => f.write_str("GETSTATUS"),
+            Op::ClearStatus => f.write_str("CLRSTATUS"),
+            Op::Abort => f.write_str("ABORT"),
+            Op::Connect => f.write_str("connecting"),
+            Op::Dfuse(DfuseCommand::SetAddress(a)) => write!(f, "DfuSe set address 0x{a:08x}"),
+            Op::Dfuse(DfuseCommand::ErasePage(a)) => {
+                write!(f, "DfuSe erase of the page at 0x{a:08x}")
+            }
+            Op::Dfuse(DfuseCommand::MassErase) => f.write_str("DfuSe mass erase"),
+            Op::Dfuse(DfuseCommand::ReadUnprotect) => f.write_str("DfuSe read unprotect"),
+            Op::Dfuse(DfuseCommand::GetCommands) => f.write_str("DfuSe get commands"),
+            Op::Write { address, len } => write!(f, "DNLOAD of {len} bytes at 0x{address:08x}"),
+            Op::Block { block, offset, len } => {
+                write!(f, "DNLOAD block {block} ({len} bytes at offset {offset})")
+            }
+            Op::Read { address, len } => write!(f, "UPLOAD of {len} bytes at 0x{address:08x}"),
+            Op::FinalDownload => f.write_str("final zero-length DNLOAD"),
+            Op::Manifest => f.write_str("manifestation"),
+            Op::Leave => f.write_str("leave (zero-length DNLOAD)"),
+            Op::ResetToApp => f.write_str("USB reset to start the application"),
+            Op::Detach => f.write_str("DETACH"),
+            Op::ResetAfterDetach => f.write_str("USB reset after DETACH"),
+            Op::Reappear => f.write_str("waiting for the device to re-appear in DFU mode"),
+        }
+    }
+}
+
 /// A failure of a DFU operation.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -28,32 +127,33 @@ pub enum DfuError {
     /// No device matched the selection.
     #[error("no DFU device found{}", selection_suffix(.selection))]
     NoDevice {
-        /// The selection, as the user gave it ("" when none).
+        /// The selection, described ("" when none).
         selection: String,
-        /// Other USB devices that were seen (to help pick the right options).
+        /// Other USB devices that were seen.
         seen: Vec<String>,
     },
     /// More than one device matched.
     #[error("{} DFU devices match{}; pick one", .candidates.len(), selection_suffix(.selection))]
     Ambiguous {
-        /// The selection, as the user gave it.
+        /// The selection, described.
         selection: String,
-        /// One line per matching device, with the options that select it.
+        /// One line per matching device, with what tells it apart.
         candidates: Vec<String>,
     },
     /// A USB transfer failed.
     #[error("{op}: {source}")]
     Usb {
-        /// What was being done ("DNLOAD block 37 at 0x08012000").
-        op: String,
+        /// What was being done.
+        op: Op,
         /// The USB failure.
+        #[source]
         source: TransportError,
     },
     /// The device reported an error status.
     #[error("{op}: the device reported {status} in state {state}")]
     Status {
         /// What was being done.
-        op: String,
+        op: Op,
         /// The status.
         status: Status,
         /// The state.
@@ -63,22 +163,31 @@ pub enum DfuError {
     #[error("{op}: the device is in state {state}, expected {expected}")]
     UnexpectedState {
         /// What was being done.
-        op: String,
+        op: Op,
         /// The state found.
         state: State,
         /// The state(s) expected.
-        expected: String,
+        expected: &'static str,
+    },
+    /// The device answered something impossible.
+    #[error("{op}: {what}")]
+    Protocol {
+        /// What was being done.
+        op: Op,
+        /// What was wrong with the answer.
+        what: String,
+    },
+    /// The device stayed busy or absent too long.
+    #[error("{op}: timed out")]
+    Timeout {
+        /// What was being done.
+        op: Op,
     },
     /// A check refused the operation; nothing was written.
-    #[error("refused: {reason}")]
-    Refused {
-        /// Why.
-        reason: String,
-        /// What to do.
-        help: String,
-    },
+    #[error("refused: {}", .0.message)]
+    Refused(Box<Finding>),
     /// A read-back differed from what was written.
-    #[error("verify failed at 0x{address:08x}: wrote 0x{expected:02x}, read back 0x{found:02x} ({mismatches} bytes differ in 0x{run_start:08x}..0x{run_end:08x})")]
+    #[error("verify failed at 0x{address:08x}: wrote 0x{expected:02x}, read back 0x{found:02x} ({mismatches} byte(s) differ in 0x{run_start:08x}-0x{:08x})", .run_end - 1)]
     Verify {
         /// First differing address.
         address: u32,
@@ -93,22 +202,52 @@ pub enum DfuError {
         /// One past its end.
         run_end: u64,
     },
-    /// A bad argument.
-    #[error("{0}")]
-    Usage(String),
-    /// The device cannot do what was asked (no upload, no layout...).
+    /// A file carries its own addresses, and the address given disagrees.
+    #[error("{file} says it belongs at 0x{file_start:08x}, but the address given is 0x{given:08x}")]
+    AddressConflict {
+        /// The file.
+        file: String,
+        /// Where the file starts.
+        file_start: u32,
+        /// The address given.
+        given: u32,
+    },
+    /// The request is impossible as asked.
+    #[error("{message}")]
+    Usage {
+        /// Which.
+        code: Code,
+        /// What is wrong.
+        message: String,
+    },
+    /// A firmware file could not be read.
+    #[error("cannot read {file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A firmware file is damaged or not a firmware image.
+    #[error("{file}: {source}")]
+    Input {
+        /// The file.
+        file: String,
+        /// Why.
+        #[source]
+        source: dfu_image::ImageError,
+    },
+    /// The device cannot do what was asked.
     #[error("{what}")]
     Unsupported {
+        /// Which.
+        code: Code,
         /// What is missing.
         what: String,
-        /// What to do.
-        help: String,
     },
-    /// The device stayed busy or absent too long.
-    #[error("{0}: timed out")]
-    Timeout(String),
     /// The simulator could not be set up.
-    #[error("simulator: {0}")]
+    #[error("{0}")]
     Sim(String),
 }
 
@@ -125,80 +264,66 @@ impl DfuError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             DfuError::NoDevice { .. } | DfuError::Ambiguous { .. } => ErrorKind::NoDevice,
-            DfuError::Refused { .. } => ErrorKind::Refused,
+            // A device whose alt setting does not describe its memory is a device problem.
+            DfuError::Refused(f) if f.code == Code::NoLayout => ErrorKind::Device,
+            DfuError::Refused(_) | DfuError::Unsupported { .. } => ErrorKind::Refused,
             DfuError::Verify { .. } => ErrorKind::Verify,
-            DfuError::Usage(_) => ErrorKind::Usage,
-            DfuError::Sim(_) => ErrorKind::Usage,
+            DfuError::Usage {
+                code: Code::InputOverlap,
+                ..
+            } => ErrorKind::Input,
+            DfuError::Usage { .. } | DfuError::AddressConflict { .. } | DfuError::Sim(_) => {
+                ErrorKind::Usage
+            }
+            DfuError::Io { .. } | DfuError::Input { .. } => ErrorKind::Input,
             _ => ErrorKind::Device,
         }
     }
 
-    /// What the user should do next.
-    pub fn help(&self) -> String {
+    /// The stable code.
+    pub fn code(&self) -> Code {
         match self {
-            DfuError::NoDevice { seen, .. } => {
-                let mut h = String::from(
-                    "put the device in DFU mode (Particle: hold MODE, tap RESET, release MODE when the LED blinks yellow; STM32: BOOT0 high, then reset), check the cable (some are charge-only), then run `dfu list`; on Linux `dfu doctor` checks permissions",
-                );
-                if !seen.is_empty() {
-                    h.push_str("; devices seen: ");
-                    h.push_str(&seen.join(", "));
-                }
-                h
-            }
-            DfuError::Ambiguous { candidates, .. } => format!(
-                "add --serial or --path to pick one:\n{}",
-                candidates
-                    .iter()
-                    .map(|c| format!("  {c}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            ),
-            DfuError::Usb { source, .. } => usb_help(source),
-            DfuError::Status { status, .. } => status.advice().to_string(),
-            DfuError::UnexpectedState { .. } => {
-                "power-cycle the device into DFU mode and try again; `dfu` clears error states at connect".into()
-            }
-            DfuError::Refused { help, .. } | DfuError::Unsupported { help, .. } => help.clone(),
-            DfuError::Verify { .. } => {
-                "flash again; if the same bytes differ again, the sector may be protected or worn (check the option bytes), or another program is writing the device".into()
-            }
-            DfuError::Usage(_) => "see `dfu --help`".into(),
-            DfuError::Timeout(_) => {
-                "the device stopped answering: reconnect it (USB 2 port, short cable), put it back in DFU mode and try again".into()
-            }
-            DfuError::Sim(_) => {
-                "a simulated device is `PROFILE[,key=value...]`; see `dfu --help` for the profiles and keys".into()
-            }
+            DfuError::NoDevice { .. } => Code::NoDevice,
+            DfuError::Ambiguous { .. } => Code::Ambiguous,
+            DfuError::Usb { .. } => Code::Usb,
+            DfuError::Status { .. } => Code::Status,
+            DfuError::UnexpectedState { .. } => Code::State,
+            DfuError::Protocol { .. } => Code::Protocol,
+            DfuError::Timeout { .. } => Code::Timeout,
+            DfuError::Refused(f) => f.code,
+            DfuError::Verify { .. } => Code::Verify,
+            DfuError::AddressConflict { .. } => Code::AddressConflict,
+            DfuError::Usage { code, .. } | DfuError::Unsupported { code, .. } => *code,
+            DfuError::Io { .. } => Code::InputRead,
+            DfuError::Input { .. } => Code::InputParse,
+            DfuError::Sim(_) => Code::Sim,
+        }
+    }
+
+    /// Facts that help the user act (a memory map, where applications go); may be empty.
+    pub fn detail(&self) -> &str {
+        match self {
+            DfuError::Refused(f) => &f.detail,
+            _ => "",
         }
     }
 
     /// Wraps a transport error with what was being done.
-    pub fn usb(op: impl fmt::Display, source: TransportError) -> Self {
-        DfuError::Usb {
-            op: op.to_string(),
-            source,
+    pub fn usb(op: Op, source: TransportError) -> Self {
+        DfuError::Usb { op, source }
+    }
+
+    /// A usage error with the generic code.
+    pub fn usage(message: impl Into<String>) -> Self {
+        DfuError::Usage {
+            code: Code::Usage,
+            message: message.into(),
         }
     }
-}
 
-/// Advice for a USB-level failure.
-pub fn usb_help(e: &TransportError) -> String {
-    match e {
-        TransportError::Access(_) => format!(
-            "this user may not open the USB device. Linux: {} (`dfu doctor` checks it all). Windows: install the WinUSB driver for the device with Zadig",
-            crate::udev::install_help()
-        ),
-        TransportError::Busy(_) => {
-            "another program (dfu-util, a serial monitor, a running flash) or a kernel driver holds the device: close it and try again".into()
-        }
-        TransportError::Disconnected => {
-            "the device left the bus: check the cable and port (prefer a USB 2 port without a hub), put it back in DFU mode and run the command again; `dfu` starts over safely".into()
-        }
-        TransportError::Stall => {
-            "the device rejected the request; it may not support this operation in its state. Run `dfu info` and try again".into()
-        }
-        _ => "reconnect the device and try again; on USB 3 ports or hubs, try a USB 2 port".into(),
+    /// A refusal from a finding.
+    pub fn refused(f: Finding) -> Self {
+        DfuError::Refused(Box::new(f))
     }
 }
 

@@ -1,5 +1,7 @@
 //! Progress as plain data: the library emits events, the CLI draws bars or prints JSON.
 
+use crate::json::Range;
+use crate::plan::Step;
 use serde::Serialize;
 
 /// A step of an operation.
@@ -62,6 +64,49 @@ pub enum Event {
         /// One line.
         message: String,
     },
+    /// What the run will erase, write and skip, announced after the compare and before the
+    /// first erase or write (a dry run stops here).
+    Plan {
+        /// One entry per step, in order.
+        steps: Vec<StepSummary>,
+        /// True when the whole device is mass-erased first.
+        mass_erase: bool,
+    },
+}
+
+/// One step of a plan, as ranges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepSummary {
+    /// The alt setting.
+    pub alt: u8,
+    /// Sectors to erase.
+    pub erase: Vec<Range>,
+    /// Runs to write.
+    pub write: Vec<Range>,
+    /// Sectors skipped because they already hold the image.
+    pub skip: Vec<Range>,
+}
+
+impl From<&Step> for StepSummary {
+    fn from(s: &Step) -> Self {
+        let sector = |x: &dfu_proto::Sector| Range {
+            address: x.start,
+            length: u64::from(x.size),
+        };
+        StepSummary {
+            alt: s.alt,
+            erase: s.erase.iter().map(sector).collect(),
+            write: s
+                .writes
+                .iter()
+                .map(|r| Range {
+                    address: r.address,
+                    length: r.data.len() as u64,
+                })
+                .collect(),
+            skip: s.skipped.iter().map(sector).collect(),
+        }
+    }
 }
 
 /// Receives events.

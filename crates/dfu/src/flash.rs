@@ -1,72 +1,48 @@
-//! Whole operations: flash (plan, compare, erase, write, verify, leave), read, erase.
+//! Executing a [`FlashPlan`]: compare, announce, erase and write, verify, leave. A dry run
+//! makes the same reads and stops before the first erase or write.
 
 use crate::compare::compare_bytes;
 use crate::device::DfuDevice;
 use crate::dfuse::LeaveOutcome;
 use crate::error::{DfuError, Result};
-use crate::events::{Event, Phase, Sink};
-use crate::plan::{plan_dfuse, Plan, Run};
-use dfu_profiles::Quirk;
+use crate::events::{Event, Phase, Sink, StepSummary};
+use crate::pipeline::FlashPlan;
+use crate::plan::{Run, Step};
 use dfu_proto::Sector;
 use serde::Serialize;
 
-/// How to flash.
-#[derive(Debug, Clone)]
-pub struct FlashOptions {
-    /// Read back and compare what was written (default on).
-    pub verify: bool,
-    /// Leave DFU mode and start the application at the end (default on).
-    pub leave: bool,
-    /// Read sectors first and skip those that already hold the image (default on).
-    pub skip_unchanged: bool,
-    /// Mass-erase instead of erasing the touched sectors.
-    pub mass_erase: bool,
-    /// Allow writes into bootloader and settings regions.
-    pub force: bool,
-    /// Plan and check only.
-    pub dry_run: bool,
-    /// Where the application starts (for the DfuSe leave); default: the lowest address.
-    pub leave_address: Option<u32>,
-}
-
-impl Default for FlashOptions {
-    fn default() -> Self {
-        FlashOptions {
-            verify: true,
-            leave: true,
-            skip_unchanged: true,
-            mass_erase: false,
-            force: false,
-            dry_run: false,
-            leave_address: None,
-        }
-    }
-}
-
-/// What a flash did.
+/// What a flash did (or, for a dry run, would do).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FlashReport {
     /// Notes for the user.
     pub notes: Vec<String>,
+    /// True when the whole device was mass-erased.
+    pub mass_erased: bool,
     /// Sectors erased (start, size).
+    #[serde(serialize_with = "crate::json::ranges")]
     pub erased: Vec<(u32, u32)>,
     /// Runs written (start, length).
+    #[serde(serialize_with = "crate::json::ranges")]
     pub written: Vec<(u32, u64)>,
     /// Sectors skipped because they already held the image (start, size).
+    #[serde(serialize_with = "crate::json::ranges")]
     pub skipped: Vec<(u32, u32)>,
     /// True when every written byte was read back and matched.
     pub verified: bool,
     /// How leaving DFU mode went (None: not asked, or not applicable).
     pub leave: Option<LeaveOutcome>,
-    /// The plans (sectors, runs; one per file or group of files sharing sectors), for
-    /// --dry-run and JSON.
-    pub plans: Vec<Plan>,
+    /// The steps after the compare: what was (or, in a dry run, would be) erased and written.
+    pub steps: Vec<Step>,
+    /// True for a dry run: nothing was erased or written.
+    pub dry_run: bool,
 }
 
 /// A failed flash: the error and exactly what had been done before it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
 pub struct FlashFailure {
     /// What went wrong.
+    #[source]
     pub error: DfuError,
     /// What was done before.
     pub done: Box<FlashReport>,
@@ -90,38 +66,19 @@ pub(crate) fn note(report: &mut FlashReport, events: Sink, message: String) {
 }
 
 impl DfuDevice {
-    /// Flashes `groups` of runs (addresses resolved, no overlaps), one group after the other
-    /// in the given order (each file is one group: its sectors are erased just before it is
-    /// written, so an interruption leaves earlier files complete).
-    pub fn flash(
-        &mut self,
-        groups: Vec<Vec<Run>>,
-        opts: &FlashOptions,
-        events: Sink,
-    ) -> Result<FlashReport, FlashFailure> {
-        let mut report = FlashReport::default();
-        match self.ensure_idle() {
-            Ok(notes) => {
-                for n in notes {
-                    note(&mut report, events, n);
-                }
-            }
-            Err(error) => {
-                return Err(FlashFailure {
-                    error,
-                    done: Box::new(report),
-                })
-            }
-        }
-        let r = if self.info.is_dfuse() {
-            self.flash_dfuse(groups, opts, events, &mut report)
+    /// Runs `plan` (made by [`crate::plan`] from this device's [`DfuDevice::survey`]).
+    /// Refuses a plan with refusals. On failure, the report says exactly what had been
+    /// erased and written.
+    pub fn execute(&mut self, plan: &FlashPlan, events: Sink) -> Result<FlashReport, FlashFailure> {
+        plan.check()?;
+        let mut report = FlashReport {
+            dry_run: plan.options.dry_run,
+            ..FlashReport::default()
+        };
+        let r = if plan.dfuse {
+            self.run_dfuse(plan, events, &mut report)
         } else {
-            self.flash_plain(
-                groups.into_iter().flatten().collect(),
-                opts,
-                events,
-                &mut report,
-            )
+            self.run_plain(plan, events, &mut report)
         };
         match r {
             Ok(()) => Ok(report),
@@ -132,113 +89,58 @@ impl DfuDevice {
         }
     }
 
-    fn flash_dfuse(
-        &mut self,
-        groups: Vec<Vec<Run>>,
-        opts: &FlashOptions,
-        events: Sink,
-        report: &mut FlashReport,
-    ) -> Result<()> {
-        let layout = self.layout.clone().ok_or_else(|| DfuError::Unsupported {
-            what: format!("alt {} has no usable memory layout, so addresses cannot be checked", self.alt),
-            help: "give the device's layout with --layout \"@Name/0xADDR/N*SIZEKg\" or a profile with --profile FILE".into(),
-        })?;
-        let profile = self.info.profile.clone();
-        let plan_of =
-            |runs: Vec<Run>| plan_dfuse(&layout, profile.as_ref(), self.alt, runs, opts.force);
-        let groups: Vec<Vec<Run>> = groups.into_iter().filter(|g| !g.is_empty()).collect();
-        if groups.iter().all(|g| g.iter().all(|r| r.data.is_empty())) {
-            plan_of(Vec::new())?;
-        }
-        let mut plans = groups
-            .into_iter()
-            .map(&plan_of)
-            .collect::<Result<Vec<Plan>>>()?;
-        // Files that share a sector must be erased and written together.
-        while let Some((i, j)) = shared_sector(&plans) {
-            let b = plans.remove(j);
-            let mut runs = std::mem::take(&mut plans[i].writes);
-            runs.extend(b.writes);
-            runs.sort_by_key(|r| r.address);
-            plans[i] = plan_of(runs)?;
-        }
-        for p in &plans {
-            for n in &p.notes {
-                note(report, events, n.clone());
-            }
-        }
-        let leave_at = opts
-            .leave_address
-            .or_else(|| {
-                plans
-                    .iter()
-                    .flat_map(|p| &p.writes)
-                    .map(|r| r.address)
-                    .min()
-            })
-            .unwrap_or(0);
-        if opts.dry_run {
-            report.plans = plans;
-            return Ok(());
+    fn run_dfuse(&mut self, plan: &FlashPlan, events: Sink, report: &mut FlashReport) -> Result<()> {
+        let opts = &plan.options;
+        for n in self.ensure_idle()? {
+            note(report, events, n);
         }
         let can_read = self.info.functional.can_upload();
-        if opts.mass_erase {
-            self.mass_erase(events)?;
-            for p in &mut plans {
-                p.erase.clear();
+        let mut steps = plan.steps.clone();
+        if opts.skip_unchanged && can_read && !opts.mass_erase {
+            for s in &mut steps {
+                self.select_alt(s.alt)?;
+                self.compare(s, events, report)?;
             }
-            note(report, events, "mass-erased the device".into());
         }
-        for p in &mut plans {
-            if opts.skip_unchanged && can_read && !opts.mass_erase {
-                self.compare(p, events, report)?;
-            }
-            self.erase_and_write(p, events, report)?;
+        if opts.mass_erase {
+            steps.iter_mut().for_each(|s| s.erase.clear());
+        }
+        announce(&steps, opts.mass_erase, events);
+        report.steps = steps;
+        if opts.dry_run {
+            return Ok(());
+        }
+        if opts.mass_erase {
+            self.select_alt(plan.steps.first().map_or(self.alt, |s| s.alt))?;
+            self.mass_erase(events)?;
+            report.mass_erased = true;
+        }
+        let steps = report.steps.clone();
+        for s in &steps {
+            self.select_alt(s.alt)?;
+            self.erase_and_write(s, events, report)?;
         }
         if opts.verify {
-            if can_read {
-                let runs: Vec<Run> = plans
-                    .iter()
-                    .flat_map(|p| p.writes.iter().cloned())
-                    .collect();
-                self.verify_runs(&runs, events)?;
-                report.verified = true;
-            } else {
-                note(
-                    report,
-                    events,
-                    "not verified: the device cannot upload (bmAttributes bit 1 clear)".into(),
-                );
-            }
+            self.verify_steps(&steps, can_read, events, report)?;
         }
-        report.plans = plans;
         self.end_upload()?;
-        if opts.leave {
-            events(&Event::Start {
-                phase: Phase::Leave,
-                total: 0,
-            });
-            let outcome = self.dfuse_leave(leave_at)?;
-            self.judge_leave(&outcome, report, events)?;
+        if let Some(at) = plan.leave {
+            self.select_alt(at.alt)?;
+            events(&Event::Start { phase: Phase::Leave, total: 0 });
+            let outcome = self.dfuse_leave(at.address)?;
+            self.judge_leave(&outcome, plan.bootloader_version, report, events)?;
             report.leave = Some(outcome);
-            events(&Event::Done {
-                phase: Phase::Leave,
-            });
+            events(&Event::Done { phase: Phase::Leave });
         }
         Ok(())
     }
 
-    fn erase_and_write(
-        &mut self,
-        plan: &Plan,
-        events: Sink,
-        report: &mut FlashReport,
-    ) -> Result<()> {
-        let erase_total: u64 = plan.erase.iter().map(|s| u64::from(s.size)).sum();
-        let covered: u64 = plan
+    fn erase_and_write(&mut self, step: &Step, events: Sink, report: &mut FlashReport) -> Result<()> {
+        let erase_total: u64 = step.erase.iter().map(|s| u64::from(s.size)).sum();
+        let covered: u64 = step
             .writes
             .iter()
-            .map(|r| plan.erase.iter().map(|s| overlap(r, s)).sum::<u64>())
+            .map(|r| step.erase.iter().map(|s| overlap(r, s)).sum::<u64>())
             .sum();
         let outside = erase_total.saturating_sub(covered);
         if outside > 0 {
@@ -248,19 +150,16 @@ impl DfuDevice {
                 format!("erasing whole sectors also clears {outside} byte(s) next to the image"),
             );
         }
-        if !plan.erase.is_empty() {
-            self.erase_sectors(&plan.erase, &mut report.erased, events)?;
+        if !step.erase.is_empty() {
+            self.erase_sectors(&step.erase, &mut report.erased, events)?;
         }
-        let total = plan.write_bytes();
+        let total = step.write_bytes();
         if total == 0 {
             return Ok(());
         }
-        events(&Event::Start {
-            phase: Phase::Write,
-            total,
-        });
+        events(&Event::Start { phase: Phase::Write, total });
         let mut done = 0;
-        for r in &plan.writes {
+        for r in &step.writes {
             let before = done;
             let res = self.dfuse_write(r.address, &r.data, &mut done, events);
             if done > before {
@@ -268,107 +167,37 @@ impl DfuDevice {
             }
             res?;
         }
-        events(&Event::Done {
-            phase: Phase::Write,
-        });
+        events(&Event::Done { phase: Phase::Write });
         Ok(())
     }
 
-    fn verify_runs(&mut self, runs: &[Run], events: Sink) -> Result<()> {
-        let total: u64 = runs.iter().map(|r| r.data.len() as u64).sum();
-        events(&Event::Start {
-            phase: Phase::Verify,
-            total,
-        });
-        let mut done = 0;
-        for r in runs {
-            let back = self.dfuse_read(
-                r.address,
-                r.data.len() as u64,
-                Phase::Verify,
-                &mut done,
-                events,
-            )?;
-            compare_bytes(r.address, &r.data, &back)?;
-        }
-        events(&Event::Done {
-            phase: Phase::Verify,
-        });
-        Ok(())
-    }
-
-    /// Decides whether a lost status after leave is expected for this device.
-    fn judge_leave(
-        &self,
-        outcome: &LeaveOutcome,
-        report: &mut FlashReport,
-        events: Sink,
-    ) -> Result<()> {
-        let LeaveOutcome::StatusLost { error } = outcome else {
+    fn verify_steps(&mut self, steps: &[Step], can_read: bool, events: Sink, report: &mut FlashReport) -> Result<()> {
+        if !can_read {
+            note(report, events, "not verified: the device cannot upload (bmAttributes bit 1 clear)".into());
             return Ok(());
-        };
-        let profile = self.info.profile.as_ref();
-        let bootloader = self
-            .modules
-            .iter()
-            .find(|m| m.function == dfu_image::ModuleFunction::Bootloader)
-            .map(|m| m.version);
-        // Devices that always reset, and Particle bootloaders older than the fix (or whose
-        // version could not be read) lose the status; a fixed one must answer.
-        let expected = profile.is_some_and(|p| {
-            p.has_quirk(Quirk::ResetOnLeave)
-                || p.leave
-                    .as_ref()
-                    .is_some_and(|l| bootloader.is_none_or(|v| v < l.fixed_in_module))
-        });
-        let verified = if report.verified {
-            "verified before leaving"
-        } else {
-            "written"
-        };
-        if expected {
-            let p = profile.map(|p| p.name.as_str()).unwrap_or_default();
-            let why = match (profile.and_then(|p| p.leave.as_ref()), bootloader) {
-                (Some(l), Some(v)) => format!(
-                    "this {p} has bootloader module version {v}; bootloaders before {} (module version {}) reset without answering",
-                    l.fixed_in, l.fixed_in_module
-                ),
-                (Some(l), None) => format!(
-                    "{p} bootloaders before {} reset without answering; this one's version could not be read",
-                    l.fixed_in
-                ),
-                (None, _) => format!("the {p} bootloader resets without answering"),
-            };
-            note(
-                report,
-                events,
-                format!("the device restarted before answering the last status request ({why}); the image was {verified}, so this is harmless"),
-            );
-            Ok(())
-        } else {
-            Err(DfuError::Unsupported {
-                what: format!(
-                    "the image was {verified}, but the device did not answer after the leave request ({error})"
-                ),
-                help: format!(
-                    "the device should have answered{}; it may not have started the application: reset or power-cycle it; if it comes back in DFU mode, the application did not start",
-                    bootloader.map(|v| format!(" (its bootloader, module version {v}, is one that answers)")).unwrap_or_default()
-                ),
-            })
         }
+        let total: u64 = steps.iter().map(Step::write_bytes).sum();
+        events(&Event::Start { phase: Phase::Verify, total });
+        let mut done = 0;
+        for s in steps {
+            self.select_alt(s.alt)?;
+            for r in &s.writes {
+                let back = self.dfuse_read(r.address, r.data.len() as u64, Phase::Verify, &mut done, events)?;
+                compare_bytes(r.address, &r.data, &back)?;
+            }
+        }
+        events(&Event::Done { phase: Phase::Verify });
+        report.verified = true;
+        Ok(())
     }
 }
 
-/// The first pair of plans that erase a common sector.
-fn shared_sector(plans: &[Plan]) -> Option<(usize, usize)> {
-    for i in 0..plans.len() {
-        for j in i + 1..plans.len() {
-            if plans[i].erase.iter().any(|s| plans[j].erase.contains(s)) {
-                return Some((i, j));
-            }
-        }
-    }
-    None
+/// Announces what the run will do.
+pub(crate) fn announce(steps: &[Step], mass_erase: bool, events: Sink) {
+    events(&Event::Plan {
+        steps: steps.iter().map(StepSummary::from).collect(),
+        mass_erase,
+    });
 }
 
 fn overlap(r: &Run, s: &Sector) -> u64 {

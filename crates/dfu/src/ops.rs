@@ -1,9 +1,10 @@
 //! Reading and erasing memory.
 
 use crate::device::DfuDevice;
+use crate::code::{Code, Finding};
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
-use crate::plan::{plan_dfuse, Run};
+use crate::plan::Memory;
 use dfu_proto::{DfuseCommand, Sector};
 
 impl DfuDevice {
@@ -14,8 +15,8 @@ impl DfuDevice {
         }
         if !self.info.functional.can_upload() {
             return Err(DfuError::Unsupported {
+                code: Code::NoUpload,
                 what: "this device cannot upload (bmAttributes bit 1 is clear)".into(),
-                help: "reading is not possible over DFU on this device".into(),
             });
         }
         events(&Event::Start {
@@ -26,7 +27,7 @@ impl DfuDevice {
         let data = if self.info.is_dfuse() {
             if let Some(l) = &self.layout {
                 if let Some(at) = l.first_uncovered(address, len) {
-                    return Err(DfuError::Usage(format!(
+                    return Err(DfuError::usage(format!(
                         "0x{at:08x} is outside the device's memory:\n{l}"
                     )));
                 }
@@ -35,7 +36,7 @@ impl DfuDevice {
                     .into_iter()
                     .find(|s| !s.flags.readable())
                 {
-                    return Err(DfuError::Usage(format!(
+                    return Err(DfuError::usage(format!(
                         "0x{:08x} is not readable:\n{l}",
                         s.start
                     )));
@@ -51,39 +52,58 @@ impl DfuDevice {
         Ok(data)
     }
 
-    /// Erases `[address, address + len)` sector by sector, or everything.
+    /// Erases `[address, address + len)` sector by sector, or everything (`None`). Refuses
+    /// ranges the memory checks refuse, and a mass erase that would remove the bootloader,
+    /// system firmware or settings, unless `force`.
     pub fn erase(
         &mut self,
         range: Option<(u32, u64)>,
         force: bool,
         events: Sink,
     ) -> Result<Vec<(u32, u32)>> {
-        for n in self.ensure_idle()? {
-            events(&Event::Note { message: n });
-        }
         if !self.info.is_dfuse() {
             return Err(DfuError::Unsupported {
+                code: Code::NoErase,
                 what: "plain DFU devices have no erase command (they erase as they write)".into(),
-                help: "flash the new image directly".into(),
             });
         }
         let Some((address, len)) = range else {
+            let lost = crate::pipeline::lost_by_mass_erase(self.info.profile.as_ref());
+            if !lost.is_empty() {
+                let f = Finding::refusal(
+                    Code::MassEraseSystem,
+                    format!("a mass erase would also remove {}", lost.join(", ")),
+                    "the device may not start, or not enter DFU mode again, until they are restored",
+                );
+                refuse_unless(f, force)?;
+            }
+            for n in self.ensure_idle()? {
+                events(&Event::Note { message: n });
+            }
             self.mass_erase(events)?;
             return Ok(Vec::new());
         };
-        let layout = self.layout.clone().ok_or_else(|| DfuError::Unsupported {
-            what: "no memory layout for this alt setting".into(),
-            help: "give one with --layout".into(),
+        let layout = self.layout.clone().ok_or_else(|| {
+            DfuError::refused(Finding::hard(
+                Code::NoLayout,
+                format!("alt setting {} has no usable memory layout", self.alt),
+                "give the device's layout (\"@Name/0xADDR/N*SIZEKg\") or a profile file",
+            ))
         })?;
-        let plan = plan_dfuse(
-            &layout,
-            self.info.profile.as_ref(),
-            self.alt,
-            vec![Run::new(address, vec![0xFF; len as usize])],
-            force,
-        )?;
+        let memory = Memory {
+            layout: &layout,
+            profile: self.info.profile.as_ref(),
+            alt: self.alt,
+        };
+        let (sectors, findings) = memory.sectors(&[(address, len)], "the range");
+        for f in findings {
+            refuse_unless(f, force)?;
+        }
+        for n in self.ensure_idle()? {
+            events(&Event::Note { message: n });
+        }
         let mut erased = Vec::new();
-        self.erase_sectors(&plan.erase, &mut erased, events)?;
+        self.erase_sectors(&sectors, &mut erased, events)?;
         Ok(erased)
     }
 
@@ -126,6 +146,15 @@ impl DfuDevice {
         events(&Event::Done {
             phase: Phase::Erase,
         });
+        Ok(())
+    }
+}
+
+fn refuse_unless(f: Finding, force: bool) -> Result<()> {
+    let f = f.forced(force);
+    if f.refuses() {
+        Err(DfuError::refused(f))
+    } else {
         Ok(())
     }
 }

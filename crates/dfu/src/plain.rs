@@ -3,10 +3,10 @@
 use crate::compare::compare_bytes;
 use crate::device::DfuDevice;
 use crate::dfuse::LeaveOutcome;
-use crate::error::{DfuError, Result};
+use crate::error::{DfuError, Op, Result};
 use crate::events::{Event, Phase, Sink};
-use crate::flash::{note, FlashOptions, FlashReport};
-use crate::plan::{Plan, Run};
+use crate::flash::{announce, note, FlashReport};
+use crate::pipeline::FlashPlan;
 use dfu_proto::{DfuRequest, State};
 use std::time::Duration;
 
@@ -16,14 +16,12 @@ impl DfuDevice {
         let xfer = usize::from(self.transfer_size);
         let mut block: u16 = 0;
         for (i, chunk) in data.chunks(xfer).enumerate() {
-            let offset = i * xfer;
-            let op = move || {
-                format!(
-                    "DNLOAD block {i} ({} bytes at offset {offset})",
-                    chunk.len()
-                )
+            let op = Op::Block {
+                block: i,
+                offset: i * xfer,
+                len: chunk.len(),
             };
-            self.dnload_ready(block, chunk, &op)?;
+            self.dnload_ready(block, chunk, op)?;
             block = block.wrapping_add(1);
             *done += chunk.len() as u64;
             events(&Event::Progress {
@@ -38,9 +36,7 @@ impl DfuDevice {
     /// the device is back in dfuIDLE (manifestation tolerant), false when it waits for a
     /// reset or has already left the bus.
     pub fn plain_manifest(&mut self, block: u16) -> Result<bool> {
-        self.out(DfuRequest::Dnload, block, &[], &|| {
-            "final zero-length DNLOAD".into()
-        })?;
+        self.out(DfuRequest::Dnload, block, &[], Op::FinalDownload)?;
         let start = self.t.now();
         loop {
             let s = match self.get_status() {
@@ -55,14 +51,14 @@ impl DfuDevice {
                 State::ManifestWaitReset => return Ok(false),
                 State::Error => {
                     return Err(DfuError::Status {
-                        op: "manifestation".into(),
+                        op: Op::Manifest,
                         status: s.status,
                         state: s.state,
                     })
                 }
                 _ => {
                     if self.t.now().saturating_sub(start) > crate::device::BUSY_LIMIT {
-                        return Err(DfuError::Timeout("manifestation".into()));
+                        return Err(DfuError::Timeout { op: Op::Manifest });
                     }
                     self.wait(s.poll_timeout().max(Duration::from_millis(1)));
                 }
@@ -84,9 +80,11 @@ impl DfuDevice {
         while (out.len() as u64) < len {
             let want = xfer as u16;
             let at = out.len();
-            let b = self.input(DfuRequest::Upload, block, want, &move || {
-                format!("UPLOAD block {block} (offset {at})")
-            })?;
+            let op = Op::Read {
+                address: at as u64,
+                len: usize::from(want),
+            };
+            let b = self.input(DfuRequest::Upload, block, want, op)?;
             let short = b.len() < usize::from(want);
             let take = b.len().min((len - out.len() as u64) as usize);
             out.extend_from_slice(&b[..take]);
@@ -101,55 +99,27 @@ impl DfuDevice {
         Ok(out)
     }
 
-    pub(crate) fn flash_plain(
+    pub(crate) fn run_plain(
         &mut self,
-        runs: Vec<Run>,
-        opts: &FlashOptions,
+        plan: &FlashPlan,
         events: Sink,
         report: &mut FlashReport,
     ) -> Result<()> {
-        let base = self
-            .info
-            .profile
-            .as_ref()
-            .and_then(|p| p.alts.get(usize::from(self.alt)))
-            .and_then(|a| a.real_layout())
-            .map(|l| l.segments[0].start);
-        let [run] = runs.as_slice() else {
-            return Err(DfuError::Refused {
-                reason: format!(
-                    "the image has {} separate runs; a plain DFU device takes one contiguous image",
-                    runs.len()
-                ),
-                help: "convert it to one binary (`dfu image convert IN -o OUT.bin --to bin`)"
-                    .into(),
-            });
+        for n in self.ensure_idle()? {
+            note(report, events, n);
+        }
+        let opts = &plan.options;
+        let Some(step) = plan.steps.first() else {
+            return Ok(());
         };
-        if run.data.is_empty() {
-            return Err(DfuError::Refused {
-                reason: "the image is empty (0 bytes): there is nothing to write".into(),
-                help: "the build probably failed without saying so: rebuild and check the size of the output file".into(),
-            });
-        }
-        if let Some(b) = base {
-            if run.address != b {
-                return Err(DfuError::Refused {
-                    reason: format!(
-                        "the image starts at 0x{:08x}, but this plain DFU device writes from 0x{b:08x}",
-                        run.address
-                    ),
-                    help: format!("plain DFU has no addresses: build the image for 0x{b:08x}, or pass a raw binary"),
-                });
-            }
-        }
+        announce(&plan.steps, false, events);
+        report.steps = plan.steps.clone();
         if opts.dry_run {
-            report.plans.push(Plan {
-                erase: Vec::new(),
-                writes: runs.clone(),
-                notes: vec!["plain DFU: the device erases and places the blocks itself".into()],
-            });
             return Ok(());
         }
+        let [run] = step.writes.as_slice() else {
+            return Ok(());
+        };
         let mut done = 0;
         events(&Event::Start {
             phase: Phase::Write,
@@ -207,7 +177,7 @@ impl DfuDevice {
             if idle {
                 match self.t.reset() {
                     Ok(()) | Err(dfu_proto::TransportError::Disconnected) => {}
-                    Err(e) => return Err(DfuError::usb("USB reset to start the application", e)),
+                    Err(e) => return Err(DfuError::usb(Op::ResetToApp, e)),
                 }
             }
             report.leave = Some(LeaveOutcome::Acknowledged);

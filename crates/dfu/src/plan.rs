@@ -1,7 +1,8 @@
-//! The flash plan: which sectors to erase and which runs to write, and the checks that
-//! refuse a plan before anything is written.
+//! The sector plan: which sectors to erase and which runs to write on one alt setting, and
+//! the memory checks (the layout's pages and the profile's regions) that refuse a range
+//! before anything is written.
 
-use crate::error::{DfuError, Result};
+use crate::code::{Code, Finding};
 use dfu_profiles::{Profile, Role};
 use dfu_proto::{MemoryLayout, Sector};
 use serde::Serialize;
@@ -10,6 +11,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Run {
     /// First address.
+    #[serde(serialize_with = "crate::json::hex32")]
     pub address: u32,
     /// The bytes.
     #[serde(skip)]
@@ -31,18 +33,25 @@ impl Run {
     }
 }
 
-/// What will be done to the device.
-#[derive(Debug, Clone, Serialize)]
-pub struct Plan {
+/// What will be done to one alt setting, erased and written together: one file, or several
+/// files that share a sector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// The alt setting written.
+    pub alt: u8,
+    /// The files whose bytes this step writes.
+    pub files: Vec<String>,
     /// Sectors to erase, in address order.
+    #[serde(serialize_with = "crate::json::sectors")]
     pub erase: Vec<Sector>,
     /// Runs to write, in address order.
     pub writes: Vec<Run>,
-    /// Things the user should know (padding).
-    pub notes: Vec<String>,
+    /// Sectors that already hold the image and are not written (known after the compare).
+    #[serde(serialize_with = "crate::json::sectors")]
+    pub skipped: Vec<Sector>,
 }
 
-impl Plan {
+impl Step {
     /// Bytes to write.
     pub fn write_bytes(&self) -> u64 {
         self.writes.iter().map(|r| r.data.len() as u64).sum()
@@ -77,103 +86,117 @@ pub fn describe_map(layout: &MemoryLayout, profile: Option<&Profile>, alt: u8) -
     s
 }
 
-/// Builds the plan for writing `runs` (sorted, non-overlapping) through a DfuSe layout.
-/// Refuses: an empty image; bytes outside the memory; sectors the layout marks not
-/// writable (even with `force`: the device would reject them); the profile's bootloader
-/// and settings regions (unless `force`).
-pub fn plan_dfuse(
-    layout: &MemoryLayout,
-    profile: Option<&Profile>,
-    alt: u8,
-    mut runs: Vec<Run>,
-    force: bool,
-) -> Result<Plan> {
-    let map = || describe_map(layout, profile, alt);
-    let total: u64 = runs.iter().map(|r| r.data.len() as u64).sum();
-    if total == 0 {
-        return Err(DfuError::Refused {
-            reason: "the image is empty (0 bytes): there is nothing to write".into(),
-            help: "the build probably failed without saying so: rebuild and check the size of the output file".into(),
-        });
-    }
-    let mut notes = Vec::new();
-    let unit = profile.map_or(1, |p| p.timing.program_unit.max(1)) as usize;
-    if let Some(last) = runs.last_mut() {
-        let rem = last.data.len() % unit;
-        if rem != 0 {
-            let pad = unit - rem;
-            last.data.extend(std::iter::repeat_n(0xFF, pad));
-            last.len = last.data.len() as u64;
-            notes.push(format!(
-                "padded the last run with {pad} byte(s) of 0xFF to the device's {unit}-byte programming unit"
-            ));
-        }
-    }
-    let mut erase: Vec<Sector> = Vec::new();
-    for r in &runs {
-        if let Some(at) = layout.first_uncovered(r.address, r.data.len() as u64) {
-            return Err(DfuError::Refused {
-                reason: format!(
-                    "0x{at:08x} is outside the device's memory (the image covers 0x{:08x}-0x{:08x})",
-                    r.address,
-                    r.end() - 1
-                ),
-                help: format!("the device's memory:\n{}", map()),
-            });
-        }
-        for s in layout.sectors_overlapping(r.address, r.data.len() as u64) {
-            if !s.flags.writable() {
-                return Err(DfuError::Refused {
-                    reason: format!(
-                        "page at 0x{:08x} is not writable ({}, {} bytes); the image writes 0x{:08x}-0x{:08x}",
-                        s.start,
-                        s.flags.describe(),
-                        s.size,
-                        r.address.max(s.start),
-                        r.end().min(s.end()) - 1
-                    ),
-                    help: format!(
-                        "the device itself refuses writes there, even with --force; write where applications go:\n{}",
-                        map()
-                    ),
-                });
+/// Where the ranges go on one alt setting, for the memory checks.
+pub struct Memory<'a> {
+    /// The alt setting's layout.
+    pub layout: &'a MemoryLayout,
+    /// The device's profile, for its regions.
+    pub profile: Option<&'a Profile>,
+    /// The alt setting.
+    pub alt: u8,
+}
+
+impl Memory<'_> {
+    /// The erasable sectors that `ranges` (start, length) touch, in address order, and a
+    /// finding for every range that falls outside the memory, on pages the layout marks not
+    /// writable, or in the profile's bootloader or settings regions. `what` names the ranges
+    /// in messages ("the image", "the range").
+    pub fn sectors(&self, ranges: &[(u32, u64)], what: &str) -> (Vec<Sector>, Vec<Finding>) {
+        let mut erase: Vec<Sector> = Vec::new();
+        let mut findings = Vec::new();
+        for &(start, len) in ranges {
+            let last = u64::from(start) + len.max(1) - 1;
+            if let Some(at) = self.layout.first_uncovered(start, len) {
+                findings.push(Finding::hard(
+                    Code::OutsideMemory,
+                    format!("0x{at:08x} is outside the device's memory ({what} covers 0x{start:08x}-0x{last:08x})"),
+                    self.map(),
+                ));
+                continue;
             }
-            if s.flags.erasable() && !erase.contains(&s) {
-                erase.push(s);
-            }
-        }
-        if let Some(p) = profile {
-            for reg in p
-                .regions
-                .iter()
-                .filter(|g| g.alt == alt && g.overlaps(r.address, r.data.len() as u64))
-            {
-                if matches!(reg.role, Role::Bootloader | Role::Settings) && !force {
-                    return Err(DfuError::Refused {
-                        reason: format!(
-                            "the image writes 0x{:08x}-0x{:08x}, which overlaps the {} ({:?} region 0x{:08x}-0x{:08x}); a bad write there can leave the device unable to enter DFU mode",
-                            r.address,
-                            r.end() - 1,
-                            reg.name,
-                            reg.role,
-                            reg.start,
-                            reg.end() - 1
+            for s in self.layout.sectors_overlapping(start, len) {
+                if !s.flags.writable() {
+                    findings.push(Finding::hard(
+                        Code::ReadOnly,
+                        format!(
+                            "page at 0x{:08x} is not writable ({}, {} bytes); {what} writes 0x{:08x}-0x{:08x}",
+                            s.start,
+                            s.flags.describe(),
+                            s.size,
+                            start.max(s.start),
+                            (u64::from(start) + len).min(s.end()) - 1
                         ),
-                        help: format!(
-                            "check the address; if you really mean to replace it, add --force.\n{}",
-                            map()
-                        ),
-                    });
+                        self.map(),
+                    ));
+                } else if s.flags.erasable() && !erase.contains(&s) {
+                    erase.push(s);
                 }
             }
+            findings.extend(self.protected_regions(start, len, what));
+        }
+        erase.sort_by_key(|s| s.start);
+        (erase, findings)
+    }
+
+    fn protected_regions(&self, start: u32, len: u64, what: &str) -> Vec<Finding> {
+        let Some(p) = self.profile else {
+            return Vec::new();
+        };
+        let last = u64::from(start) + len.max(1) - 1;
+        p.regions
+            .iter()
+            .filter(|g| g.alt == self.alt && g.overlaps(start, len))
+            .filter(|g| matches!(g.role, Role::Bootloader | Role::Settings))
+            .map(|reg| {
+                Finding::refusal(
+                    Code::ProtectedRegion,
+                    format!(
+                        "{what} writes 0x{start:08x}-0x{last:08x}, which overlaps the {} ({:?} region 0x{:08x}-0x{:08x}); a bad write there can leave the device unable to enter DFU mode",
+                        reg.name,
+                        reg.role,
+                        reg.start,
+                        reg.end() - 1
+                    ),
+                    self.map(),
+                )
+            })
+            .collect()
+    }
+
+    fn map(&self) -> String {
+        describe_map(self.layout, self.profile, self.alt)
+    }
+}
+
+/// Pads the last run with 0xFF to the device's programming unit; returns a note when it did.
+pub(crate) fn pad_to_unit(runs: &mut [Run], unit: u32) -> Option<String> {
+    let unit = unit.max(1) as usize;
+    let last = runs.last_mut()?;
+    let rem = last.data.len() % unit;
+    if rem == 0 {
+        return None;
+    }
+    let pad = unit - rem;
+    last.data.extend(std::iter::repeat_n(0xFF, pad));
+    last.len = last.data.len() as u64;
+    Some(format!(
+        "padded the last run with {pad} byte(s) of 0xFF to the device's {unit}-byte programming unit"
+    ))
+}
+
+/// The image's segments as runs, adjacent ones merged.
+pub(crate) fn runs_of(segments: &[dfu_image::Segment]) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for s in segments {
+        match runs.last_mut() {
+            Some(r) if r.end() == u64::from(s.address) => {
+                r.data.extend_from_slice(&s.data);
+                r.len = r.data.len() as u64;
+            }
+            _ => runs.push(Run::new(s.address, s.data.clone())),
         }
     }
-    erase.sort_by_key(|s| s.start);
-    Ok(Plan {
-        erase,
-        writes: runs,
-        notes,
-    })
+    runs
 }
 
 #[cfg(test)]
@@ -185,75 +208,59 @@ mod tests {
         (p.alts[0].announced_layout().unwrap(), p)
     }
 
+    fn check(l: &MemoryLayout, p: &Profile, start: u32, len: u64) -> (Vec<Sector>, Vec<Finding>) {
+        Memory {
+            layout: l,
+            profile: Some(p),
+            alt: 0,
+        }
+        .sectors(&[(start, len)], "the image")
+    }
+
     #[test]
     fn erases_only_touched_sectors() {
         let (l, p) = photon();
-        let plan = plan_dfuse(
-            &l,
-            Some(&p),
-            0,
-            vec![Run::new(0x080A_0000, vec![1; 20_000])],
-            false,
-        )
-        .unwrap();
-        assert_eq!(plan.erase.len(), 1);
-        assert_eq!(plan.erase[0].start, 0x080A_0000);
+        let (erase, findings) = check(&l, &p, 0x080A_0000, 20_000);
+        assert!(findings.is_empty());
+        assert_eq!(erase.len(), 1);
+        assert_eq!(erase[0].start, 0x080A_0000);
     }
 
     #[test]
     fn refusals() {
         let (l, p) = photon();
-        let e = plan_dfuse(
-            &l,
-            Some(&p),
-            0,
-            vec![Run::new(0x0800_5000, vec![1; 78_172])],
-            true,
-        )
-        .unwrap_err();
+        let (_, f) = check(&l, &p, 0x0800_5000, 78_172);
+        assert_eq!(f[0].code, Code::ReadOnly);
+        assert!(!f[0].overridable);
         assert!(
-            e.to_string()
+            f[0].message
                 .contains("page at 0x08004000 is not writable (read-only"),
-            "{e}"
-        );
-        assert!(
-            e.help().contains("applications go at 0x080a0000"),
             "{}",
-            e.help()
+            f[0].message
         );
-        let e =
-            plan_dfuse(&l, Some(&p), 0, vec![Run::new(0x080A_0000, vec![])], false).unwrap_err();
-        assert!(e.to_string().contains("empty"));
-        let e = plan_dfuse(
-            &l,
-            Some(&p),
-            0,
-            vec![Run::new(0x080F_FFF0, vec![0; 32])],
-            false,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("0x08100000 is outside"), "{e}");
-        let core = Profile::builtin("core").unwrap();
-        let cl = core.alts[0].announced_layout().unwrap();
-        let plan = plan_dfuse(
-            &cl,
-            Some(&core),
-            0,
-            vec![Run::new(0x0800_5000, vec![0; 3])],
-            false,
-        )
-        .unwrap();
-        assert_eq!(plan.writes[0].data, vec![0, 0, 0, 0xFF]);
+        assert!(f[0].detail.contains("applications go at 0x080a0000"));
+        let (_, f) = check(&l, &p, 0x080F_FFF0, 32);
+        assert_eq!(f[0].code, Code::OutsideMemory);
+        assert!(f[0].message.contains("0x08100000 is outside"), "{}", f[0].message);
     }
 
     #[test]
-    fn bootloader_region_needs_force() {
+    fn bootloader_region_is_an_overridable_refusal() {
         let p = Profile::builtin("photon").unwrap();
         let l = MemoryLayout::parse("@Internal Flash   /0x08000000/04*016Kg,01*064Kg,07*128Kg")
             .unwrap();
-        let run = || vec![Run::new(0x0800_0000, vec![0; 16])];
-        let e = plan_dfuse(&l, Some(&p), 0, run(), false).unwrap_err();
-        assert!(e.to_string().contains("bootloader"), "{e}");
-        assert!(plan_dfuse(&l, Some(&p), 0, run(), true).is_ok());
+        let (_, f) = check(&l, &p, 0x0800_0000, 16);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].code, Code::ProtectedRegion);
+        assert!(f[0].message.contains("bootloader"), "{}", f[0].message);
+        assert!(f[0].overridable);
+    }
+
+    #[test]
+    fn padding_to_the_programming_unit() {
+        let mut runs = vec![Run::new(0x0800_5000, vec![0; 3])];
+        assert!(pad_to_unit(&mut runs, 2).is_some());
+        assert_eq!(runs[0].data, vec![0, 0, 0, 0xFF]);
+        assert!(pad_to_unit(&mut runs, 2).is_none());
     }
 }

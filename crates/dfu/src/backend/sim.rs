@@ -69,7 +69,7 @@ impl Backend for SimBackend {
         let id = DeviceId(device.key as u32);
         if !self.bus.devices().iter().any(|d| d.id == id) {
             return Err(DfuError::usb(
-                format!("opening {}", device.id()),
+                crate::error::Op::Open,
                 dfu_proto::TransportError::Disconnected,
             ));
         }

@@ -1,7 +1,7 @@
 //! Real USB through nusb.
 
 use super::{Backend, UsbDevice};
-use crate::error::{DfuError, Result};
+use crate::error::{DfuError, Op, Result};
 use dfu_proto::descriptor::{DFU_CLASS, DFU_SUBCLASS};
 use dfu_proto::request::{Recipient as R, RequestKind};
 use dfu_proto::{Setup, Transport, TransportError};
@@ -75,7 +75,7 @@ impl Backend for UsbBackend {
         }
         let list = nusb::list_devices()
             .wait()
-            .map_err(|e| DfuError::usb("listing USB devices", map_error(&e)))?;
+            .map_err(|e| DfuError::usb(Op::List, map_error(&e)))?;
         self.seen.clear();
         let mut out = Vec::new();
         for info in list {
@@ -105,23 +105,19 @@ impl Backend for UsbBackend {
     }
 
     fn open(&mut self, device: &UsbDevice, interface: u8) -> Result<Box<dyn Transport>> {
-        let op = || format!("opening {} at {}", device.id(), device.path());
         let info = self
             .seen
             .get(&device.key)
-            .ok_or_else(|| DfuError::usb(op(), TransportError::Disconnected))?;
+            .ok_or_else(|| DfuError::usb(Op::Open, TransportError::Disconnected))?;
         let dev = info
             .open()
             .wait()
-            .map_err(|e| DfuError::usb(op(), map_error(&e)))?;
+            .map_err(|e| DfuError::usb(Op::Open, map_error(&e)))?;
         let intf = dev
             .detach_and_claim_interface(interface)
             .wait()
             .map_err(|e| {
-                DfuError::usb(
-                    format!("claiming interface {interface} of {}", device.id()),
-                    map_error(&e),
-                )
+                DfuError::usb(Op::Claim(interface), map_error(&e))
             })?;
         Ok(Box::new(UsbTransport {
             device: dev,

@@ -1,0 +1,213 @@
+//! Firmware files read and placed: where every byte goes, and why there.
+
+use crate::code::Code;
+use crate::error::{DfuError, Result};
+use dfu_image::{Image, Segment};
+use serde::Serialize;
+use std::path::Path;
+
+/// A firmware file, read and understood.
+#[derive(Debug, Clone)]
+pub struct Firmware {
+    /// The name used in messages (the path as given).
+    pub name: String,
+    /// The parsed image; [`place`] gives a raw binary its address.
+    pub image: Image,
+    /// For ELF files: the processor it was built for (`e_machine`).
+    pub machine: Option<u16>,
+}
+
+impl Firmware {
+    /// Reads and parses a file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Firmware> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| DfuError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        Firmware::parse(name, &bytes)
+    }
+
+    /// Parses the bytes of a file called `name` (the format is detected from the content).
+    pub fn parse(name: impl Into<String>, bytes: &[u8]) -> Result<Firmware> {
+        let name = name.into();
+        let image = Image::parse(bytes, Some(&name)).map_err(|source| DfuError::Input {
+            file: name.clone(),
+            source,
+        })?;
+        Ok(Firmware {
+            name,
+            image,
+            machine: dfu_image::elf_machine(bytes),
+        })
+    }
+
+    /// The segments for each alt setting, in the file's order: a DfuSe file's targets go to
+    /// their own alt settings (only `only`'s, when given); anything else goes to `default`.
+    pub fn parts(&self, default: u8, only: Option<u8>) -> Result<Vec<(u8, Vec<Segment>)>> {
+        if self.image.dfuse_targets.is_empty() {
+            return Ok(vec![(default, self.image.segments.clone())]);
+        }
+        let mut alts: Vec<u8> = Vec::new();
+        for t in &self.image.dfuse_targets {
+            if !alts.contains(&t.alt) && only.is_none_or(|o| o == t.alt) {
+                alts.push(t.alt);
+            }
+        }
+        if alts.is_empty() {
+            return Err(DfuError::Usage {
+                code: Code::NoSuchAlt,
+                message: format!(
+                    "{} has no DfuSe target for alt setting {}; its targets are for alt {}",
+                    self.name,
+                    only.unwrap_or(default),
+                    self.image
+                        .dfuse_targets
+                        .iter()
+                        .map(|t| t.alt.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        alts.into_iter()
+            .map(|alt| {
+                let img = self.image.target_image(alt).map_err(|source| DfuError::Input {
+                    file: self.name.clone(),
+                    source,
+                })?;
+                Ok((alt, img.map(|i| i.segments).unwrap_or_default()))
+            })
+            .collect()
+    }
+}
+
+/// Where a file's address came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "from", rename_all = "kebab-case")]
+pub enum AddressSource {
+    /// The file carries its own addresses (hex, S-record, ELF, DfuSe).
+    File,
+    /// The caller gave it.
+    Given,
+    /// The Particle module header in the file names it.
+    ModuleHeader {
+        /// "user part 1 version 6 for the Photon".
+        module: String,
+    },
+    /// A plain DFU device writes from the start of its memory.
+    PlainBase,
+    /// The device profile's application address.
+    ProfileApp {
+        /// The profile.
+        profile: String,
+    },
+}
+
+impl AddressSource {
+    /// Why the address is what it is, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            AddressSource::File => "the file's own addresses".into(),
+            AddressSource::Given => "the address given".into(),
+            AddressSource::ModuleHeader { module } => format!("its Particle module header: {module}"),
+            AddressSource::PlainBase => "where this plain DFU device writes".into(),
+            AddressSource::ProfileApp { profile } => {
+                format!("the {profile} profile's application address")
+            }
+        }
+    }
+}
+
+/// Places a raw binary: at `given`, else where its Particle module header says, else at
+/// `default`. A file with addresses keeps them, and `given` must agree with them. Every
+/// front end (flash, convert) places files this way.
+pub fn place(
+    f: &mut Firmware,
+    given: Option<u32>,
+    default: Option<(u32, AddressSource)>,
+) -> Result<AddressSource> {
+    if !f.image.needs_address {
+        if let (Some(a), Some(start)) = (given, f.image.start()) {
+            if a != start {
+                return Err(DfuError::AddressConflict {
+                    file: f.name.clone(),
+                    file_start: start,
+                    given: a,
+                });
+            }
+        }
+        return Ok(AddressSource::File);
+    }
+    let module = f
+        .image
+        .segments
+        .first()
+        .and_then(|s| dfu_image::particle::find(&s.data, None));
+    let (at, source) = match (given, module, default) {
+        (Some(a), _, _) => (a, AddressSource::Given),
+        (None, Some(m), _) => (
+            m.start,
+            AddressSource::ModuleHeader {
+                module: format!(
+                    "{} for {}",
+                    crate::checks::describe_module(&m),
+                    m.platform_name().unwrap_or("an unknown platform")
+                ),
+            },
+        ),
+        (None, None, Some(d)) => d,
+        (None, None, None) => {
+            return Err(DfuError::Usage {
+                code: Code::NoAddress,
+                message: format!("{} is a raw binary: it does not say where it goes", f.name),
+            })
+        }
+    };
+    f.image.place(at).map_err(|source| DfuError::Input {
+        file: f.name.clone(),
+        source,
+    })?;
+    Ok(source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(len: usize) -> Firmware {
+        Firmware::parse("app.bin", &vec![0x11; len]).unwrap()
+    }
+
+    #[test]
+    fn a_raw_binary_goes_to_the_given_address_then_the_default() {
+        let mut f = raw(16);
+        assert_eq!(place(&mut f, Some(0x0800_8000), None).unwrap(), AddressSource::Given);
+        assert_eq!(f.image.start(), Some(0x0800_8000));
+        let mut f = raw(16);
+        let d = Some((0x0800_0000, AddressSource::PlainBase));
+        assert_eq!(place(&mut f, None, d).unwrap(), AddressSource::PlainBase);
+        let e = place(&mut raw(16), None, None).unwrap_err();
+        assert_eq!(e.code(), Code::NoAddress);
+    }
+
+    #[test]
+    fn a_file_with_addresses_keeps_them() {
+        let hex = ":0400000001020304F2\n:00000001FF\n";
+        let mut f = Firmware::parse("a.hex", hex.as_bytes()).unwrap();
+        assert_eq!(place(&mut f, None, None).unwrap(), AddressSource::File);
+        let e = place(&mut f, Some(4), None).unwrap_err();
+        assert_eq!(e.code(), Code::AddressConflict);
+    }
+
+    #[test]
+    fn elf_machine_is_recorded() {
+        let mut elf = vec![0u8; 64];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[5] = 1;
+        elf[18] = 62;
+        assert_eq!(dfu_image::elf_machine(&elf), Some(62));
+        assert_eq!(raw(4).machine, None);
+    }
+}

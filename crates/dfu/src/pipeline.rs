@@ -1,0 +1,384 @@
+//! Plan, then execute: the one flash pipeline every front end uses. [`plan`] is pure: it
+//! takes the device as [`DeviceView`], the files and the options, and returns a
+//! [`FlashPlan`] (placements, findings, order, the target alt and sectors of every step).
+//! [`DfuDevice::execute`](crate::DfuDevice::execute) then runs it.
+
+use crate::checks::{self, dependency_order};
+use crate::code::{Code, Finding};
+use crate::error::{DfuError, Result};
+use crate::firmware::{place, AddressSource, Firmware};
+use crate::plan::{pad_to_unit, runs_of, Memory, Run, Step};
+use crate::survey::DeviceView;
+use dfu_profiles::Role;
+use serde::Serialize;
+
+/// How to flash.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlashOptions {
+    /// Where a raw binary goes (default: its module header, else the device's default).
+    #[serde(serialize_with = "crate::json::hex32_opt")]
+    pub address: Option<u32>,
+    /// Only this alt setting's DfuSe targets (default: every target to its own alt).
+    pub alt: Option<u8>,
+    /// Read back and compare what was written.
+    pub verify: bool,
+    /// Leave DFU mode and start the application at the end.
+    pub leave: bool,
+    /// Read sectors first and skip those that already hold the image.
+    pub skip_unchanged: bool,
+    /// Mass-erase instead of erasing the touched sectors.
+    pub mass_erase: bool,
+    /// Turn overridable refusals into notes (bootloader region, platform, suffix ids...).
+    pub force: bool,
+    /// Read what the real run would read, and stop before the first erase or write.
+    pub dry_run: bool,
+}
+
+impl Default for FlashOptions {
+    fn default() -> Self {
+        FlashOptions {
+            address: None,
+            alt: None,
+            verify: true,
+            leave: true,
+            skip_unchanged: true,
+            mass_erase: false,
+            force: false,
+            dry_run: false,
+        }
+    }
+}
+
+/// Where one file goes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placement {
+    /// The file.
+    pub file: String,
+    /// Its format.
+    pub format: String,
+    /// Why its address is what it is.
+    pub source: AddressSource,
+    /// Its bytes per alt setting: (alt, first address, length).
+    pub parts: Vec<Part>,
+}
+
+/// Bytes of one file on one alt setting.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// The alt setting.
+    pub alt: u8,
+    /// First address.
+    #[serde(serialize_with = "crate::json::hex32")]
+    pub address: u32,
+    /// Bytes (gaps not counted).
+    pub length: u64,
+}
+
+/// Where the device is asked to start the application when it leaves DFU mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LeavePoint {
+    /// The alt setting selected for the leave request.
+    pub alt: u8,
+    /// The address (DfuSe); the lowest address written on that alt setting.
+    #[serde(serialize_with = "crate::json::hex32")]
+    pub address: u32,
+}
+
+/// Everything that will be done, decided before anything is written.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlashPlan {
+    /// The device, in one line.
+    pub device: String,
+    /// DfuSe (addressed) or plain DFU 1.1 (sequential blocks).
+    pub dfuse: bool,
+    /// Where each file goes, in the order they will be written.
+    pub placements: Vec<Placement>,
+    /// Every finding of every check, refusals first.
+    pub findings: Vec<Finding>,
+    /// The steps, in order: each erases and writes on one alt setting.
+    pub steps: Vec<Step>,
+    /// Regions a mass erase would remove (when asked for one).
+    pub mass_erase_loses: Vec<String>,
+    /// Where to leave, when leaving.
+    pub leave: Option<LeavePoint>,
+    /// The installed bootloader module version (Particle), for judging the leave.
+    pub bootloader_version: Option<u16>,
+    /// The options the plan was made with.
+    pub options: FlashOptions,
+}
+
+impl FlashPlan {
+    /// The first refusal, if any.
+    pub fn refusal(&self) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.refuses())
+    }
+
+    /// `Err` with the first refusal, if any.
+    pub fn check(&self) -> Result<()> {
+        match self.refusal() {
+            Some(f) => Err(DfuError::refused(f.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// The findings that are not refusals (notes and overridden refusals).
+    pub fn notes(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !f.refuses())
+    }
+}
+
+/// Makes the plan: places every file, runs every check, orders the files, and works out
+/// the steps. Pure: reads nothing from the device. Errors are problems with the request
+/// itself (a raw binary with no address, files that overlap); refusals are findings.
+pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Result<FlashPlan> {
+    let mut files = files;
+    let mut sources = Vec::new();
+    for f in &mut files {
+        sources.push((f.name.clone(), place(f, opts.address, default_address(dev))?));
+    }
+    overlap_check(&files)?;
+    let mut findings = Vec::new();
+    let device = checks::Device {
+        profile: dev.info.profile.as_ref(),
+        installed: &dev.installed,
+        ids: dev.ids(),
+    };
+    findings.extend(checks::check(&files, &device));
+    let files = dependency_order(files);
+    let mut placements = Vec::new();
+    let mut parts_of = Vec::new();
+    for f in &files {
+        let parts = f.parts(dev.alt, opts.alt)?;
+        let source = sources.iter().find(|(n, _)| *n == f.name).map(|(_, s)| s.clone());
+        placements.push(placement(f, &parts, source.unwrap_or(AddressSource::File)));
+        parts_of.push((f.name.clone(), parts));
+    }
+    let steps = if dev.info.is_dfuse() {
+        dfuse_steps(dev, parts_of, &mut findings)
+    } else {
+        plain_steps(dev, parts_of, &mut findings)
+    };
+    let mass_erase_loses = if opts.mass_erase {
+        mass_erase_findings(dev, &mut findings)
+    } else {
+        Vec::new()
+    };
+    let mut findings: Vec<Finding> = findings.into_iter().map(|f| f.forced(opts.force)).collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    Ok(FlashPlan {
+        device: dev.info.summary(),
+        dfuse: dev.info.is_dfuse(),
+        placements,
+        leave: leave_point(dev, &steps).filter(|_| opts.leave),
+        steps,
+        findings,
+        mass_erase_loses,
+        bootloader_version: dev.bootloader_version(),
+        options: opts.clone(),
+    })
+}
+
+fn default_address(dev: &DeviceView) -> Option<(u32, AddressSource)> {
+    let profile = dev.info.profile.as_ref();
+    if !dev.info.is_dfuse() {
+        let base = profile.and_then(|p| plain_base(p, dev.alt)).unwrap_or(0);
+        return Some((base, AddressSource::PlainBase));
+    }
+    let p = profile?;
+    let app = p.app_address.filter(|_| dev.alt == 0)?;
+    Some((app, AddressSource::ProfileApp { profile: p.name.clone() }))
+}
+
+fn overlap_check(files: &[Firmware]) -> Result<()> {
+    let all = files.iter().map(|f| f.image.clone()).collect();
+    dfu_image::Image::combine(all).map(|_| ()).map_err(|e| DfuError::Usage {
+        code: Code::InputOverlap,
+        message: format!("the files claim the same addresses ({e})"),
+    })
+}
+
+fn placement(f: &Firmware, parts: &[(u8, Vec<dfu_image::Segment>)], source: AddressSource) -> Placement {
+    Placement {
+        file: f.name.clone(),
+        format: f.image.format.name().to_string(),
+        source,
+        parts: parts
+            .iter()
+            .map(|(alt, segs)| Part {
+                alt: *alt,
+                address: segs.first().map_or(0, |s| s.address),
+                length: segs.iter().map(|s| s.data.len() as u64).sum(),
+            })
+            .collect(),
+    }
+}
+
+type FileParts = Vec<(String, Vec<(u8, Vec<dfu_image::Segment>)>)>;
+
+fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) -> Vec<Step> {
+    let profile = dev.info.profile.as_ref();
+    let mut steps: Vec<Step> = Vec::new();
+    for (name, parts) in files {
+        for (alt, segments) in parts {
+            let mut writes = runs_of(&segments);
+            if writes.iter().all(|r| r.data.is_empty()) {
+                findings.push(empty(&name));
+                continue;
+            }
+            if !dev.info.alts.iter().any(|a| a.alt == alt) {
+                findings.push(Finding::hard(
+                    Code::NoSuchAlt,
+                    format!("{name} has a DfuSe target for alt setting {alt}, which this device does not have"),
+                    alt_list(dev),
+                ));
+                continue;
+            }
+            let Some(layout) = dev.layout(alt) else {
+                findings.push(Finding::hard(
+                    Code::NoLayout,
+                    format!("alt setting {alt} has no usable memory layout, so addresses cannot be checked"),
+                    "give the device's layout (\"@Name/0xADDR/N*SIZEKg\") or a profile file",
+                ));
+                continue;
+            };
+            let unit = profile.map_or(1, |p| p.timing.program_unit);
+            if let Some(n) = pad_to_unit(&mut writes, unit) {
+                findings.push(Finding::note(Code::Padded, format!("{name}: {n}")));
+            }
+            let ranges: Vec<(u32, u64)> = writes.iter().map(|r| (r.address, r.data.len() as u64)).collect();
+            let (erase, found) = Memory { layout, profile, alt }.sectors(&ranges, "the image");
+            findings.extend(found);
+            steps.push(Step { alt, files: vec![name.clone()], erase, writes, skipped: Vec::new() });
+        }
+    }
+    merge_shared_sectors(steps)
+}
+
+/// Steps on the same alt setting that erase a common sector are erased and written together.
+fn merge_shared_sectors(mut steps: Vec<Step>) -> Vec<Step> {
+    while let Some((i, j)) = shared_sector(&steps) {
+        let b = steps.remove(j);
+        let a = &mut steps[i];
+        a.files.extend(b.files);
+        a.writes.extend(b.writes);
+        a.writes.sort_by_key(|r| r.address);
+        for s in b.erase {
+            if !a.erase.contains(&s) {
+                a.erase.push(s);
+            }
+        }
+        a.erase.sort_by_key(|s| s.start);
+    }
+    steps
+}
+
+fn shared_sector(steps: &[Step]) -> Option<(usize, usize)> {
+    for i in 0..steps.len() {
+        for j in i + 1..steps.len() {
+            let same_alt = steps[i].alt == steps[j].alt;
+            if same_alt && steps[i].erase.iter().any(|s| steps[j].erase.contains(s)) {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) -> Vec<Step> {
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    let segments: Vec<dfu_image::Segment> = files
+        .into_iter()
+        .flat_map(|(_, parts)| parts.into_iter().flat_map(|(_, s)| s))
+        .collect();
+    let mut sorted = segments;
+    sorted.sort_by_key(|s| s.address);
+    let writes = runs_of(&sorted);
+    let base = dev
+        .info
+        .profile
+        .as_ref()
+        .and_then(|p| plain_base(p, dev.alt))
+        .unwrap_or(0);
+    match writes.as_slice() {
+        [] => findings.push(empty(&names.join(", "))),
+        [run] if run.data.is_empty() => findings.push(empty(&names.join(", "))),
+        [run] if run.address != base => findings.push(Finding::hard(
+            Code::PlainAddress,
+            format!("the image starts at 0x{:08x}, but this plain DFU device writes from 0x{base:08x}", run.address),
+            format!("plain DFU has no addresses: build the image for 0x{base:08x}, or pass a raw binary"),
+        )),
+        [_] => {}
+        more => findings.push(Finding::hard(
+            Code::PlainRuns,
+            format!("the image has {} separate runs; a plain DFU device takes one contiguous image", more.len()),
+            "convert it to one raw binary first",
+        )),
+    }
+    vec![Step { alt: dev.alt, files: names, erase: Vec::new(), writes, skipped: Vec::new() }]
+}
+
+fn empty(name: &str) -> Finding {
+    Finding::hard(
+        Code::Empty,
+        format!("the image is empty (0 bytes): there is nothing to write ({name})"),
+        "the build probably failed without saying so: rebuild and check the size of the output file",
+    )
+}
+
+fn alt_list(dev: &DeviceView) -> String {
+    let alts: Vec<String> = dev
+        .info
+        .alts
+        .iter()
+        .map(|a| format!("alt {} {:?}", a.alt, a.display_name()))
+        .collect();
+    format!("the device has: {}", alts.join(", "))
+}
+
+/// A mass erase removes the bootloader, system firmware and settings the profile names.
+fn mass_erase_findings(dev: &DeviceView, findings: &mut Vec<Finding>) -> Vec<String> {
+    let lost = lost_by_mass_erase(dev.info.profile.as_ref());
+    if !dev.info.is_dfuse() {
+        findings.push(Finding::hard(
+            Code::NoErase,
+            "a plain DFU device has no mass erase (it erases as it writes)",
+            "",
+        ));
+    } else if !lost.is_empty() {
+        findings.push(Finding::refusal(
+            Code::MassEraseSystem,
+            format!("a mass erase would also remove {}", lost.join(", ")),
+            "the device may not start, or not enter DFU mode again, until they are restored",
+        ));
+    }
+    lost
+}
+
+/// What a mass erase removes besides the application, from the device's profile.
+pub fn lost_by_mass_erase(profile: Option<&dfu_profiles::Profile>) -> Vec<String> {
+    let Some(p) = profile else {
+        return Vec::new();
+    };
+    p.regions
+        .iter()
+        .filter(|r| r.alt == 0 && matches!(r.role, Role::Bootloader | Role::System | Role::Settings))
+        .map(|r| format!("the {} (0x{:08x}-0x{:08x})", r.name, r.start, r.end() - 1))
+        .collect()
+}
+
+fn leave_point(dev: &DeviceView, steps: &[Step]) -> Option<LeavePoint> {
+    let on = |alt: u8| steps.iter().filter(move |s| s.alt == alt).flat_map(|s| &s.writes);
+    let alt = if on(dev.alt).next().is_some() {
+        dev.alt
+    } else {
+        steps.first()?.alt
+    };
+    let address = on(alt).map(|r: &Run| r.address).min()?;
+    Some(LeavePoint { alt, address })
+}
+
+/// Where a plain DFU device writes its first block: the start of its real memory.
+pub fn plain_base(p: &dfu_profiles::Profile, alt: u8) -> Option<u32> {
+    let layout = p.alts.get(usize::from(alt))?.real_layout()?;
+    Some(layout.segments.first()?.start)
+}

@@ -1,0 +1,108 @@
+//! What the plan needs to know about an opened device, read once: its description, the
+//! memory layout of every alt setting, and the Particle modules installed on it.
+
+use crate::device::DfuDevice;
+use crate::discover::DeviceInfo;
+use crate::error::Result;
+use crate::events::Phase;
+use dfu_image::particle::HEADER_LEN;
+use dfu_image::{ModuleFunction, ModuleInfo};
+use dfu_proto::MemoryLayout;
+
+/// The device as the plan sees it: plain data, read before planning.
+#[derive(Debug, Clone)]
+pub struct DeviceView {
+    /// Descriptors, strings, alt settings and the matched profile.
+    pub info: DeviceInfo,
+    /// The alt setting that was selected (files without DfuSe targets go there).
+    pub alt: u8,
+    /// The layout of each alt setting that has one (announced, given, or the profile's).
+    pub layouts: Vec<(u8, MemoryLayout)>,
+    /// The Particle modules installed on the device (empty when not a Particle device or
+    /// not readable).
+    pub installed: Vec<ModuleInfo>,
+    /// What was done or assumed while reading (a cleared error state, a stand-in layout).
+    pub notes: Vec<String>,
+}
+
+impl DeviceView {
+    /// The layout of `alt`.
+    pub fn layout(&self, alt: u8) -> Option<&MemoryLayout> {
+        self.layouts.iter().find(|(a, _)| *a == alt).map(|(_, l)| l)
+    }
+
+    /// The version of the installed Particle bootloader module.
+    pub fn bootloader_version(&self) -> Option<u16> {
+        self.installed
+            .iter()
+            .find(|m| m.function == ModuleFunction::Bootloader)
+            .map(|m| m.version)
+    }
+
+    /// The device's USB ids in DFU mode, and in run-time mode when its profile knows them.
+    pub fn ids(&self) -> Vec<(u16, u16)> {
+        let mut ids = vec![(self.info.usb.vendor_id, self.info.usb.product_id)];
+        if let Some(r) = self.info.profile.as_ref().and_then(|p| p.runtime.as_ref()) {
+            ids.push((r.vendor_id, r.product_id));
+        }
+        ids
+    }
+}
+
+impl DfuDevice {
+    /// Brings the device to dfuIDLE and reads what planning needs. `given` is a layout for
+    /// the selected alt setting, used when the device's own string is not one.
+    pub fn survey(&mut self, given: Option<&MemoryLayout>) -> Result<DeviceView> {
+        let mut notes = self.ensure_idle()?;
+        let mut layouts = Vec::new();
+        let alts: Vec<u8> = self.info.alts.iter().map(|a| a.alt).collect();
+        for alt in alts {
+            let (layout, note) = self.layout_for(alt, given.filter(|_| alt == self.alt));
+            if alt == self.alt {
+                notes.extend(note);
+                self.layout.clone_from(&layout);
+            }
+            if let Some(l) = layout {
+                layouts.push((alt, l));
+            }
+        }
+        let installed = self.installed_modules()?;
+        Ok(DeviceView {
+            info: self.info.clone(),
+            alt: self.alt,
+            layouts,
+            installed,
+            notes,
+        })
+    }
+
+    /// Reads the Particle module headers at the profile's module regions of the selected
+    /// alt setting (the device must be idle).
+    pub fn installed_modules(&mut self) -> Result<Vec<ModuleInfo>> {
+        let Some(p) = self.info.profile.clone() else {
+            return Ok(Vec::new());
+        };
+        if p.particle_platform.is_none() || !self.info.functional.can_upload() {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        let alt = self.alt;
+        for r in p.regions.iter().filter(|r| r.alt == alt) {
+            let Some(off) = r.module_header_offset else {
+                continue;
+            };
+            let mut done = 0;
+            let raw = self.dfuse_read(r.start + off, HEADER_LEN as u64, Phase::Compare, &mut done, &mut |_| {});
+            let Ok(Ok(h)) = raw.map(|raw| <[u8; HEADER_LEN]>::try_from(raw.as_slice())) else {
+                continue;
+            };
+            let mut m = ModuleInfo::decode(&h);
+            m.offset = off;
+            if m.start == r.start && m.end > m.start && m.function.is_flashable() {
+                found.push(m);
+            }
+        }
+        self.end_upload()?;
+        Ok(found)
+    }
+}
