@@ -2,9 +2,9 @@
 
 use crate::args::{ConvertTo, ImageCmd, SuffixCmd};
 use crate::cmd_flash::write_new;
-use dfu::Firmware;
 use crate::exit::Failure;
 use crate::render;
+use dfu::Firmware;
 use dfu_image::{suffix, ModuleInfo, VectorTable};
 use serde_json::{json, Value};
 use std::path::Path;

@@ -80,7 +80,9 @@ impl From<DfuError> for Failure {
                 file,
                 file_start,
                 given,
-            } => format!("{file} says it belongs at 0x{file_start:08x}, but --address says 0x{given:08x}"),
+            } => format!(
+                "{file} says it belongs at 0x{file_start:08x}, but --address says 0x{given:08x}"
+            ),
             e => e.to_string(),
         };
         let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(&e));

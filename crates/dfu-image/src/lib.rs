@@ -40,12 +40,12 @@ pub mod vector;
 mod write;
 
 pub use dfuse::DfuseTarget;
+pub use elf::machine as elf_machine;
 pub use error::ImageError;
 pub use particle::{Dependency, ModuleFunction, ModuleInfo};
 pub use segment::Segment;
 pub use suffix::Suffix;
 pub use vector::VectorTable;
-pub use elf::machine as elf_machine;
 
 /// Gaps between segments that [`Image::to_bin`] fills are limited to this many bytes (16 MiB).
 pub const MAX_GAP: u64 = 16 << 20;

@@ -71,7 +71,11 @@ fn suffix_ids(f: &Firmware, dev: &Device) -> Option<Finding> {
     if dev.ids.iter().any(|(v, p)| s.matches(*v, *p)) {
         return None;
     }
-    let ids: Vec<String> = dev.ids.iter().map(|(v, p)| format!("{v:04x}:{p:04x}")).collect();
+    let ids: Vec<String> = dev
+        .ids
+        .iter()
+        .map(|(v, p)| format!("{v:04x}:{p:04x}"))
+        .collect();
     Some(Finding::refusal(
         Code::SuffixIds,
         format!(
@@ -90,7 +94,11 @@ fn elf_machine(f: &Firmware) -> Option<Finding> {
     if MCU_MACHINES.iter().any(|(x, _)| *x == m) {
         return None;
     }
-    let known = MCU_MACHINES.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ");
+    let known = MCU_MACHINES
+        .iter()
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(", ");
     Some(Finding::refusal(
         Code::ElfMachine,
         format!(
@@ -130,7 +138,12 @@ fn vector_table(f: &Firmware, profile: Option<&Profile>) -> Option<Finding> {
     ))
 }
 
-fn check_module(f: &Firmware, m: &ModuleInfo, dev: &Device, in_command: &[ModuleInfo]) -> Vec<Finding> {
+fn check_module(
+    f: &Firmware,
+    m: &ModuleInfo,
+    dev: &Device,
+    in_command: &[ModuleInfo],
+) -> Vec<Finding> {
     let what = describe_module(m);
     let start = f.image.start().unwrap_or(0);
     let mut out = Vec::new();
@@ -192,7 +205,12 @@ fn dependency(
     let same = |x: &&ModuleInfo| x.function == d.function && x.index == d.index;
     let pending = in_command.iter().find(same);
     let have = pending.or_else(|| installed.iter().find(same));
-    let need = format!("{} {} version {} or newer", d.function.name(), d.index, d.version);
+    let need = format!(
+        "{} {} version {} or newer",
+        d.function.name(),
+        d.index,
+        d.version
+    );
     match have {
         Some(x) if x.version >= d.version => None,
         Some(x) => Some(Finding::refusal(

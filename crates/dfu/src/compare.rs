@@ -53,7 +53,10 @@ impl DfuDevice {
             note(
                 report,
                 events,
-                format!("{} sector(s) already held the image: skipped", skipped.len()),
+                format!(
+                    "{} sector(s) already held the image: skipped",
+                    skipped.len()
+                ),
             );
             let holes: Vec<(u32, u32)> = skipped.iter().map(|s| (s.start, s.size)).collect();
             let mut writes = Vec::new();

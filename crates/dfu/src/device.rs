@@ -3,8 +3,8 @@
 //! built on it.
 
 use crate::backend::Backend;
-use crate::discover::{DeviceInfo, Mode};
 use crate::dfuse::Stream;
+use crate::discover::{DeviceInfo, Mode};
 use crate::error::{DfuError, Op, Result};
 use dfu_profiles::Profile;
 use dfu_proto::{DfuRequest, GetStatus, MemoryLayout, Setup, State, Status, Transport};
@@ -82,7 +82,13 @@ impl DfuDevice {
     }
 
     /// Sends a DFU IN request.
-    pub(crate) fn input(&mut self, req: DfuRequest, value: u16, len: u16, op: Op) -> Result<Vec<u8>> {
+    pub(crate) fn input(
+        &mut self,
+        req: DfuRequest,
+        value: u16,
+        len: u16,
+        op: Op,
+    ) -> Result<Vec<u8>> {
         self.requests += 1;
         let setup = Setup::dfu_in(req, value, self.info.interface, len);
         self.t.control_in(setup).map_err(|e| DfuError::usb(op, e))
@@ -205,7 +211,11 @@ impl DfuDevice {
 
     /// The layout to plan with for `alt`: the announced one, else `given` (for the selected
     /// alt), else the profile's. The second value says why a stand-in was used.
-    pub fn layout_for(&self, alt: u8, given: Option<&MemoryLayout>) -> (Option<MemoryLayout>, Option<String>) {
+    pub fn layout_for(
+        &self,
+        alt: u8,
+        given: Option<&MemoryLayout>,
+    ) -> (Option<MemoryLayout>, Option<String>) {
         let Some(a) = self.info.alts.iter().find(|a| a.alt == alt) else {
             return (None, None);
         };
@@ -215,8 +225,10 @@ impl DfuDevice {
             .unwrap_or_else(|| "it is not a memory layout".into());
         if let Some(l) = &a.layout {
             let note = given.filter(|g| *g != l).map(|_| {
-                format!("alt {alt} announces a valid layout ({l}); the layout given was not used",
-                    l = l.to_string().trim_end())
+                format!(
+                    "alt {alt} announces a valid layout ({l}); the layout given was not used",
+                    l = l.to_string().trim_end()
+                )
             });
             return (Some(l.clone()), note);
         }
@@ -268,7 +280,10 @@ pub fn detach(backend: &mut dyn Backend, info: &DeviceInfo) -> Result<crate::bac
     if info.mode != Mode::Runtime {
         return Err(DfuError::Unsupported {
             code: crate::Code::WrongMode,
-            what: format!("{} is already in DFU mode; nothing to detach", info.usb.id()),
+            what: format!(
+                "{} is already in DFU mode; nothing to detach",
+                info.usb.id()
+            ),
         });
     }
     let mut t = backend.open(&info.usb, info.interface)?;

@@ -203,7 +203,9 @@ pub enum DfuError {
         run_end: u64,
     },
     /// A file carries its own addresses, and the address given disagrees.
-    #[error("{file} says it belongs at 0x{file_start:08x}, but the address given is 0x{given:08x}")]
+    #[error(
+        "{file} says it belongs at 0x{file_start:08x}, but the address given is 0x{given:08x}"
+    )]
     AddressConflict {
         /// The file.
         file: String,

@@ -73,10 +73,13 @@ impl Firmware {
         }
         alts.into_iter()
             .map(|alt| {
-                let img = self.image.target_image(alt).map_err(|source| DfuError::Input {
-                    file: self.name.clone(),
-                    source,
-                })?;
+                let img = self
+                    .image
+                    .target_image(alt)
+                    .map_err(|source| DfuError::Input {
+                        file: self.name.clone(),
+                        source,
+                    })?;
                 Ok((alt, img.map(|i| i.segments).unwrap_or_default()))
             })
             .collect()
@@ -111,7 +114,9 @@ impl AddressSource {
         match self {
             AddressSource::File => "the file's own addresses".into(),
             AddressSource::Given => "the address given".into(),
-            AddressSource::ModuleHeader { module } => format!("its Particle module header: {module}"),
+            AddressSource::ModuleHeader { module } => {
+                format!("its Particle module header: {module}")
+            }
             AddressSource::PlainBase => "where this plain DFU device writes".into(),
             AddressSource::ProfileApp { profile } => {
                 format!("the {profile} profile's application address")
@@ -183,7 +188,10 @@ mod tests {
     #[test]
     fn a_raw_binary_goes_to_the_given_address_then_the_default() {
         let mut f = raw(16);
-        assert_eq!(place(&mut f, Some(0x0800_8000), None).unwrap(), AddressSource::Given);
+        assert_eq!(
+            place(&mut f, Some(0x0800_8000), None).unwrap(),
+            AddressSource::Given
+        );
         assert_eq!(f.image.start(), Some(0x0800_8000));
         let mut f = raw(16);
         let d = Some((0x0800_0000, AddressSource::PlainBase));

@@ -89,7 +89,12 @@ impl DfuDevice {
         }
     }
 
-    fn run_dfuse(&mut self, plan: &FlashPlan, events: Sink, report: &mut FlashReport) -> Result<()> {
+    fn run_dfuse(
+        &mut self,
+        plan: &FlashPlan,
+        events: Sink,
+        report: &mut FlashReport,
+    ) -> Result<()> {
         let opts = &plan.options;
         for n in self.ensure_idle()? {
             note(report, events, n);
@@ -126,16 +131,26 @@ impl DfuDevice {
         self.end_upload()?;
         if let Some(at) = plan.leave {
             self.select_alt(at.alt)?;
-            events(&Event::Start { phase: Phase::Leave, total: 0 });
+            events(&Event::Start {
+                phase: Phase::Leave,
+                total: 0,
+            });
             let outcome = self.dfuse_leave(at.address)?;
             self.judge_leave(&outcome, plan.bootloader_version, report, events)?;
             report.leave = Some(outcome);
-            events(&Event::Done { phase: Phase::Leave });
+            events(&Event::Done {
+                phase: Phase::Leave,
+            });
         }
         Ok(())
     }
 
-    fn erase_and_write(&mut self, step: &Step, events: Sink, report: &mut FlashReport) -> Result<()> {
+    fn erase_and_write(
+        &mut self,
+        step: &Step,
+        events: Sink,
+        report: &mut FlashReport,
+    ) -> Result<()> {
         let erase_total: u64 = step.erase.iter().map(|s| u64::from(s.size)).sum();
         let covered: u64 = step
             .writes
@@ -157,7 +172,10 @@ impl DfuDevice {
         if total == 0 {
             return Ok(());
         }
-        events(&Event::Start { phase: Phase::Write, total });
+        events(&Event::Start {
+            phase: Phase::Write,
+            total,
+        });
         let mut done = 0;
         for r in &step.writes {
             let before = done;
@@ -167,26 +185,49 @@ impl DfuDevice {
             }
             res?;
         }
-        events(&Event::Done { phase: Phase::Write });
+        events(&Event::Done {
+            phase: Phase::Write,
+        });
         Ok(())
     }
 
-    fn verify_steps(&mut self, steps: &[Step], can_read: bool, events: Sink, report: &mut FlashReport) -> Result<()> {
+    fn verify_steps(
+        &mut self,
+        steps: &[Step],
+        can_read: bool,
+        events: Sink,
+        report: &mut FlashReport,
+    ) -> Result<()> {
         if !can_read {
-            note(report, events, "not verified: the device cannot upload (bmAttributes bit 1 clear)".into());
+            note(
+                report,
+                events,
+                "not verified: the device cannot upload (bmAttributes bit 1 clear)".into(),
+            );
             return Ok(());
         }
         let total: u64 = steps.iter().map(Step::write_bytes).sum();
-        events(&Event::Start { phase: Phase::Verify, total });
+        events(&Event::Start {
+            phase: Phase::Verify,
+            total,
+        });
         let mut done = 0;
         for s in steps {
             self.select_alt(s.alt)?;
             for r in &s.writes {
-                let back = self.dfuse_read(r.address, r.data.len() as u64, Phase::Verify, &mut done, events)?;
+                let back = self.dfuse_read(
+                    r.address,
+                    r.data.len() as u64,
+                    Phase::Verify,
+                    &mut done,
+                    events,
+                )?;
                 compare_bytes(r.address, &r.data, &back)?;
             }
         }
-        events(&Event::Done { phase: Phase::Verify });
+        events(&Event::Done {
+            phase: Phase::Verify,
+        });
         report.verified = true;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Reading and erasing memory.
 
-use crate::device::DfuDevice;
 use crate::code::{Code, Finding};
+use crate::device::DfuDevice;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
 use crate::plan::Memory;

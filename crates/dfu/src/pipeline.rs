@@ -134,7 +134,10 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
     let mut files = files;
     let mut sources = Vec::new();
     for f in &mut files {
-        sources.push((f.name.clone(), place(f, opts.address, default_address(dev))?));
+        sources.push((
+            f.name.clone(),
+            place(f, opts.address, default_address(dev))?,
+        ));
     }
     overlap_check(&files)?;
     let mut findings = Vec::new();
@@ -149,7 +152,10 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
     let mut parts_of = Vec::new();
     for f in &files {
         let parts = f.parts(dev.alt, opts.alt)?;
-        let source = sources.iter().find(|(n, _)| *n == f.name).map(|(_, s)| s.clone());
+        let source = sources
+            .iter()
+            .find(|(n, _)| *n == f.name)
+            .map(|(_, s)| s.clone());
         placements.push(placement(f, &parts, source.unwrap_or(AddressSource::File)));
         parts_of.push((f.name.clone(), parts));
     }
@@ -186,18 +192,29 @@ fn default_address(dev: &DeviceView) -> Option<(u32, AddressSource)> {
     }
     let p = profile?;
     let app = p.app_address.filter(|_| dev.alt == 0)?;
-    Some((app, AddressSource::ProfileApp { profile: p.name.clone() }))
+    Some((
+        app,
+        AddressSource::ProfileApp {
+            profile: p.name.clone(),
+        },
+    ))
 }
 
 fn overlap_check(files: &[Firmware]) -> Result<()> {
     let all = files.iter().map(|f| f.image.clone()).collect();
-    dfu_image::Image::combine(all).map(|_| ()).map_err(|e| DfuError::Usage {
-        code: Code::InputOverlap,
-        message: format!("the files claim the same addresses ({e})"),
-    })
+    dfu_image::Image::combine(all)
+        .map(|_| ())
+        .map_err(|e| DfuError::Usage {
+            code: Code::InputOverlap,
+            message: format!("the files claim the same addresses ({e})"),
+        })
 }
 
-fn placement(f: &Firmware, parts: &[(u8, Vec<dfu_image::Segment>)], source: AddressSource) -> Placement {
+fn placement(
+    f: &Firmware,
+    parts: &[(u8, Vec<dfu_image::Segment>)],
+    source: AddressSource,
+) -> Placement {
     Placement {
         file: f.name.clone(),
         format: f.image.format.name().to_string(),
@@ -245,10 +262,24 @@ fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
             if let Some(n) = pad_to_unit(&mut writes, unit) {
                 findings.push(Finding::note(Code::Padded, format!("{name}: {n}")));
             }
-            let ranges: Vec<(u32, u64)> = writes.iter().map(|r| (r.address, r.data.len() as u64)).collect();
-            let (erase, found) = Memory { layout, profile, alt }.sectors(&ranges, "the image");
+            let ranges: Vec<(u32, u64)> = writes
+                .iter()
+                .map(|r| (r.address, r.data.len() as u64))
+                .collect();
+            let (erase, found) = Memory {
+                layout,
+                profile,
+                alt,
+            }
+            .sectors(&ranges, "the image");
             findings.extend(found);
-            steps.push(Step { alt, files: vec![name.clone()], erase, writes, skipped: Vec::new() });
+            steps.push(Step {
+                alt,
+                files: vec![name.clone()],
+                erase,
+                writes,
+                skipped: Vec::new(),
+            });
         }
     }
     merge_shared_sectors(steps)
@@ -314,7 +345,13 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
             "convert it to one raw binary first",
         )),
     }
-    vec![Step { alt: dev.alt, files: names, erase: Vec::new(), writes, skipped: Vec::new() }]
+    vec![Step {
+        alt: dev.alt,
+        files: names,
+        erase: Vec::new(),
+        writes,
+        skipped: Vec::new(),
+    }]
 }
 
 fn empty(name: &str) -> Finding {
@@ -361,13 +398,20 @@ pub fn lost_by_mass_erase(profile: Option<&dfu_profiles::Profile>) -> Vec<String
     };
     p.regions
         .iter()
-        .filter(|r| r.alt == 0 && matches!(r.role, Role::Bootloader | Role::System | Role::Settings))
+        .filter(|r| {
+            r.alt == 0 && matches!(r.role, Role::Bootloader | Role::System | Role::Settings)
+        })
         .map(|r| format!("the {} (0x{:08x}-0x{:08x})", r.name, r.start, r.end() - 1))
         .collect()
 }
 
 fn leave_point(dev: &DeviceView, steps: &[Step]) -> Option<LeavePoint> {
-    let on = |alt: u8| steps.iter().filter(move |s| s.alt == alt).flat_map(|s| &s.writes);
+    let on = |alt: u8| {
+        steps
+            .iter()
+            .filter(move |s| s.alt == alt)
+            .flat_map(|s| &s.writes)
+    };
     let alt = if on(dev.alt).next().is_some() {
         dev.alt
     } else {

@@ -241,7 +241,11 @@ mod tests {
         assert!(f[0].detail.contains("applications go at 0x080a0000"));
         let (_, f) = check(&l, &p, 0x080F_FFF0, 32);
         assert_eq!(f[0].code, Code::OutsideMemory);
-        assert!(f[0].message.contains("0x08100000 is outside"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("0x08100000 is outside"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

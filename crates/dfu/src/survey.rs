@@ -92,7 +92,13 @@ impl DfuDevice {
                 continue;
             };
             let mut done = 0;
-            let raw = self.dfuse_read(r.start + off, HEADER_LEN as u64, Phase::Compare, &mut done, &mut |_| {});
+            let raw = self.dfuse_read(
+                r.start + off,
+                HEADER_LEN as u64,
+                Phase::Compare,
+                &mut done,
+                &mut |_| {},
+            );
             let Ok(Ok(h)) = raw.map(|raw| <[u8; HEADER_LEN]>::try_from(raw.as_slice())) else {
                 continue;
             };

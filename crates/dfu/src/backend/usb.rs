@@ -116,9 +116,7 @@ impl Backend for UsbBackend {
         let intf = dev
             .detach_and_claim_interface(interface)
             .wait()
-            .map_err(|e| {
-                DfuError::usb(Op::Claim(interface), map_error(&e))
-            })?;
+            .map_err(|e| DfuError::usb(Op::Claim(interface), map_error(&e)))?;
         Ok(Box::new(UsbTransport {
             device: dev,
             interface: intf,
