@@ -98,7 +98,9 @@ pub enum ImageError {
     },
     /// Two pieces of data claim the same address.
     #[error(
-        "data overlaps: {first:#010x}..{first_end:#010x} and {second:#010x}..{second_end:#010x}"
+        "data overlaps: {first:#010x}-{:#010x} and {second:#010x}-{:#010x}",
+        .first_end - 1,
+        .second_end - 1
     )]
     Overlap {
         /// Start of the lower piece.

@@ -114,6 +114,7 @@ impl Memory<'_> {
                 ));
                 continue;
             }
+            let before = findings.len();
             for s in self.layout.sectors_overlapping(start, len) {
                 if !s.flags.writable() {
                     findings.push(Finding::hard(
@@ -132,7 +133,10 @@ impl Memory<'_> {
                     erase.push(s);
                 }
             }
-            findings.extend(self.protected_regions(start, len, what));
+            // A page the device refuses outright makes the region check moot.
+            if findings.len() == before {
+                findings.extend(self.protected_regions(start, len, what));
+            }
         }
         erase.sort_by_key(|s| s.start);
         (erase, findings)
