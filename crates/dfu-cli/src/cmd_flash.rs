@@ -6,6 +6,7 @@ use crate::render::{self, Progress};
 use dfu::{AddressSource, DeviceView, DfuDevice, Firmware, FlashOptions, FlashPlan, Severity};
 use serde_json::json;
 use std::path::Path;
+use std::time::Duration;
 
 /// Connects to the device the user selected, opens the alt setting asked for, and reads
 /// what planning needs.
@@ -62,8 +63,7 @@ fn plan_notes(plan: &FlashPlan) -> Vec<String> {
     notes
 }
 
-fn options(g: &Global, a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
-    let _ = g;
+fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
     FlashOptions {
         address: a.address,
         alt,
@@ -78,20 +78,8 @@ fn options(g: &Global, a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
 
 /// `dfu flash`.
 pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
-    let files = a
-        .files
-        .iter()
-        .map(Firmware::load)
-        .collect::<Result<Vec<_>, _>>()?;
     let mut backend = g.backend()?;
-    let mut notes = Vec::new();
-    let (mut dev, view) = open(g, backend.as_mut(), &mut notes)?;
-    let asked_alt = g.alt.is_some().then_some(view.alt);
-    let plan = dfu::plan(&view, files, &options(g, &a, asked_alt))?;
-    notes.extend(plan_notes(&plan));
-    for n in &notes {
-        render::note(n, a.json);
-    }
+    let (mut dev, plan) = prepare(g, &a, backend.as_mut()).map_err(nothing_written)?;
     let start = backend.now();
     let mut progress = Progress::new(a.json);
     let result = dev.execute(&plan, &mut |e| progress.event(e));
@@ -114,11 +102,39 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         );
         return Ok(());
     }
-    summary(&report, elapsed, backend.name() == "sim", a.no_leave);
+    summary(&report, &plan.options, elapsed, backend.name() == "sim");
     Ok(())
 }
 
-fn summary(report: &dfu::FlashReport, elapsed: std::time::Duration, sim: bool, no_leave: bool) {
+/// Reads the files, connects, reads the device and makes the plan; prints its notes.
+fn prepare(
+    g: &Global,
+    a: &FlashArgs,
+    backend: &mut dyn dfu::Backend,
+) -> Result<(DfuDevice, FlashPlan), Failure> {
+    let files = a
+        .files
+        .iter()
+        .map(Firmware::load)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut notes = Vec::new();
+    let (dev, view) = open(g, backend, &mut notes)?;
+    let asked_alt = g.alt.is_some().then_some(view.alt);
+    let plan = dfu::plan(&view, files, &options(a, asked_alt))?;
+    notes.extend(plan_notes(&plan));
+    for n in &notes {
+        render::note(n, a.json);
+    }
+    Ok((dev, plan))
+}
+
+/// A failure before the first erase or write says so.
+fn nothing_written(mut f: Failure) -> Failure {
+    f.progress.get_or_insert_with(Vec::new);
+    f
+}
+
+fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, sim: bool) {
     if report.dry_run {
         println!("dry run: nothing was written. The plan, in order:");
         for p in &report.steps {
@@ -133,14 +149,17 @@ fn summary(report: &dfu::FlashReport, elapsed: std::time::Duration, sim: bool, n
     }
     let bytes: u64 = report.written.iter().map(|(_, n)| n).sum();
     let clock = if sim { " (simulated time)" } else { "" };
+    let checked = match (report.verified, opts.verify) {
+        (true, _) => "verified by reading back",
+        (false, true) => "not read back (the device cannot upload)",
+        (false, false) => "not read back (--no-verify)",
+    };
     println!(
-        "Done: {} bytes written{}, {} sector(s) erased, {} skipped as unchanged, {} in {:.2} s{clock}.",
-        bytes,
+        "Done in {:.2} s{clock}: {bytes} bytes written{}, {} sector(s) erased, {} skipped as unchanged; {checked}.",
+        elapsed.as_secs_f64(),
         report.written.first().map(|(s, _)| format!(" from 0x{s:08x}")).unwrap_or_default(),
         report.erased.len(),
         report.skipped.len(),
-        if report.verified { "verified" } else { "not verified (verify was off)" },
-        elapsed.as_secs_f64()
     );
     match &report.leave {
         Some(dfu::dfuse::LeaveOutcome::Acknowledged) => {
@@ -149,7 +168,7 @@ fn summary(report: &dfu::FlashReport, elapsed: std::time::Duration, sim: bool, n
         Some(dfu::dfuse::LeaveOutcome::StatusLost { .. }) => {
             println!("The device restarted to run the application.")
         }
-        None if !no_leave => {}
+        None if opts.leave => {}
         None => println!("The device stays in DFU mode (--no-leave)."),
     }
 }
