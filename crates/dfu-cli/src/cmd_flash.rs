@@ -1,6 +1,6 @@
 //! `dfu flash`, `read`, `erase`.
 
-use crate::args::{EraseArgs, FlashArgs, Global, ReadArgs};
+use crate::args::{EraseArgs, FlashArgs, Global};
 use crate::exit::{self, Failure};
 use crate::render::{self, Progress};
 use dfu::checks::{self, Placed};
@@ -261,79 +261,6 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         None => println!("The device stays in DFU mode (--no-leave)."),
     }
     Ok(())
-}
-
-/// `dfu read`.
-pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
-    if a.output.exists() && !a.force {
-        return Err(Failure::file(
-            format!("{} exists; not overwriting it", a.output.display()),
-            "choose another file name, or add --force to replace it",
-        ));
-    }
-    let mut backend = g.backend()?;
-    let mut notes = Vec::new();
-    let mut dev = open(g, backend.as_mut(), &mut notes)?;
-    for n in &notes {
-        render::note(n, false);
-    }
-    let address = match (a.address, dev.info.is_dfuse()) {
-        (Some(x), _) => x,
-        (None, false) => 0,
-        (None, true) => {
-            return Err(Failure::usage(
-                "--address is needed for DfuSe devices",
-                "e.g. --address 0x08000000; `dfu info` shows the memory map",
-            ))
-        }
-    };
-    let mut progress = Progress::new(false);
-    let data = dev.read(address, a.length, &mut |e| progress.event(e));
-    drop(dev);
-    backend.finish()?;
-    let data = data?;
-    write_new(&a.output, &data, a.force)?;
-    println!(
-        "Read {} bytes from 0x{address:08x} into {}",
-        data.len(),
-        a.output.display()
-    );
-    if (data.len() as u64) < a.length {
-        eprintln!(
-            "note: the device returned {} of the {} bytes asked for (end of its memory)",
-            data.len(),
-            a.length
-        );
-    }
-    Ok(())
-}
-
-/// Writes a file, refusing to replace an existing one unless `force`.
-pub fn write_new(path: &Path, data: &[u8], force: bool) -> Result<(), Failure> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
-    let mut f = opts.open(path).map_err(|e| {
-        Failure::file(
-            format!("cannot create {}: {e}", path.display()),
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                "choose another file name, or add --force to replace it"
-            } else {
-                "check that the directory exists and is writable"
-            },
-        )
-    })?;
-    f.write_all(data).map_err(|e| {
-        Failure::file(
-            format!("writing {}: {e}", path.display()),
-            "check the free space",
-        )
-    })
 }
 
 /// `dfu erase`.

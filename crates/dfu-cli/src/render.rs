@@ -1,6 +1,7 @@
 //! Everything the user sees: progress bars on a terminal, JSON lines, errors with help.
 
 use crate::exit::Failure;
+use crate::out::{self, errln};
 use dfu::{Event, Phase};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -12,44 +13,63 @@ pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success, 2 usage, 3 file (unrea
 /// Prints a failure: `error:` line, `help:` line, what was written.
 pub fn failure(f: &Failure, json: bool) {
     if json {
-        let v = serde_json::json!({
-            "result": "error",
-            "exit_code": f.code,
-            "error": f.message,
-            "help": f.help,
-            "written": f.progress,
+        if out::result_written() {
+            return;
+        }
+        out::json(&ErrorJson {
+            result: "error",
+            exit_code: f.code,
+            error: &f.message,
+            help: &f.help,
+            written: f.progress.as_deref(),
         });
-        println!("{v}");
         return;
     }
-    eprintln!("error: {}", f.message);
+    errln!("error: {}", f.message);
     if let Some(p) = &f.progress {
         if p.is_empty() {
-            eprintln!("nothing was written to the device.");
+            errln!("nothing was written to the device.");
         } else {
             for line in p {
-                eprintln!("{line}");
+                errln!("{line}");
             }
         }
     }
     let mut lines = f.help.lines();
     if let Some(first) = lines.next() {
-        eprintln!("help: {first}");
+        errln!("help: {first}");
         for l in lines {
-            eprintln!("      {l}");
+            errln!("      {l}");
         }
     }
+}
+
+/// The JSON line of a failure.
+#[derive(serde::Serialize)]
+struct ErrorJson<'a> {
+    result: &'static str,
+    exit_code: i32,
+    error: &'a str,
+    help: &'a str,
+    written: Option<&'a [String]>,
+}
+
+/// The JSON line of a note.
+#[derive(serde::Serialize)]
+struct NoteJson<'a> {
+    event: &'static str,
+    message: &'a str,
 }
 
 /// Prints a note (stderr in human mode, a JSON event in JSON mode).
 pub fn note(message: &str, json: bool) {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "note", "message": message})
-        );
+        out::json(&NoteJson {
+            event: "note",
+            message,
+        });
     } else {
-        eprintln!("note: {message}");
+        errln!("note: {message}");
     }
 }
 
@@ -73,8 +93,8 @@ impl Progress {
     /// Handles one event.
     pub fn event(&mut self, e: &Event) {
         if self.json {
-            if let Ok(s) = serde_json::to_string(e) {
-                println!("{s}");
+            if !out::stdout_closed() {
+                out::json(e);
             }
             return;
         }
@@ -93,9 +113,12 @@ impl Progress {
                             .progress_chars("=> "),
                     );
                     bar.set_prefix(phase.label());
+                    self.finish();
                     self.bar = Some(bar);
+                } else if *total == 0 && *phase != Phase::Leave {
+                    errln!("{}...", phase.label());
                 } else if *phase != Phase::Leave {
-                    eprintln!("{}: {} bytes", phase.label(), total);
+                    errln!("{}: {} bytes", phase.label(), total);
                 }
             }
             Event::Progress { done, .. } => {
@@ -112,10 +135,26 @@ impl Progress {
                 if let Some(b) = &self.bar {
                     b.println(format!("note: {message}"));
                 } else {
-                    eprintln!("note: {message}");
+                    errln!("note: {message}");
                 }
             }
         }
+    }
+
+    /// Ends the progress display before a result line is printed: a bar still running
+    /// (a phase that did not finish) is cleared, so the next line starts on a line of its
+    /// own instead of on the bar's. Safe to call at any time and more than once; dropping a
+    /// `Progress` does it too.
+    pub fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 

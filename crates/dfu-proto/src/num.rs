@@ -28,7 +28,11 @@ pub struct NumError(pub String);
 /// allowed) into a `u64`.
 pub fn parse_u64(text: &str) -> Result<u64, NumError> {
     let t = text.trim().replace('_', "");
-    let bad = || NumError(format!("{text:?} is not a number (use 0x08000000 or 134217728)"));
+    let bad = || {
+        NumError(format!(
+            "{text:?} is not a number (use 0x08000000 or 134217728)"
+        ))
+    };
     if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(bad());
@@ -66,9 +70,8 @@ pub fn parse_len(text: &str) -> Result<u64, NumError> {
         Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
         _ => (t, 1),
     };
-    let n = parse_u64(num).map_err(|e| {
-        retell(e, text, "a length (use 4096, 0x1000, 128K, 1M or 4G)")
-    })?;
+    let n = parse_u64(num)
+        .map_err(|e| retell(e, text, "a length (use 4096, 0x1000, 128K, 1M or 4G)"))?;
     let n = n
         .checked_mul(mult)
         .filter(|n| *n <= MAX_LEN)
@@ -162,7 +165,10 @@ mod tests {
         let e = parse_u32("08000000").unwrap_err().0;
         assert!(e.contains("0x08000000"), "{e}");
         assert!(parse_u32("0x1_0000_0000").unwrap_err().0.contains("32-bit"));
-        assert!(parse_u32("zz").unwrap_err().0.contains("not a 32-bit number"));
+        assert!(parse_u32("zz")
+            .unwrap_err()
+            .0
+            .contains("not a 32-bit number"));
         assert!(parse_u32("+5").is_err());
         assert!(parse_u32("0x").is_err());
         assert!(parse_u32("").is_err());
