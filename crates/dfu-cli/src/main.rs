@@ -5,11 +5,14 @@ mod args;
 mod cmd_device;
 mod cmd_flash;
 mod cmd_image;
+mod cmd_info;
 mod cmd_read;
+mod cmd_suffix;
 mod doctor;
 mod exit;
 mod out;
 mod render;
+mod select;
 mod serial;
 mod sim_serve;
 
@@ -37,14 +40,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
     global.layout()?;
     match cli.command {
         Command::List { json } => cmd_device::list(&global, json),
-        Command::Info { json } => cmd_device::info(&global, json),
+        Command::Info { json } => cmd_info::info(&global, json),
         Command::Detach { json } => cmd_device::detach(&global, json),
         Command::Reset { json } => cmd_device::reset(&global, json),
         Command::Flash(a) => cmd_flash::flash(&global, a),
         Command::Read(a) => cmd_read::read(&global, a),
         Command::Erase(a) => cmd_flash::erase(&global, a),
         Command::Image(c) => cmd_image::image(c),
-        Command::Suffix(c) => cmd_image::suffix(c),
+        Command::Suffix(c) => cmd_suffix::suffix(c),
         Command::Doctor { json } => doctor::run(&global, json),
         Command::Sim(c) => cmd_device::sim(c),
     }
