@@ -78,6 +78,8 @@ pub struct Progress {
     json: bool,
     bars: bool,
     bar: Option<ProgressBar>,
+    /// A finished bar is still on the terminal's current line (the cursor after it).
+    finished_on_line: bool,
 }
 
 impl Progress {
@@ -87,6 +89,7 @@ impl Progress {
             json,
             bars: !json && std::io::stderr().is_terminal(),
             bar: None,
+            finished_on_line: false,
         }
     }
 
@@ -129,12 +132,14 @@ impl Progress {
             Event::Done { .. } => {
                 if let Some(b) = self.bar.take() {
                     b.finish();
+                    self.finished_on_line = true;
                 }
             }
             Event::Note { message } => {
                 if let Some(b) = &self.bar {
                     b.println(format!("note: {message}"));
                 } else {
+                    self.end_line();
                     errln!("note: {message}");
                 }
             }
@@ -142,12 +147,20 @@ impl Progress {
     }
 
     /// Ends the progress display before a result line is printed: a bar still running
-    /// (a phase that did not finish) is cleared, so the next line starts on a line of its
-    /// own instead of on the bar's. Safe to call at any time and more than once; dropping a
+    /// (a phase that did not finish) is cleared, and a finished bar is left on a line of its
+    /// own, so the result starts on a new line instead of on the bar's. Safe to call at any time and more than once; dropping a
     /// `Progress` does it too.
     pub fn finish(&mut self) {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
+        }
+        self.end_line();
+    }
+
+    /// Moves past a finished bar that is still on the current line.
+    fn end_line(&mut self) {
+        if std::mem::take(&mut self.finished_on_line) {
+            errln!();
         }
     }
 }

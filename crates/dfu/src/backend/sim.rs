@@ -97,7 +97,10 @@ impl Backend for SimBackend {
             // The bus writes its files again when it is dropped, and would report the same
             // failure a second time: keep it alive to the end of the process instead.
             std::mem::forget(self.bus.clone());
-            DfuError::Sim(e.to_string())
+            DfuError::Unsupported {
+                what: format!("the simulator could not save its files: {e}"),
+                help: "give state= and stats= a file path in a writable directory".into(),
+            }
         })
     }
 }
