@@ -30,7 +30,7 @@ pub struct Global {
     /// USB bus path BUS-PORT[.PORT...] as in `dfu list`
     #[arg(long, global = true, value_name = "BUS-PORTS")]
     pub path: Option<String>,
-    /// Use simulated devices: PROFILE[,key=value...][;...] (see README "Simulated devices")
+    /// Use simulated devices: `PROFILE[,key=value...][;...]` (`dfu sim profiles` lists the profiles)
     #[arg(long, global = true, env = "DFU_SIM", value_name = "SPEC")]
     pub sim: Option<String>,
     /// Use this profile (built-in name or TOML file) instead of matching one
@@ -304,7 +304,7 @@ pub enum SimCmd {
         /// Listen address (default 127.0.0.1:3240)
         #[arg(long)]
         listen: Option<String>,
-        /// Devices: PROFILE[,key=value...][;...]
+        /// Devices: `PROFILE[,key=value...][;...]`
         spec: String,
     },
     /// The built-in profiles
