@@ -1,10 +1,8 @@
-//! The command line: clap definitions, number parsing, and connecting to the device the
-//! user selected.
+//! The command line: clap definitions (numbers are parsed by `dfu_proto::num`; connecting
+//! to the device the options select is in `select.rs`).
 
-use crate::exit::Failure;
 use clap::{Args, Parser, Subcommand};
-use dfu::{Backend, DeviceInfo, Selector};
-use dfu_profiles::Profile;
+use dfu_proto::num::{parse_len, parse_u32, parse_usb_id};
 use std::path::PathBuf;
 
 /// Flash firmware into microcontrollers over USB DFU and ST's DfuSe extension.
@@ -32,13 +30,14 @@ pub struct Global {
     /// USB bus path BUS-PORT[.PORT...] as in `dfu list`
     #[arg(long, global = true, value_name = "BUS-PORTS")]
     pub path: Option<String>,
-    /// Use simulated devices: PROFILE[,key=value...][;...] (see README "Simulated devices")
+    /// Use simulated devices: `PROFILE[,key=value...][;...]` (`dfu sim profiles` lists the profiles)
     #[arg(long, global = true, env = "DFU_SIM", value_name = "SPEC")]
     pub sim: Option<String>,
     /// Use this profile (built-in name or TOML file) instead of matching one
     #[arg(long, global = true, value_name = "NAME|FILE")]
     pub profile: Option<String>,
-    /// Memory layout to use when the device's alt name is not one: "@Name/0xADDR/N*SIZEKg"
+    /// Memory layout to use when the device's alt name is not one:
+    /// "@Name/0xADDR/N*SIZE[K|M]a,..." (access letter a-g, e.g. "@Flash/0x08000000/04*016Kg")
     #[arg(long, global = true, value_name = "LAYOUT")]
     pub layout: Option<String>,
     /// Alt setting: number or (part of) its name
@@ -68,9 +67,17 @@ pub enum Command {
     /// Erase sectors, or everything
     Erase(EraseArgs),
     /// Ask a run-time device to switch to DFU mode, and wait for it
-    Detach,
+    Detach {
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
     /// Reset the device (USB bus reset)
-    Reset,
+    Reset {
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect and convert firmware files
     #[command(subcommand)]
     Image(ImageCmd),
@@ -78,7 +85,11 @@ pub enum Command {
     #[command(subcommand)]
     Suffix(SuffixCmd),
     /// Check this machine: USB access, permissions, udev rules, drivers
-    Doctor,
+    Doctor {
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
     /// Simulated devices
     #[command(subcommand)]
     Sim(SimCmd),
@@ -88,10 +99,24 @@ impl Command {
     /// True when the command was asked for JSON output.
     pub fn wants_json(&self) -> bool {
         match self {
-            Command::List { json } | Command::Info { json } => *json,
+            Command::List { json }
+            | Command::Info { json }
+            | Command::Detach { json }
+            | Command::Reset { json }
+            | Command::Doctor { json } => *json,
             Command::Flash(a) => a.json,
-            Command::Image(ImageCmd::Inspect { json, .. }) => *json,
-            _ => false,
+            Command::Read(a) => a.json,
+            Command::Erase(a) => a.json,
+            Command::Image(ImageCmd::Inspect { json, .. } | ImageCmd::Convert { json, .. }) => {
+                *json
+            }
+            Command::Suffix(
+                SuffixCmd::Add { json, .. }
+                | SuffixCmd::Check { json, .. }
+                | SuffixCmd::Remove { json, .. },
+            ) => *json,
+            Command::Sim(SimCmd::Profiles { json }) => *json,
+            Command::Sim(SimCmd::Serve { .. }) => false,
         }
     }
 }
@@ -131,18 +156,22 @@ pub struct FlashArgs {
 /// `dfu read`.
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// First address (DfuSe devices; plain DFU devices read from their start)
+    /// First address (default: the start of the alt's memory; needed on DfuSe devices
+    /// without a layout)
     #[arg(long, short = 's', value_parser = parse_u32)]
     pub address: Option<u32>,
-    /// Bytes to read (suffixes K and M allowed)
+    /// Bytes to read (suffixes K, M and G allowed; default: to the end of the alt's memory)
     #[arg(long, short = 'n', value_parser = parse_len)]
-    pub length: u64,
-    /// Output file
+    pub length: Option<u64>,
+    /// Output file; `-` writes to standard output
     #[arg(long, short = 'o')]
     pub output: PathBuf,
     /// Overwrite the output file if it exists
     #[arg(long)]
     pub force: bool,
+    /// JSON output: one object with the result
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `dfu erase`.
@@ -161,6 +190,9 @@ pub struct EraseArgs {
     /// Allow erasing the bootloader and settings regions
     #[arg(long)]
     pub force: bool,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `dfu image ...`.
@@ -188,13 +220,13 @@ pub enum ImageCmd {
         #[arg(long, short = 's', value_parser = parse_u32)]
         address: Option<u32>,
         /// Vendor id for suffixed/DfuSe output
-        #[arg(long, value_parser = parse_u16, default_value = "0xffff")]
+        #[arg(long, value_parser = parse_usb_id, default_value = "0xffff")]
         vid: u16,
         /// Product id for suffixed/DfuSe output
-        #[arg(long, value_parser = parse_u16, default_value = "0xffff")]
+        #[arg(long, value_parser = parse_usb_id, default_value = "0xffff")]
         pid: u16,
         /// Device release (bcdDevice) for suffixed/DfuSe output
-        #[arg(long, value_parser = parse_u16, default_value = "0xffff")]
+        #[arg(long, value_parser = parse_usb_id, default_value = "0xffff")]
         did: u16,
         /// Alt setting of the DfuSe target
         #[arg(long, default_value_t = 0)]
@@ -202,6 +234,9 @@ pub enum ImageCmd {
         /// Overwrite the output file if it exists
         #[arg(long)]
         force: bool,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -228,24 +263,33 @@ pub enum SuffixCmd {
         /// The file
         file: PathBuf,
         /// Vendor id
-        #[arg(long, short = 'v', value_parser = parse_u16, default_value = "0xffff")]
+        #[arg(long, short = 'v', value_parser = parse_usb_id, default_value = "0xffff")]
         vid: u16,
         /// Product id
-        #[arg(long, short = 'p', value_parser = parse_u16, default_value = "0xffff")]
+        #[arg(long, short = 'p', value_parser = parse_usb_id, default_value = "0xffff")]
         pid: u16,
         /// Device release (bcdDevice); `-d` is the global --device
-        #[arg(long, value_parser = parse_u16, default_value = "0xffff")]
+        #[arg(long, value_parser = parse_usb_id, default_value = "0xffff")]
         did: u16,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
     },
     /// Check the suffix and its CRC
     Check {
         /// The file
         file: PathBuf,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
     },
-    /// Remove the suffix (in place)
+    /// Remove the suffix (in place), also one whose CRC is wrong
     Remove {
         /// The file
         file: PathBuf,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -260,165 +304,22 @@ pub enum SimCmd {
         /// Listen address (default 127.0.0.1:3240)
         #[arg(long)]
         listen: Option<String>,
-        /// Devices: PROFILE[,key=value...][;...]
+        /// Devices: `PROFILE[,key=value...][;...]`
         spec: String,
     },
     /// The built-in profiles
-    Profiles,
+    Profiles {
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-/// Parses `0x0800_0000`, `0X8000000`, `134217728`.
-pub fn parse_u32(s: &str) -> Result<u32, String> {
-    let t = s.trim().replace('_', "");
-    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u32::from_str_radix(h, 16),
-        None => t.parse(),
-    };
-    r.map_err(|_| format!("{s:?} is not a 32-bit number (use 0x08000000 or 134217728)"))
-}
+/// Help for a bad `--sim` spec.
+pub const SIM_HELP: &str = "a simulated device is PROFILE[,key=value...][;...]: `dfu sim profiles` lists the profiles, the README's \"Simulated devices\" section the keys";
 
-/// Parses a 16-bit number (hex with 0x, else hex as dfu-suffix takes it).
-pub fn parse_u16(s: &str) -> Result<u16, String> {
-    let t = s.trim();
-    let h = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
-    u16::from_str_radix(h, 16).map_err(|_| format!("{s:?} is not a 16-bit hex number"))
-}
-
-/// Parses a length: `4096`, `0x1000`, `128K`, `1M`.
-pub fn parse_len(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let (num, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1024),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1024 * 1024),
-        _ => (t, 1),
-    };
-    let n = parse_u32(num)
-        .map_err(|_| format!("{s:?} is not a length (use 4096, 0x1000, 128K or 1M)"))?;
-    let n = u64::from(n) * mult;
-    if n == 0 {
-        return Err("the length must be at least 1 byte".into());
-    }
-    if n > 1 << 32 {
-        return Err(format!("{s:?} is larger than the 4 GiB address space"));
-    }
-    Ok(n)
-}
-
-impl Global {
-    /// The backend: simulated devices when `--sim`/`DFU_SIM` is given, else real USB.
-    pub fn backend(&self) -> Result<Box<dyn Backend>, Failure> {
-        if let Some(spec) = &self.sim {
-            #[cfg(feature = "sim")]
-            return Ok(Box::new(dfu::backend::sim::SimBackend::new(spec)?));
-            #[cfg(not(feature = "sim"))]
-            return Err(Failure::usage(
-                format!("--sim {spec}: this build has no simulator"),
-                "build with the `sim` feature",
-            ));
-        }
-        #[cfg(feature = "usb")]
-        return Ok(Box::new(dfu::backend::usb::UsbBackend::new()));
-        #[cfg(not(feature = "usb"))]
-        Err(Failure::usage(
-            "this build has no USB support",
-            "use --sim, or build with the `usb` feature",
-        ))
-    }
-
-    /// The selection options as a library selector.
-    pub fn selector(&self) -> Result<Selector, Failure> {
-        let ids = match &self.device {
-            Some(d) if looks_like_serial_port(d) => {
-                return Err(Failure::usage(
-                    format!("--device {d} is a serial port, not a USB VID:PID"),
-                    "serial ports are used by `dfu detach --device PORT` to put a board into DFU mode; to flash, select the DFU device by its USB id (e.g. --device 2b04:d006) or leave --device out",
-                ))
-            }
-            Some(d) => Selector::parse_ids(d)?,
-            None => Vec::new(),
-        };
-        Ok(Selector {
-            ids,
-            serial: self.serial.clone(),
-            path: self.path.clone(),
-        })
-    }
-
-    /// The profile given with `--profile`.
-    pub fn profile(&self) -> Result<Option<Profile>, Failure> {
-        self.profile
-            .as_deref()
-            .map(Profile::load)
-            .transpose()
-            .map_err(|e| Failure::usage(e.to_string(), "use a built-in profile name (`dfu sim profiles`) or the path of a profile TOML file"))
-    }
-
-    /// The one device the user means, in DFU mode: a run-time device is detached first.
-    pub fn connect(
-        &self,
-        backend: &mut dyn Backend,
-        notes: &mut Vec<String>,
-    ) -> Result<DeviceInfo, Failure> {
-        let selector = self.selector()?;
-        let profile = self.profile()?;
-        let info = dfu::select_one(backend, &selector, profile.as_ref())?;
-        if info.mode == dfu::Mode::Dfu {
-            return Ok(info);
-        }
-        notes.push(format!(
-            "{} is running its application; switching it to DFU mode",
-            info.summary()
-        ));
-        let usb = dfu::device::detach(backend, &info)?;
-        Ok(dfu::describe(backend, &usb, profile.as_ref())?)
-    }
-
-    /// The alt setting the user asked for (number or name), default 0.
-    pub fn alt_for(&self, info: &DeviceInfo) -> Result<u8, Failure> {
-        let Some(a) = &self.alt else { return Ok(0) };
-        if let Ok(n) = a.parse::<u8>() {
-            return Ok(n);
-        }
-        let want = a.to_lowercase();
-        let hits: Vec<u8> = info
-            .alts
-            .iter()
-            .filter(|x| x.display_name().to_lowercase().contains(&want))
-            .map(|x| x.alt)
-            .collect();
-        match hits.as_slice() {
-            [one] => Ok(*one),
-            _ => Err(Failure::usage(
-                format!("--alt {a:?} matches {} alt settings", hits.len()),
-                format!(
-                    "use the number; the device has: {}",
-                    info.alts
-                        .iter()
-                        .map(|x| format!("{} {:?}", x.alt, x.display_name()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-        }
-    }
-
-    /// The layout given with --layout.
-    pub fn layout(&self) -> Result<Option<dfu_proto::MemoryLayout>, Failure> {
-        self.layout
-            .as_deref()
-            .map(dfu_proto::MemoryLayout::parse)
-            .transpose()
-            .map_err(|e| {
-                Failure::usage(
-                    format!("--layout: {e}"),
-                    "the form is \"@Name/0x08000000/04*016Kg,01*064Kg\"",
-                )
-            })
-    }
-}
+/// The grammar of `--layout`, for help lines.
+pub const LAYOUT_HELP: &str = "the form is \"@Name/0xADDR/N*SIZE[K|M]a,...\" (DfuSe), e.g. \"@Internal Flash/0x08000000/04*016Kg,01*064Kg,07*128Kg\"; the letter after the size is the access: a readable, b erasable, c readable+erasable, d writable, e readable+writable, f erasable+writable, g all";
 
 /// True for `/dev/tty*`, `/dev/cu.*`, `COM3`.
 pub fn looks_like_serial_port(s: &str) -> bool {
@@ -439,16 +340,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers() {
-        assert_eq!(parse_u32("0x08000000"), Ok(0x0800_0000));
-        assert_eq!(parse_u32("0x0800_5000"), Ok(0x0800_5000));
-        assert_eq!(parse_u32("4096"), Ok(4096));
-        assert!(parse_u32("0x1_0000_0000").is_err());
-        assert!(parse_u32("zz").is_err());
-        assert_eq!(parse_len("128K"), Ok(131072));
-        assert_eq!(parse_len("1M"), Ok(1 << 20));
-        assert!(parse_len("0").is_err());
-        assert_eq!(parse_u16("2B04"), Ok(0x2b04));
+    fn serial_ports() {
         assert!(looks_like_serial_port("/dev/ttyACM0"));
         assert!(looks_like_serial_port("COM3"));
         assert!(!looks_like_serial_port("0483:df11"));

@@ -1,27 +1,12 @@
 //! `dfu flash`, `read`, `erase`: arguments -> library plan -> execute -> render.
 
-use crate::args::{EraseArgs, FlashArgs, Global, ReadArgs};
+use crate::args::{EraseArgs, FlashArgs, Global};
 use crate::exit::{self, Failure};
+use crate::out::{self, outln};
 use crate::render::{self, Progress};
-use dfu::{AddressSource, DeviceView, DfuDevice, Firmware, FlashOptions, FlashPlan, Severity};
+use dfu::{AddressSource, DfuDevice, Firmware, FlashOptions, FlashPlan, Severity};
 use serde_json::json;
-use std::path::Path;
 use std::time::Duration;
-
-/// Connects to the device the user selected, opens the alt setting asked for, and reads
-/// what planning needs.
-fn open(
-    g: &Global,
-    backend: &mut dyn dfu::Backend,
-    notes: &mut Vec<String>,
-) -> Result<(DfuDevice, DeviceView), Failure> {
-    let info = g.connect(backend, notes)?;
-    let alt = g.alt_for(&info)?;
-    let mut dev = DfuDevice::open(backend, info, alt)?;
-    let view = dev.survey(g.layout()?.as_ref())?;
-    notes.extend(view.notes.iter().cloned());
-    Ok((dev, view))
-}
 
 fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
     let erased = r.erased.iter().map(|(s, n)| (*s, u64::from(*n)));
@@ -83,6 +68,7 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let start = backend.now();
     let mut progress = Progress::new(a.json);
     let result = dev.execute(&plan, &mut |e| progress.event(e));
+    progress.finish();
     let elapsed = backend.now().saturating_sub(start);
     drop(dev);
     let finish = backend.finish();
@@ -96,9 +82,8 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     };
     finish?;
     if a.json {
-        println!(
-            "{}",
-            json!({"result": "ok", "plan": plan, "report": report, "seconds": elapsed.as_secs_f64(), "backend": backend.name()})
+        out::json_result(
+            &json!({"result": "ok", "plan": plan, "report": report, "seconds": elapsed.as_secs_f64(), "backend": backend.name()}),
         );
         return Ok(());
     }
@@ -118,7 +103,7 @@ fn prepare(
         .map(Firmware::load)
         .collect::<Result<Vec<_>, _>>()?;
     let mut notes = Vec::new();
-    let (dev, view) = open(g, backend, &mut notes)?;
+    let (dev, view) = g.open(backend, &mut notes)?;
     let asked_alt = g.alt.is_some().then_some(view.alt);
     let plan = dfu::plan(&view, files, &options(a, asked_alt))?;
     notes.extend(plan_notes(&plan));
@@ -136,13 +121,13 @@ fn nothing_written(mut f: Failure) -> Failure {
 
 fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, sim: bool) {
     if report.dry_run {
-        println!("dry run: nothing was written. The plan, in order:");
+        outln!("dry run: nothing was written. The plan, in order:");
         for p in &report.steps {
             for s in &p.erase {
-                println!("  erase {}", render::range(s.start, u64::from(s.size)));
+                outln!("  erase {}", render::range(s.start, u64::from(s.size)));
             }
             for r in &p.writes {
-                println!("  write {}", render::range(r.address, r.data.len() as u64));
+                outln!("  write {}", render::range(r.address, r.data.len() as u64));
             }
         }
         return;
@@ -154,7 +139,7 @@ fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, si
         (false, true) => "not read back (the device cannot upload)",
         (false, false) => "not read back (--no-verify)",
     };
-    println!(
+    outln!(
         "Done in {:.2} s{clock}: {bytes} bytes written{}, {} sector(s) erased, {} skipped as unchanged; {checked}.",
         elapsed.as_secs_f64(),
         report.written.first().map(|(s, _)| format!(" from 0x{s:08x}")).unwrap_or_default(),
@@ -163,87 +148,14 @@ fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, si
     );
     match &report.leave {
         Some(dfu::dfuse::LeaveOutcome::Acknowledged) => {
-            println!("The device left DFU mode and is starting the application.")
+            outln!("The device left DFU mode and is starting the application.")
         }
         Some(dfu::dfuse::LeaveOutcome::StatusLost { .. }) => {
-            println!("The device restarted to run the application.")
+            outln!("The device restarted to run the application.")
         }
         None if opts.leave => {}
-        None => println!("The device stays in DFU mode (--no-leave)."),
+        None => outln!("The device stays in DFU mode (--no-leave)."),
     }
-}
-
-/// `dfu read`.
-pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
-    if a.output.exists() && !a.force {
-        return Err(Failure::file(
-            format!("{} exists; not overwriting it", a.output.display()),
-            "choose another file name, or add --force to replace it",
-        ));
-    }
-    let mut backend = g.backend()?;
-    let mut notes = Vec::new();
-    let (mut dev, _) = open(g, backend.as_mut(), &mut notes)?;
-    for n in &notes {
-        render::note(n, false);
-    }
-    let address = match (a.address, dev.info.is_dfuse()) {
-        (Some(x), _) => x,
-        (None, false) => 0,
-        (None, true) => {
-            return Err(Failure::usage(
-                "--address is needed for DfuSe devices",
-                "e.g. --address 0x08000000; `dfu info` shows the memory map",
-            ))
-        }
-    };
-    let mut progress = Progress::new(false);
-    let data = dev.read(address, a.length, &mut |e| progress.event(e));
-    drop(dev);
-    backend.finish()?;
-    let data = data?;
-    write_new(&a.output, &data, a.force)?;
-    println!(
-        "Read {} bytes from 0x{address:08x} into {}",
-        data.len(),
-        a.output.display()
-    );
-    if (data.len() as u64) < a.length {
-        eprintln!(
-            "note: the device returned {} of the {} bytes asked for (end of its memory)",
-            data.len(),
-            a.length
-        );
-    }
-    Ok(())
-}
-
-/// Writes a file, refusing to replace an existing one unless `force`.
-pub fn write_new(path: &Path, data: &[u8], force: bool) -> Result<(), Failure> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
-    let mut f = opts.open(path).map_err(|e| {
-        Failure::file(
-            format!("cannot create {}: {e}", path.display()),
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                "choose another file name, or add --force to replace it"
-            } else {
-                "check that the directory exists and is writable"
-            },
-        )
-    })?;
-    f.write_all(data).map_err(|e| {
-        Failure::file(
-            format!("writing {}: {e}", path.display()),
-            "check the free space",
-        )
-    })
 }
 
 /// `dfu erase`.
@@ -261,20 +173,30 @@ pub fn erase(g: &Global, a: EraseArgs) -> Result<(), Failure> {
     };
     let mut backend = g.backend()?;
     let mut notes = Vec::new();
-    let (mut dev, _) = open(g, backend.as_mut(), &mut notes)?;
+    let (mut dev, _) = g.open(backend.as_mut(), &mut notes)?;
     for n in &notes {
-        render::note(n, false);
+        render::note(n, a.json);
     }
-    let mut progress = Progress::new(false);
+    let mut progress = Progress::new(a.json);
     let r = dev.erase(range, a.force, &mut |e| progress.event(e));
     drop(dev);
+    progress.finish();
     backend.finish()?;
     let erased = r?;
-    if range.is_none() {
-        println!("Mass erase done.");
+    if a.json {
+        let ranges: Vec<dfu::json::Range> = erased
+            .iter()
+            .map(|(s, n)| dfu::json::Range {
+                address: *s,
+                length: u64::from(*n),
+            })
+            .collect();
+        out::json_result(&json!({"result": "ok", "mass_erase": range.is_none(), "erased": ranges}));
+    } else if range.is_none() {
+        outln!("Mass erase done.");
     } else {
         for (s, n) in erased {
-            println!("erased {}", render::range(s, u64::from(n)));
+            outln!("erased {}", render::range(s, u64::from(n)));
         }
     }
     Ok(())

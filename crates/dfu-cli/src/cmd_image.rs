@@ -1,38 +1,158 @@
-//! `dfu image inspect|convert` and `dfu suffix add|check|remove`.
+//! `dfu image inspect|convert`.
 
-use crate::args::{ConvertTo, ImageCmd, SuffixCmd};
-use crate::cmd_flash::write_new;
+use crate::args::{ConvertTo, ImageCmd};
+use crate::cmd_read::write_new;
 use crate::exit::Failure;
+use crate::out::{self, outln};
 use crate::render;
 use dfu::Firmware;
-use dfu_image::{suffix, ModuleInfo, VectorTable};
-use serde_json::{json, Value};
+use dfu_image::{suffix, ModuleInfo};
+use dfu_proto::num::{serialize_hex16, Addr};
+use serde::Serialize;
 use std::path::Path;
 
-fn module_json(m: &ModuleInfo) -> Value {
-    json!({
-        "offset": m.offset,
-        "start": format!("0x{:08x}", m.start),
-        "end": format!("0x{:08x}", m.end),
-        "platform_id": m.platform_id,
-        "platform": m.platform_name(),
-        "function": m.function.name(),
-        "index": m.index,
-        "version": m.version,
-        "flags": m.flags,
-        "dependencies": m.dependencies.iter().map(|d| json!({
-            "function": d.function.name(), "index": d.index, "version": d.version,
-        })).collect::<Vec<_>>(),
-        "crc_ok": m.crc_ok,
-    })
+/// The JSON of `dfu image inspect`.
+#[derive(Serialize)]
+struct InspectJson<'a> {
+    result: &'static str,
+    file: &'a str,
+    format: &'a str,
+    needs_address: bool,
+    total_len: u64,
+    segments: Vec<SegmentJson>,
+    suffix: Option<SuffixJson>,
+    dfuse_targets: Vec<TargetJson<'a>>,
+    particle_module: Option<ModuleJson>,
+    vector_table: Option<VectorJson>,
 }
 
-fn vector_json(v: &VectorTable) -> Value {
-    json!({
-        "initial_sp": format!("0x{:08x}", v.initial_sp),
-        "reset_handler": format!("0x{:08x}", v.reset_handler),
-        "likely_link_base": format!("0x{:08x}", v.likely_link_base()),
-    })
+/// One segment: where it goes and how long it is.
+#[derive(Serialize)]
+struct SegmentJson {
+    address: Addr,
+    len: usize,
+}
+
+/// A DFU suffix.
+#[derive(Serialize)]
+pub struct SuffixJson {
+    /// idVendor.
+    #[serde(serialize_with = "serialize_hex16")]
+    pub vendor: u16,
+    /// idProduct.
+    #[serde(serialize_with = "serialize_hex16")]
+    pub product: u16,
+    /// bcdDevice.
+    #[serde(serialize_with = "serialize_hex16")]
+    pub device: u16,
+    /// bcdDFU.
+    #[serde(serialize_with = "serialize_hex16")]
+    pub dfu_version: u16,
+    /// Whether the CRC matches.
+    pub crc_ok: bool,
+}
+
+impl From<&suffix::Suffix> for SuffixJson {
+    fn from(s: &suffix::Suffix) -> Self {
+        SuffixJson {
+            vendor: s.vendor,
+            product: s.product,
+            device: s.bcd_device,
+            dfu_version: s.bcd_dfu,
+            crc_ok: s.crc_ok,
+        }
+    }
+}
+
+/// A DfuSe target.
+#[derive(Serialize)]
+struct TargetJson<'a> {
+    alt: u8,
+    name: Option<&'a str>,
+    elements: usize,
+}
+
+/// A Particle module header.
+#[derive(Serialize)]
+struct ModuleJson {
+    offset: u32,
+    start: Addr,
+    end: Addr,
+    platform_id: u16,
+    platform: Option<&'static str>,
+    function: &'static str,
+    index: u8,
+    version: u16,
+    flags: u8,
+    dependencies: Vec<DependencyJson>,
+    crc_ok: Option<bool>,
+}
+
+/// A module dependency.
+#[derive(Serialize)]
+struct DependencyJson {
+    function: &'static str,
+    index: u8,
+    version: u16,
+}
+
+impl From<&ModuleInfo> for ModuleJson {
+    fn from(m: &ModuleInfo) -> Self {
+        ModuleJson {
+            offset: m.offset,
+            start: Addr(m.start),
+            end: Addr(m.end),
+            platform_id: m.platform_id,
+            platform: m.platform_name(),
+            function: m.function.name(),
+            index: m.index,
+            version: m.version,
+            flags: m.flags,
+            dependencies: m
+                .dependencies
+                .iter()
+                .map(|d| DependencyJson {
+                    function: d.function.name(),
+                    index: d.index,
+                    version: d.version,
+                })
+                .collect(),
+            crc_ok: m.crc_ok,
+        }
+    }
+}
+
+/// A Cortex-M vector table.
+#[derive(Serialize)]
+struct VectorJson {
+    initial_sp: Addr,
+    reset_handler: Addr,
+    likely_link_base: Addr,
+}
+
+/// The JSON result of `image convert` and `suffix add|check|remove`.
+#[derive(Serialize)]
+pub struct FileResult<'a> {
+    /// `"ok"`.
+    pub result: &'static str,
+    /// The file read (or changed in place).
+    pub file: &'a str,
+    /// The file written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<&'a str>,
+    /// Its format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Its first address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<Addr>,
+    /// Bytes in the file written (or left).
+    pub length: usize,
+    /// The suffix it has now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<SuffixJson>,
+    /// What the user should know.
+    pub notes: Vec<String>,
 }
 
 /// One line describing a module header.
@@ -78,6 +198,7 @@ pub fn image(c: ImageCmd) -> Result<(), Failure> {
             did,
             target_alt,
             force,
+            json,
         } => {
             let mut f = Firmware::load(&input)?;
             dfu::place(&mut f, address, None)?;
@@ -97,7 +218,20 @@ pub fn image(c: ImageCmd) -> Result<(), Failure> {
                 ConvertTo::Dfuse => f.image.to_dfuse(vid, pid, did, target_alt, "ST..."),
             };
             write_new(&output, &bytes, force)?;
-            println!(
+            if json {
+                out::json(&FileResult {
+                    result: "ok",
+                    file: &f.name,
+                    output: Some(&output.display().to_string()),
+                    format: Some(format!("{to:?}").to_lowercase()),
+                    start: f.image.start().map(Addr),
+                    length: bytes.len(),
+                    suffix: None,
+                    notes: Vec::new(),
+                });
+                return Ok(());
+            }
+            outln!(
                 "{} ({}, {} bytes at 0x{:08x}) -> {} ({} bytes)",
                 f.name,
                 f.image.format,
@@ -117,24 +251,40 @@ fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
     let module = img.particle_module();
     let vectors = img.vector_table();
     if json {
-        let v = json!({
-            "file": f.name,
-            "format": img.format.name(),
-            "needs_address": img.needs_address,
-            "total_len": img.total_len(),
-            "segments": img.segments.iter().map(|s| json!({"address": format!("0x{:08x}", s.address), "len": s.data.len()})).collect::<Vec<_>>(),
-            "suffix": img.suffix.map(|s| json!({
-                "vendor": format!("0x{:04x}", s.vendor), "product": format!("0x{:04x}", s.product),
-                "device": format!("0x{:04x}", s.bcd_device), "dfu_version": format!("0x{:04x}", s.bcd_dfu), "crc_ok": s.crc_ok,
-            })),
-            "dfuse_targets": img.dfuse_targets.iter().map(|t| json!({"alt": t.alt, "name": t.name, "elements": t.segments.len()})).collect::<Vec<_>>(),
-            "particle_module": module.as_ref().map(module_json),
-            "vector_table": vectors.as_ref().map(vector_json),
+        out::json(&InspectJson {
+            result: "ok",
+            file: &f.name,
+            format: img.format.name(),
+            needs_address: img.needs_address,
+            total_len: img.total_len(),
+            segments: img
+                .segments
+                .iter()
+                .map(|s| SegmentJson {
+                    address: Addr(s.address),
+                    len: s.data.len(),
+                })
+                .collect(),
+            suffix: img.suffix.as_ref().map(SuffixJson::from),
+            dfuse_targets: img
+                .dfuse_targets
+                .iter()
+                .map(|t| TargetJson {
+                    alt: t.alt,
+                    name: t.name.as_deref(),
+                    elements: t.segments.len(),
+                })
+                .collect(),
+            particle_module: module.as_ref().map(ModuleJson::from),
+            vector_table: vectors.as_ref().map(|v| VectorJson {
+                initial_sp: Addr(v.initial_sp),
+                reset_handler: Addr(v.reset_handler),
+                likely_link_base: Addr(v.likely_link_base()),
+            }),
         });
-        println!("{v}");
         return Ok(());
     }
-    println!(
+    outln!(
         "{}: {}, {} bytes in {} segment(s)",
         f.name,
         img.format,
@@ -143,13 +293,13 @@ fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
     );
     for s in &img.segments {
         if img.needs_address {
-            println!("  {} bytes, no address (a raw binary is placed with --address or the device's app address)", s.data.len());
+            outln!("  {} bytes, no address (a raw binary is placed with --address or the device's app address)", s.data.len());
         } else {
-            println!("  {}", render::range(s.address, s.data.len() as u64));
+            outln!("  {}", render::range(s.address, s.data.len() as u64));
         }
     }
     for t in &img.dfuse_targets {
-        println!(
+        outln!(
             "  DfuSe target: alt {} {:?}, {} element(s)",
             t.alt,
             t.name.as_deref().unwrap_or(""),
@@ -157,7 +307,7 @@ fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
         );
     }
     match img.suffix {
-        Some(s) => println!(
+        Some(s) => outln!(
             "DFU suffix: vendor {:04x} product {:04x} device {:04x}, DFU {:04x}, CRC {}",
             s.vendor,
             s.product,
@@ -165,110 +315,23 @@ fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
             s.bcd_dfu,
             if s.crc_ok { "ok" } else { "WRONG" }
         ),
-        None => println!("DFU suffix: none"),
+        None => outln!("DFU suffix: none"),
     }
     match &module {
-        Some(m) => println!("Particle module: {}", module_line(m)),
-        None => println!("Particle module: none"),
+        Some(m) => outln!("Particle module: {}", module_line(m)),
+        None => outln!("Particle module: none"),
     }
     match &vectors {
-        Some(v) => println!(
+        Some(v) => outln!(
             "Cortex-M vector table: initial SP 0x{:08x}, reset handler 0x{:08x}: linked to run at 0x{:08x}",
             v.initial_sp,
             v.reset_handler,
             v.likely_link_base()
         ),
-        None => println!("Cortex-M vector table: none found at the start"),
+        None => outln!("Cortex-M vector table: none found at the start"),
     }
     if img.is_empty() {
-        println!("warning: the image is EMPTY: flashing it would write nothing");
+        outln!("warning: the image is EMPTY: flashing it would write nothing");
     }
     Ok(())
-}
-
-fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| {
-        Failure::file(
-            format!("cannot read {}: {e}", path.display()),
-            "check the path",
-        )
-    })
-}
-
-fn replace_file(path: &Path, data: &[u8]) -> Result<(), Failure> {
-    let tmp = path.with_extension("dfu-tmp");
-    std::fs::write(&tmp, data)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            Failure::file(
-                format!("cannot write {}: {e}", path.display()),
-                "check that the file is writable",
-            )
-        })
-}
-
-/// `dfu suffix ...`.
-pub fn suffix(c: SuffixCmd) -> Result<(), Failure> {
-    match c {
-        SuffixCmd::Add {
-            file,
-            vid,
-            pid,
-            did,
-        } => {
-            let data = read_file(&file)?;
-            if let Some(existing) = suffix::read(&data) {
-                let state = match existing {
-                    Ok(s) if s.crc_ok => "a valid",
-                    _ => "a",
-                };
-                return Err(Failure::file(
-                    format!("{} already has {state} DFU suffix", file.display()),
-                    "remove it first with `dfu suffix remove FILE`",
-                ));
-            }
-            replace_file(&file, &suffix::add(&data, vid, pid, did))?;
-            println!(
-                "added a DFU suffix to {}: vendor {vid:04x} product {pid:04x} device {did:04x}",
-                file.display()
-            );
-            Ok(())
-        }
-        SuffixCmd::Check { file } => {
-            let data = read_file(&file)?;
-            match suffix::read(&data) {
-                None => Err(Failure::file(format!("{} has no DFU suffix", file.display()), "add one with `dfu suffix add FILE --vid V --pid P`")),
-                Some(Err(e)) => Err(Failure::file(format!("{}: {e}", file.display()), "the suffix is damaged: remove it and add it again")),
-                Some(Ok(s)) if !s.crc_ok => Err(Failure::file(
-                    format!("{}: DFU suffix CRC mismatch (stored 0x{:08x}, computed 0x{:08x})", file.display(), s.crc, suffix::crc(&data[..data.len() - 4])),
-                    "the file was changed after the suffix was added: remove the suffix and add it again",
-                )),
-                Some(Ok(s)) => {
-                    println!(
-                        "{}: DFU suffix ok: vendor {:04x} product {:04x} device {:04x}, DFU {:04x}, CRC 0x{:08x}",
-                        file.display(),
-                        s.vendor,
-                        s.product,
-                        s.bcd_device,
-                        s.bcd_dfu,
-                        s.crc
-                    );
-                    Ok(())
-                }
-            }
-        }
-        SuffixCmd::Remove { file } => {
-            let data = read_file(&file)?;
-            let stripped = suffix::remove(&data).map_err(|e| {
-                Failure::file(format!("{}: {e}", file.display()), "nothing to remove")
-            })?;
-            replace_file(&file, &stripped)?;
-            println!(
-                "removed the DFU suffix from {} ({} bytes left)",
-                file.display(),
-                stripped.len()
-            );
-            Ok(())
-        }
-    }
 }

@@ -2,6 +2,8 @@
 
 use crate::args::Global;
 use crate::exit::{Failure, DEVICE};
+use crate::out::{self, out, outln};
+use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -100,72 +102,148 @@ fn user() -> String {
     format!("uid {uid}")
 }
 
+/// One DFU device and whether this user may open it.
+#[derive(Serialize)]
+struct DeviceCheck {
+    id: String,
+    name: String,
+    node: String,
+    accessible: bool,
+    error: Option<String>,
+    udev_rules: Vec<String>,
+}
+
+/// The JSON of `dfu doctor --json`.
+#[derive(Serialize)]
+struct DoctorJson<'a> {
+    result: &'static str,
+    exit_code: i32,
+    version: &'static str,
+    os: &'static str,
+    user: String,
+    usb_subsystem: bool,
+    devices: &'a [DeviceCheck],
+    error: Option<&'a str>,
+    help: Option<&'a str>,
+    udev_rule: Option<String>,
+}
+
+/// The DFU devices (and devices of known DFU boards) in sysfs, each tried for access.
+fn check_devices(root: &Path) -> Vec<DeviceCheck> {
+    let known = dfu::udev::known_ids();
+    sys_devices(root)
+        .into_iter()
+        .filter(|d| d.dfu || known.contains(&(d.vendor, d.product)))
+        .map(|d| {
+            let opened = fs::OpenOptions::new().read(true).write(true).open(&d.node);
+            DeviceCheck {
+                id: format!("{:04x}:{:04x}", d.vendor, d.product),
+                name: d.name.clone(),
+                node: d.node.display().to_string(),
+                accessible: opened.is_ok(),
+                udev_rules: if opened.is_ok() {
+                    Vec::new()
+                } else {
+                    rule_mentions(d.vendor)
+                },
+                error: opened.err().map(|e| e.to_string()),
+            }
+        })
+        .collect()
+}
+
 /// Runs the checks; exits non-zero when a DFU device is present but cannot be opened.
-pub fn run(_g: &Global) -> Result<(), Failure> {
-    println!(
+pub fn run(_g: &Global, json: bool) -> Result<(), Failure> {
+    let root = Path::new("/sys/bus/usb/devices");
+    let linux = cfg!(target_os = "linux");
+    let usb = linux && root.exists();
+    let devices = if usb { check_devices(root) } else { Vec::new() };
+    let blocked: Vec<&str> = devices
+        .iter()
+        .filter(|d| !d.accessible)
+        .map(|d| d.id.as_str())
+        .collect();
+    let failure = (!blocked.is_empty()).then(|| {
+        Failure::new(
+            DEVICE,
+            format!(
+                "{} DFU device(s) cannot be opened by this user: {}",
+                blocked.len(),
+                blocked.join(", ")
+            ),
+            dfu::udev::install_help(),
+        )
+    });
+    if json {
+        out::json_result(&DoctorJson {
+            result: if failure.is_some() { "error" } else { "ok" },
+            exit_code: failure.as_ref().map_or(0, Failure::code),
+            version: env!("CARGO_PKG_VERSION"),
+            os: std::env::consts::OS,
+            user: user(),
+            usb_subsystem: usb,
+            devices: &devices,
+            error: failure.as_ref().map(|f| f.message.as_str()),
+            help: failure.as_ref().map(|f| f.help.as_str()),
+            udev_rule: failure.as_ref().map(|_| dfu::udev::rules()),
+        });
+    } else {
+        print_report(linux, usb, &devices, failure.is_some());
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+fn print_report(linux: bool, usb: bool, devices: &[DeviceCheck], blocked: bool) {
+    outln!(
         "dfu doctor: {} on {}, running as {}",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::OS,
         user()
     );
-    if !cfg!(target_os = "linux") {
-        println!("- not Linux: see the README's Troubleshooting section (Windows: WinUSB via Zadig; macOS needs no driver)");
-        return Ok(());
+    if !linux {
+        outln!("- not Linux: see the README's Troubleshooting section (Windows: WinUSB via Zadig; macOS needs no driver)");
+        return;
     }
-    let root = Path::new("/sys/bus/usb/devices");
-    if !root.exists() {
-        println!("- this machine has no USB subsystem (/sys/bus/usb is missing): a container or VM without USB passthrough.");
-        println!("  Simulated devices still work: dfu --sim photon list");
-        return Ok(());
+    if !usb {
+        outln!("- this machine has no USB subsystem (/sys/bus/usb is missing): a container or VM without USB passthrough.");
+        outln!("  Simulated devices still work: dfu --sim photon list");
+        return;
     }
-    let known = dfu::udev::known_ids();
-    let devices: Vec<SysDevice> = sys_devices(root)
-        .into_iter()
-        .filter(|d| d.dfu || known.contains(&(d.vendor, d.product)))
-        .collect();
     if devices.is_empty() {
-        println!("- no DFU device is attached. Put the board in DFU mode; check the cable (charge-only cables carry no data) and prefer a USB 2 port.");
+        outln!("- no DFU device is attached. Put the board in DFU mode; check the cable (charge-only cables carry no data) and prefer a USB 2 port.");
     }
-    let mut blocked = Vec::new();
-    for d in &devices {
-        let id = format!("{:04x}:{:04x}", d.vendor, d.product);
-        match fs::OpenOptions::new().read(true).write(true).open(&d.node) {
-            Ok(_) => println!("- {id} at {} ({}): accessible", d.name, d.node.display()),
-            Err(e) => {
-                let rules = rule_mentions(d.vendor);
-                println!(
-                    "- {id} at {} ({}): NOT accessible: {e} (missing permission: read/write on {})",
-                    d.name,
-                    d.node.display(),
-                    d.node.display()
-                );
-                if rules.is_empty() {
-                    println!("  no udev rule mentions vendor {:04x}", d.vendor);
-                } else {
-                    println!("  udev rules that mention vendor {:04x}: {} (they do not grant this user access)", d.vendor, rules.join(", "));
-                }
-                blocked.push(id);
-            }
+    for d in devices {
+        if d.accessible {
+            outln!("- {} at {} ({}): accessible", d.id, d.name, d.node);
+            continue;
+        }
+        outln!(
+            "- {} at {} ({}): NOT accessible: {} (missing permission: read/write on {})",
+            d.id,
+            d.name,
+            d.node,
+            d.error.as_deref().unwrap_or("?"),
+            d.node
+        );
+        let vendor = d.id.split(':').next().unwrap_or_default();
+        if d.udev_rules.is_empty() {
+            outln!("  no udev rule mentions vendor {vendor}");
+        } else {
+            outln!(
+                "  udev rules that mention vendor {vendor}: {} (they do not grant this user access)",
+                d.udev_rules.join(", ")
+            );
         }
     }
-    if blocked.is_empty() {
-        return Ok(());
+    if !blocked {
+        return;
     }
-    println!(
+    outln!(
         "\nTo let your user open these devices, install this rule as {}:\n",
         dfu::udev::RULE_PATH
     );
-    print!("{}", dfu::udev::rules());
-    println!(
+    out!("{}", dfu::udev::rules());
+    outln!(
         "\nthen: sudo udevadm control --reload && sudo udevadm trigger, and re-plug the device."
     );
-    Err(Failure::new(
-        DEVICE,
-        format!(
-            "{} DFU device(s) cannot be opened by this user: {}",
-            blocked.len(),
-            blocked.join(", ")
-        ),
-        dfu::udev::install_help(),
-    ))
 }

@@ -90,6 +90,7 @@ fn unsupported(code: Code) -> String {
     match code {
         Code::NoUpload => "reading is not possible over DFU on this device",
         Code::NoErase => "flash the new image directly: the device erases as it writes",
+        Code::SimSave => "give state= and stats= a file path in a writable directory",
         Code::WrongMode => "`dfu list` shows each device's mode; `dfu detach` switches a run-time device to DFU mode",
         _ => "`dfu info` shows what the device offers",
     }

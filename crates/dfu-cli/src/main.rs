@@ -5,10 +5,15 @@ mod args;
 mod cmd_device;
 mod cmd_flash;
 mod cmd_image;
+mod cmd_info;
+mod cmd_read;
+mod cmd_suffix;
 mod doctor;
 mod exit;
 mod help;
+mod out;
 mod render;
+mod select;
 mod serial;
 mod sim_serve;
 
@@ -31,17 +36,20 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let global = cli.global;
+    // A --layout that does not parse is refused whatever the command, before any device
+    // is touched.
+    global.layout()?;
     match cli.command {
         Command::List { json } => cmd_device::list(&global, json),
-        Command::Info { json } => cmd_device::info(&global, json),
-        Command::Detach => cmd_device::detach(&global),
-        Command::Reset => cmd_device::reset(&global),
+        Command::Info { json } => cmd_info::info(&global, json),
+        Command::Detach { json } => cmd_device::detach(&global, json),
+        Command::Reset { json } => cmd_device::reset(&global, json),
         Command::Flash(a) => cmd_flash::flash(&global, a),
-        Command::Read(a) => cmd_flash::read(&global, a),
+        Command::Read(a) => cmd_read::read(&global, a),
         Command::Erase(a) => cmd_flash::erase(&global, a),
         Command::Image(c) => cmd_image::image(c),
-        Command::Suffix(c) => cmd_image::suffix(c),
-        Command::Doctor => doctor::run(&global),
+        Command::Suffix(c) => cmd_suffix::suffix(c),
+        Command::Doctor { json } => doctor::run(&global, json),
         Command::Sim(c) => cmd_device::sim(c),
     }
 }

@@ -1,6 +1,7 @@
 //! Everything the user sees: progress bars on a terminal, JSON lines, errors with help.
 
 use crate::exit::Failure;
+use crate::out::{self, errln};
 use dfu::{Event, Phase};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -12,48 +13,68 @@ pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success, 2 usage, 3 file (unrea
 /// Prints a failure: `error:` line, `help:` line, what was written.
 pub fn failure(f: &Failure, json: bool) {
     if json {
-        let v = serde_json::json!({
-            "result": "error",
-            "exit_code": f.code,
-            "code": f.error_code,
-            "error": f.message,
-            "help": f.help,
-            "written": f.progress,
+        if out::result_written() {
+            return;
+        }
+        out::json(&ErrorJson {
+            result: "error",
+            exit_code: f.code,
+            code: f.error_code.map(|c| c.as_str()),
+            error: &f.message,
+            help: &f.help,
+            written: f.progress.as_deref(),
         });
-        println!("{v}");
         return;
     }
-    eprintln!("error: {}", f.message);
+    errln!("error: {}", f.message);
     if let Some(p) = &f.progress {
         if p.is_empty() {
-            eprintln!("nothing was written to the device.");
+            errln!("nothing was written to the device.");
         } else {
             for line in p {
-                eprintln!("{line}");
+                errln!("{line}");
             }
         }
     }
     let mut lines = f.help.lines();
     if let Some(first) = lines.next() {
-        eprintln!("help: {first}");
+        errln!("help: {first}");
         for l in lines {
-            eprintln!("      {l}");
+            errln!("      {l}");
         }
     }
     if let Some(c) = f.error_code {
-        eprintln!("code: {c}");
+        errln!("code: {c}");
     }
+}
+
+/// The JSON line of a failure.
+#[derive(serde::Serialize)]
+struct ErrorJson<'a> {
+    result: &'static str,
+    exit_code: i32,
+    code: Option<&'static str>,
+    error: &'a str,
+    help: &'a str,
+    written: Option<&'a [String]>,
+}
+
+/// The JSON line of a note.
+#[derive(serde::Serialize)]
+struct NoteJson<'a> {
+    event: &'static str,
+    message: &'a str,
 }
 
 /// Prints a note (stderr in human mode, a JSON event in JSON mode).
 pub fn note(message: &str, json: bool) {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "note", "message": message})
-        );
+        out::json(&NoteJson {
+            event: "note",
+            message,
+        });
     } else {
-        eprintln!("note: {message}");
+        errln!("note: {message}");
     }
 }
 
@@ -111,6 +132,8 @@ pub struct Progress {
     json: bool,
     bars: bool,
     bar: Option<ProgressBar>,
+    /// A finished bar is still on the terminal's current line (the cursor after it).
+    finished_on_line: bool,
 }
 
 impl Progress {
@@ -120,22 +143,26 @@ impl Progress {
             json,
             bars: !json && std::io::stderr().is_terminal(),
             bar: None,
+            finished_on_line: false,
         }
     }
 
     /// Prints a line above the progress bar, if one is shown.
-    fn line(&self, text: &str) {
+    fn line(&mut self, text: &str) {
         match &self.bar {
             Some(b) => b.println(text),
-            None => eprintln!("{text}"),
+            None => {
+                self.end_line();
+                errln!("{text}");
+            }
         }
     }
 
     /// Handles one event.
     pub fn event(&mut self, e: &Event) {
         if self.json {
-            if let Ok(s) = serde_json::to_string(e) {
-                println!("{s}");
+            if !out::stdout_closed() {
+                out::json(e);
             }
             return;
         }
@@ -154,9 +181,12 @@ impl Progress {
                             .progress_chars("=> "),
                     );
                     bar.set_prefix(phase.label());
+                    self.finish();
                     self.bar = Some(bar);
+                } else if *total == 0 && *phase != Phase::Leave {
+                    errln!("{}...", phase.label());
                 } else if *phase != Phase::Leave {
-                    eprintln!("{}: {} bytes", phase.label(), total);
+                    errln!("{}: {} bytes", phase.label(), total);
                 }
             }
             Event::Progress { done, .. } => {
@@ -167,6 +197,7 @@ impl Progress {
             Event::Done { .. } => {
                 if let Some(b) = self.bar.take() {
                     b.finish();
+                    self.finished_on_line = true;
                 }
             }
             Event::Plan { steps, mass_erase } => {
@@ -176,6 +207,30 @@ impl Progress {
             }
             Event::Note { message } => self.line(&format!("note: {message}")),
         }
+    }
+
+    /// Ends the progress display before a result line is printed: a bar still running
+    /// (a phase that did not finish) is cleared, and a finished bar is left on a line of its
+    /// own, so the result starts on a new line instead of on the bar's. Safe to call at any time and more than once; dropping a
+    /// `Progress` does it too.
+    pub fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        self.end_line();
+    }
+
+    /// Moves past a finished bar that is still on the current line.
+    fn end_line(&mut self) {
+        if std::mem::take(&mut self.finished_on_line) {
+            errln!();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 

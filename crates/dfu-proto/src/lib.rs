@@ -6,6 +6,7 @@
 pub mod descriptor;
 pub mod dfuse;
 pub mod layout;
+pub mod num;
 pub mod request;
 pub mod status;
 pub mod transport;

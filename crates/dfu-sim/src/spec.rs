@@ -161,8 +161,22 @@ impl SimSpec {
         let bad = |what: &str| format!("{key}={value:?}: {what}");
         match key {
             "state" | "stats" if value.is_empty() => return Err(bad("needs a file path")),
-            "state" => self.state = Some(PathBuf::from(value)),
-            "stats" => self.stats = Some(PathBuf::from(value)),
+            "state" | "stats" => {
+                let path = PathBuf::from(value);
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    if !dir.is_dir() {
+                        return Err(bad(&format!(
+                            "the directory {} does not exist",
+                            dir.display()
+                        )));
+                    }
+                }
+                if key == "state" {
+                    self.state = Some(path);
+                } else {
+                    self.stats = Some(path);
+                }
+            }
             "bootloader" => {
                 if self.profile.leave.is_none() {
                     return Err(bad(&format!(
@@ -185,9 +199,10 @@ impl SimSpec {
                     )));
                 }
                 self.system_version = Some(
-                    value
-                        .parse()
-                        .map_err(|_| bad("expected a module version number 0-65535"))?,
+                    dfu_proto::num::parse_u64(value)
+                        .ok()
+                        .and_then(|n| u16::try_from(n).ok())
+                        .ok_or_else(|| bad("expected a module version number 0-65535"))?,
                 );
             }
             "alt-name" => {
@@ -366,5 +381,6 @@ mod tests {
         assert!(msg(" ; ").contains("no device"));
         assert!(msg("state=x").contains("profile name"));
         assert!(msg("/nonexistent/board.toml").contains("cannot read profile file"));
+        assert!(msg("photon,stats=/nonexistent/s.json").contains("/nonexistent does not exist"));
     }
 }

@@ -100,6 +100,8 @@ codes! {
     WrongMode = "dfu::unsupported::mode",
     /// The simulator could not be set up.
     Sim = "dfu::sim::spec",
+    /// The simulator could not save its state or statistics files.
+    SimSave = "dfu::sim::save",
     /// The last run was padded to the programming unit.
     Padded = "dfu::note::padded",
     /// A device state was recovered or a stand-in layout used.

@@ -5,9 +5,10 @@ use crate::backend::{Backend, UsbDevice};
 use crate::error::{DfuError, Result};
 use dfu_profiles::Profile;
 use dfu_proto::descriptor::{parse_string, PROTOCOL_RUNTIME};
+use dfu_proto::num::{serialize_hex16, Addr};
 use dfu_proto::request::{DESC_CONFIG, DESC_STRING};
 use dfu_proto::{ConfigDescriptor, FunctionalDescriptor, MemoryLayout, Setup, Transport};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// Run-time (application) or DFU mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,6 +28,7 @@ pub struct AltInfo {
     /// The interface string; `None` when the device did not return it.
     pub name: Option<String>,
     /// The parsed DfuSe layout, when the string is one.
+    #[serde(serialize_with = "serialize_layout")]
     pub layout: Option<MemoryLayout>,
     /// Why the string is not a layout (DfuSe devices only).
     pub layout_error: Option<String>,
@@ -42,8 +44,10 @@ impl AltInfo {
     }
 }
 
-/// Everything known about one DFU-capable device.
-#[derive(Debug, Clone, Serialize)]
+/// Everything known about one DFU-capable device. Its JSON (as `dfu list --json` shows
+/// it) is flat: ids, path, strings, the functional descriptor's fields, alts with layouts;
+/// USB ids as `"0x0483"`, addresses as `"0x08000000"`, sizes as numbers.
+#[derive(Debug, Clone)]
 pub struct DeviceInfo {
     /// The device on the bus.
     pub usb: UsbDevice,
@@ -62,7 +66,6 @@ pub struct DeviceInfo {
     /// iSerialNumber.
     pub serial: Option<String>,
     /// The matching built-in (or user-given) profile.
-    #[serde(skip)]
     pub profile: Option<Profile>,
     /// Its name (for JSON output).
     pub profile_name: Option<String>,
@@ -72,6 +75,17 @@ impl DeviceInfo {
     /// True for DfuSe devices.
     pub fn is_dfuse(&self) -> bool {
         self.functional.is_dfuse()
+    }
+
+    /// Where a plain DFU device's memory starts for `alt` (uploads and downloads begin
+    /// there): its profile's real layout start, else 0.
+    pub fn plain_base(&self, alt: u8) -> u32 {
+        self.profile
+            .as_ref()
+            .and_then(|p| p.alts.get(usize::from(alt)))
+            .and_then(|a| a.real_layout())
+            .and_then(|l| l.segments.first().map(|s| s.start))
+            .unwrap_or(0)
     }
 
     /// One line: ids, mode, path, serial, product.
@@ -91,6 +105,104 @@ impl DeviceInfo {
                 .map(|p| format!(" (profile {p})"))
                 .unwrap_or_default()
         )
+    }
+}
+
+/// How a layout shows in JSON: segment starts as addresses, access in words and letter.
+fn serialize_layout<S: Serializer>(l: &Option<MemoryLayout>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct SegmentView {
+        start: Addr,
+        count: u32,
+        sector_size: u32,
+        access: String,
+        #[serde(rename = "type")]
+        letter: String,
+    }
+    #[derive(Serialize)]
+    struct LayoutView<'a> {
+        name: &'a str,
+        segments: Vec<SegmentView>,
+    }
+    l.as_ref()
+        .map(|l| LayoutView {
+            name: &l.name,
+            segments: l
+                .segments
+                .iter()
+                .map(|g| SegmentView {
+                    start: Addr(g.start),
+                    count: g.count,
+                    sector_size: g.sector_size,
+                    access: g.flags.describe(),
+                    letter: g.flags.letter().to_string(),
+                })
+                .collect(),
+        })
+        .serialize(s)
+}
+
+/// The flat JSON view of a [`DeviceInfo`].
+#[derive(Serialize)]
+struct DeviceView<'a> {
+    id: String,
+    #[serde(serialize_with = "serialize_hex16")]
+    vendor_id: u16,
+    #[serde(serialize_with = "serialize_hex16")]
+    product_id: u16,
+    #[serde(serialize_with = "serialize_hex16")]
+    bcd_device: u16,
+    path: String,
+    bus: u8,
+    address: u8,
+    mode: Mode,
+    manufacturer: Option<&'a str>,
+    product: Option<&'a str>,
+    serial: Option<&'a str>,
+    interface: u8,
+    #[serde(serialize_with = "serialize_hex16")]
+    dfu_version: u16,
+    dfuse: bool,
+    transfer_size: u16,
+    attributes: String,
+    can_download: bool,
+    can_upload: bool,
+    manifestation_tolerant: bool,
+    will_detach: bool,
+    detach_timeout_ms: u16,
+    profile: Option<&'a str>,
+    alts: &'a [AltInfo],
+}
+
+impl Serialize for DeviceInfo {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let f = &self.functional;
+        DeviceView {
+            id: self.usb.id(),
+            vendor_id: self.usb.vendor_id,
+            product_id: self.usb.product_id,
+            bcd_device: self.usb.bcd_device,
+            path: self.usb.path(),
+            bus: self.usb.bus,
+            address: self.usb.address,
+            mode: self.mode,
+            manufacturer: self.manufacturer.as_deref(),
+            product: self.product.as_deref(),
+            serial: self.serial.as_deref(),
+            interface: self.interface,
+            dfu_version: f.dfu_version,
+            dfuse: self.is_dfuse(),
+            transfer_size: f.transfer_size,
+            attributes: format!("0x{:02x}", f.attributes),
+            can_download: f.can_download(),
+            can_upload: f.can_upload(),
+            manifestation_tolerant: f.manifestation_tolerant(),
+            will_detach: f.will_detach(),
+            detach_timeout_ms: f.detach_timeout_ms,
+            profile: self.profile_name.as_deref(),
+            alts: &self.alts,
+        }
+        .serialize(s)
     }
 }
 
@@ -243,13 +355,9 @@ fn parse_hex16(s: &str, what: &str) -> Result<Option<u16>> {
     if s.is_empty() || s == "*" || s == "-" {
         return Ok(None);
     }
-    let digits = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    u16::from_str_radix(digits, 16)
+    dfu_proto::num::parse_usb_id(s)
         .map(Some)
-        .map_err(|_| DfuError::usage(format!("{what} {s:?} is not a 16-bit hex number")))
+        .map_err(|e| DfuError::usage(format!("{what}: {e}")))
 }
 
 impl Selector {

@@ -268,6 +268,10 @@ impl DfuError {
             DfuError::NoDevice { .. } | DfuError::Ambiguous { .. } => ErrorKind::NoDevice,
             // A device whose alt setting does not describe its memory is a device problem.
             DfuError::Refused(f) if f.code == Code::NoLayout => ErrorKind::Device,
+            DfuError::Unsupported {
+                code: Code::SimSave,
+                ..
+            } => ErrorKind::Device,
             DfuError::Refused(_) | DfuError::Unsupported { .. } => ErrorKind::Refused,
             DfuError::Verify { .. } => ErrorKind::Verify,
             DfuError::Usage {

@@ -187,7 +187,7 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
 fn default_address(dev: &DeviceView) -> Option<(u32, AddressSource)> {
     let profile = dev.info.profile.as_ref();
     if !dev.info.is_dfuse() {
-        let base = profile.and_then(|p| plain_base(p, dev.alt)).unwrap_or(0);
+        let base = dev.info.plain_base(dev.alt);
         return Some((base, AddressSource::PlainBase));
     }
     let p = profile?;
@@ -324,12 +324,7 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
     let mut sorted = segments;
     sorted.sort_by_key(|s| s.address);
     let writes = runs_of(&sorted);
-    let base = dev
-        .info
-        .profile
-        .as_ref()
-        .and_then(|p| plain_base(p, dev.alt))
-        .unwrap_or(0);
+    let base = dev.info.plain_base(dev.alt);
     match writes.as_slice() {
         [] => findings.push(empty(&names.join(", "))),
         [run] if run.data.is_empty() => findings.push(empty(&names.join(", "))),
@@ -419,10 +414,4 @@ fn leave_point(dev: &DeviceView, steps: &[Step]) -> Option<LeavePoint> {
     };
     let address = on(alt).map(|r: &Run| r.address).min()?;
     Some(LeavePoint { alt, address })
-}
-
-/// Where a plain DFU device writes its first block: the start of its real memory.
-pub fn plain_base(p: &dfu_profiles::Profile, alt: u8) -> Option<u32> {
-    let layout = p.alts.get(usize::from(alt))?.real_layout()?;
-    Some(layout.segments.first()?.start)
 }

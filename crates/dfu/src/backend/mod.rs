@@ -10,14 +10,18 @@ use crate::error::Result;
 use dfu_proto::Transport;
 use std::time::Duration;
 
-/// A USB device as seen on the bus, before it is opened.
+/// A USB device as seen on the bus, before it is opened. In JSON, its ids are hex strings
+/// (`"0x0483"`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct UsbDevice {
     /// idVendor.
+    #[serde(serialize_with = "dfu_proto::num::serialize_hex16")]
     pub vendor_id: u16,
     /// idProduct.
+    #[serde(serialize_with = "dfu_proto::num::serialize_hex16")]
     pub product_id: u16,
     /// bcdDevice.
+    #[serde(serialize_with = "dfu_proto::num::serialize_hex16")]
     pub bcd_device: u16,
     /// Bus number.
     pub bus: u8,

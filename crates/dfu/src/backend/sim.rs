@@ -4,7 +4,7 @@ use super::{Backend, UsbDevice};
 use crate::error::{DfuError, Result};
 use dfu_proto::descriptor::{DFU_CLASS, DFU_SUBCLASS};
 use dfu_proto::{ConfigDescriptor, Transport};
-use dfu_sim::{Bus, DeviceId};
+use dfu_sim::{Bus, DeviceId, SimError};
 use std::time::Duration;
 
 /// A backend serving the devices of a simulator spec.
@@ -15,7 +15,15 @@ pub struct SimBackend {
 impl SimBackend {
     /// Builds the simulated devices of `spec` (loading their state files).
     pub fn new(spec: &str) -> Result<Self> {
-        let bus = Bus::from_spec(spec).map_err(|e| DfuError::Sim(e.to_string()))?;
+        let bus = Bus::from_spec(spec).map_err(|e| match e {
+            SimError::Spec { spec, message } => {
+                DfuError::Sim(format!("device spec {spec:?}: {message}"))
+            }
+            SimError::Profile { spec, source } => {
+                DfuError::Sim(format!("device spec {spec:?}: {source}"))
+            }
+            e => DfuError::Sim(e.to_string()),
+        })?;
         Ok(SimBackend { bus })
     }
 
@@ -85,6 +93,14 @@ impl Backend for SimBackend {
     }
 
     fn finish(&mut self) -> Result<()> {
-        self.bus.flush().map_err(|e| DfuError::Sim(e.to_string()))
+        self.bus.flush().map_err(|e| {
+            // The bus writes its files again when it is dropped, and would report the same
+            // failure a second time: keep it alive to the end of the process instead.
+            std::mem::forget(self.bus.clone());
+            DfuError::Unsupported {
+                code: crate::Code::SimSave,
+                what: format!("the simulator could not save its files: {e}"),
+            }
+        })
     }
 }

@@ -1,0 +1,209 @@
+//! `dfu info`: one device in depth, with its profile, memory maps and installed modules.
+
+use crate::args::Global;
+use crate::cmd_device::print_device;
+use crate::exit::Failure;
+use crate::out::{self, outln};
+use dfu::{DeviceInfo, Mode};
+use dfu_proto::layout::human_size;
+use dfu_proto::num::Addr;
+use serde::Serialize;
+
+/// The JSON of `dfu info`: the device as `list` shows it, and more.
+#[derive(Serialize)]
+struct InfoJson<'a> {
+    result: &'static str,
+    #[serde(flatten)]
+    device: &'a DeviceInfo,
+    installed_modules: Vec<String>,
+    profile_detail: Option<ProfileJson<'a>>,
+    layout_given: Option<LayoutGiven>,
+}
+
+/// A profile in `dfu info --json`.
+#[derive(Serialize)]
+struct ProfileJson<'a> {
+    name: &'a str,
+    title: &'a str,
+    app_address: Option<Addr>,
+    quirks: &'a [dfu_profiles::Quirk],
+    regions: Vec<RegionJson<'a>>,
+    sources: &'a [String],
+}
+
+/// A profile region in `dfu info --json`.
+#[derive(Serialize)]
+struct RegionJson<'a> {
+    name: &'a str,
+    role: dfu_profiles::Role,
+    alt: u8,
+    start: Addr,
+    size: u32,
+}
+
+/// What `--layout` does for the selected alt, in `dfu info --json`.
+#[derive(Serialize)]
+struct LayoutGiven {
+    alt: u8,
+    layout: String,
+    used: bool,
+    note: String,
+}
+
+/// `dfu info`.
+pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
+    let mut backend = g.backend()?;
+    let d = dfu::select_one(backend.as_mut(), &g.selector()?, g.profile()?.as_ref())?;
+    let modules = installed_modules(backend.as_mut(), &d);
+    backend.finish()?;
+    let layout_given = layout_given(g, &d)?;
+    if json {
+        out::json(&InfoJson {
+            result: "ok",
+            device: &d,
+            installed_modules: modules.iter().map(dfu::checks::describe_module).collect(),
+            profile_detail: d.profile.as_ref().map(profile_json),
+            layout_given,
+        });
+        return Ok(());
+    }
+    print_device(&d);
+    if let Some(l) = &layout_given {
+        outln!("  {}", l.note);
+    }
+    let f = &d.functional;
+    outln!(
+        "  DFU version 0x{:04x}, attributes 0x{:02x}: download {}, upload {}, manifestation {}, {}",
+        f.dfu_version,
+        f.attributes,
+        yes_no(f.can_download()),
+        yes_no(f.can_upload()),
+        if f.manifestation_tolerant() {
+            "tolerant"
+        } else {
+            "intolerant"
+        },
+        if f.will_detach() {
+            "detaches itself"
+        } else {
+            "needs a bus reset to detach"
+        }
+    );
+    for a in &d.alts {
+        match (&a.layout, &a.layout_error) {
+            (Some(l), _) => {
+                outln!("  alt {} memory map:", a.alt);
+                for line in l.to_string().lines().skip(1) {
+                    outln!("  {line}");
+                }
+            }
+            (None, Some(e)) if d.is_dfuse() => {
+                outln!("  alt {}: not a memory layout: {e}", a.alt)
+            }
+            _ => {}
+        }
+    }
+    match &d.profile {
+        Some(p) => {
+            outln!("  profile {}: {}", p.name, p.title);
+            if let Some(a) = p.app_address {
+                outln!("    applications go at 0x{a:08x}");
+            }
+            for r in &p.regions {
+                outln!(
+                    "    alt {} 0x{:08x}-0x{:08x} {:>8}  {} ({:?})",
+                    r.alt,
+                    r.start,
+                    r.end() - 1,
+                    human_size(r.size),
+                    r.name,
+                    r.role
+                );
+            }
+            if !p.quirks.is_empty() {
+                outln!("    quirks: {:?}", p.quirks);
+            }
+            for m in &modules {
+                outln!(
+                    "    installed at 0x{:08x}: {}",
+                    m.start,
+                    dfu::checks::describe_module(m)
+                );
+            }
+        }
+        None => outln!("  no known profile matches this device (give one with --profile FILE)"),
+    }
+    Ok(())
+}
+
+fn profile_json(p: &dfu_profiles::Profile) -> ProfileJson<'_> {
+    ProfileJson {
+        name: &p.name,
+        title: &p.title,
+        app_address: p.app_address.map(Addr),
+        quirks: &p.quirks,
+        regions: p
+            .regions
+            .iter()
+            .map(|r| RegionJson {
+                name: &r.name,
+                role: r.role,
+                alt: r.alt,
+                start: Addr(r.start),
+                size: r.size,
+            })
+            .collect(),
+        sources: &p.sources,
+    }
+}
+
+/// What `--layout` does for the selected alt of `d` (`None` when it is not given).
+fn layout_given(g: &Global, d: &DeviceInfo) -> Result<Option<LayoutGiven>, Failure> {
+    let Some(given) = g.layout()? else {
+        return Ok(None);
+    };
+    let alt = g.alt_for(d)?;
+    let (used, note) = match g.layout_note(d, alt) {
+        Some(n) => (false, n),
+        None => (
+            true,
+            format!(
+                "alt {alt} uses the layout given with --layout: {}",
+                given.to_string().lines().next().unwrap_or_default()
+            ),
+        ),
+    };
+    Ok(Some(LayoutGiven {
+        alt,
+        layout: g.layout.clone().unwrap_or_default(),
+        used,
+        note,
+    }))
+}
+
+/// The Particle modules installed on a device in DFU mode (empty for other devices or when
+/// they cannot be read).
+fn installed_modules(backend: &mut dyn dfu::Backend, d: &DeviceInfo) -> Vec<dfu_image::ModuleInfo> {
+    if d.mode != Mode::Dfu
+        || d.profile
+            .as_ref()
+            .is_none_or(|p| p.particle_platform.is_none())
+    {
+        return Vec::new();
+    }
+    let Ok(mut dev) = dfu::DfuDevice::open(backend, d.clone(), 0) else {
+        return Vec::new();
+    };
+    if dev.ensure_idle().is_err() {
+        return Vec::new();
+    }
+    dev.installed_modules().unwrap_or_default()
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}

@@ -1,0 +1,150 @@
+//! Standard output and standard error that survive a closed pipe.
+//!
+//! `println!` panics when its reader has gone away (`dfu list | head -1`). Every command
+//! writes through these instead:
+//!
+//! - [`outln!`](crate::out::outln) / [`out!`](crate::out::out): standard output, like
+//!   `println!` / `print!`;
+//! - [`errln!`](crate::out::errln): standard error, like `eprintln!`;
+//! - [`json`]: one JSON value on one line of standard output.
+//!
+//! A write to a closed pipe (EPIPE) is dropped and remembered ([`stdout_closed`]); the
+//! command carries on to its end and exits with its real status, so an operation on a device
+//! never stops half-way because nobody reads its output any more. Other write errors (a full
+//! disk behind a redirection) are dropped too: there is nowhere left to report them.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+static RESULT_WRITTEN: AtomicBool = AtomicBool::new(false);
+
+/// Writes `args` and a newline to standard output (see [`outln!`](crate::out::outln)).
+pub fn stdout_line(args: fmt::Arguments<'_>) {
+    write_to(&mut std::io::stdout().lock(), &STDOUT_CLOSED, args, true);
+}
+
+/// Writes `args` to standard output without a newline (see [`out!`](crate::out::out)).
+pub fn stdout_text(args: fmt::Arguments<'_>) {
+    write_to(&mut std::io::stdout().lock(), &STDOUT_CLOSED, args, false);
+}
+
+/// Writes `args` and a newline to standard error (see [`errln!`](crate::out::errln)).
+pub fn stderr_line(args: fmt::Arguments<'_>) {
+    write_to(&mut std::io::stderr().lock(), &STDERR_CLOSED, args, true);
+}
+
+/// Writes raw bytes to standard output (`dfu read -o -`).
+pub fn stdout_bytes(data: &[u8]) {
+    let mut w = std::io::stdout().lock();
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(e) = w.write_all(data).and_then(|()| w.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Writes one JSON value as one line of standard output.
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
+    match serde_json::to_string(value) {
+        Ok(s) => stdout_line(format_args!("{s}")),
+        Err(e) => stderr_line(format_args!("error: cannot write JSON output: {e}")),
+    }
+}
+
+/// Writes a command's JSON result object, failure included, and remembers that it did, so
+/// that the failure is not written a second time by
+/// [`render::failure`](crate::render::failure).
+pub fn json_result<T: serde::Serialize + ?Sized>(value: &T) {
+    RESULT_WRITTEN.store(true, Ordering::Relaxed);
+    json(value);
+}
+
+/// True once [`json_result`] wrote the command's result.
+pub fn result_written() -> bool {
+    RESULT_WRITTEN.load(Ordering::Relaxed)
+}
+
+/// True once a write to standard output found the pipe closed.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+fn write_to(w: &mut dyn Write, closed: &AtomicBool, args: fmt::Arguments<'_>, newline: bool) {
+    if closed.load(Ordering::Relaxed) {
+        return;
+    }
+    let r = w
+        .write_fmt(args)
+        .and_then(|()| if newline { w.write_all(b"\n") } else { Ok(()) })
+        .and_then(|()| w.flush());
+    if let Err(e) = r {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            closed.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// `println!` that ignores a closed standard output: `outln!("{} bytes", n)`.
+macro_rules! outln {
+    () => {
+        $crate::out::stdout_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::out::stdout_line(format_args!($($arg)*))
+    };
+}
+
+/// `print!` that ignores a closed standard output.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::out::stdout_text(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that ignores a closed standard error: `errln!("note: {m}")`.
+macro_rules! errln {
+    () => {
+        $crate::out::stderr_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::out::stderr_line(format_args!($($arg)*))
+    };
+}
+
+#[allow(unused_imports)]
+pub(crate) use {errln, out, outln};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer whose reader has gone away.
+    struct Closed;
+
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_remembered_not_fatal() {
+        let flag = AtomicBool::new(false);
+        write_to(&mut Closed, &flag, format_args!("x"), true);
+        assert!(flag.load(Ordering::Relaxed));
+        let mut v = Vec::new();
+        let open = AtomicBool::new(false);
+        write_to(&mut v, &open, format_args!("a{}", 1), true);
+        assert_eq!(v, b"a1\n");
+        assert!(!open.load(Ordering::Relaxed));
+    }
+}

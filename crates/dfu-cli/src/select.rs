@@ -1,0 +1,156 @@
+//! Connecting to the device the user selected: the backend, the selector, the profile, the
+//! alt setting and the memory layout, from the options every command shares.
+
+use crate::args::{looks_like_serial_port, Global, LAYOUT_HELP, SIM_HELP};
+use crate::exit::Failure;
+use dfu::{Backend, DeviceInfo, Selector};
+use dfu_profiles::Profile;
+
+impl Global {
+    /// The backend: simulated devices when `--sim`/`DFU_SIM` is given, else real USB.
+    pub fn backend(&self) -> Result<Box<dyn Backend>, Failure> {
+        if let Some(spec) = &self.sim {
+            #[cfg(feature = "sim")]
+            return dfu::backend::sim::SimBackend::new(spec)
+                .map(|b| Box::new(b) as Box<dyn Backend>)
+                .map_err(|e| match e {
+                    dfu::DfuError::Sim(m) => Failure::usage(format!("--sim: {m}"), SIM_HELP),
+                    e => e.into(),
+                });
+            #[cfg(not(feature = "sim"))]
+            return Err(Failure::usage(
+                format!("--sim {spec}: this build has no simulator"),
+                "build with the `sim` feature",
+            ));
+        }
+        #[cfg(feature = "usb")]
+        return Ok(Box::new(dfu::backend::usb::UsbBackend::new()));
+        #[cfg(not(feature = "usb"))]
+        Err(Failure::usage(
+            "this build has no USB support",
+            "use --sim, or build with the `usb` feature",
+        ))
+    }
+
+    /// The selection options as a library selector.
+    pub fn selector(&self) -> Result<Selector, Failure> {
+        let ids = match &self.device {
+            Some(d) if looks_like_serial_port(d) => {
+                return Err(Failure::usage(
+                    format!("--device {d} is a serial port, not a USB VID:PID"),
+                    "serial ports are used by `dfu detach --device PORT` to put a board into DFU mode; to flash, select the DFU device by its USB id (e.g. --device 2b04:d006) or leave --device out",
+                ))
+            }
+            Some(d) => Selector::parse_ids(d)?,
+            None => Vec::new(),
+        };
+        Ok(Selector {
+            ids,
+            serial: self.serial.clone(),
+            path: self.path.clone(),
+        })
+    }
+
+    /// The profile given with `--profile`.
+    pub fn profile(&self) -> Result<Option<Profile>, Failure> {
+        self.profile
+            .as_deref()
+            .map(Profile::load)
+            .transpose()
+            .map_err(|e| Failure::usage(e.to_string(), "use a built-in profile name (`dfu sim profiles`) or the path of a profile TOML file"))
+    }
+
+    /// The one device the user means, in DFU mode: a run-time device is detached first.
+    pub fn connect(
+        &self,
+        backend: &mut dyn Backend,
+        notes: &mut Vec<String>,
+    ) -> Result<DeviceInfo, Failure> {
+        let selector = self.selector()?;
+        let profile = self.profile()?;
+        let info = dfu::select_one(backend, &selector, profile.as_ref())?;
+        if info.mode == dfu::Mode::Dfu {
+            return Ok(info);
+        }
+        notes.push(format!(
+            "{} is running its application; switching it to DFU mode",
+            info.summary()
+        ));
+        let usb = dfu::device::detach(backend, &info)?;
+        Ok(dfu::describe(backend, &usb, profile.as_ref())?)
+    }
+
+    /// The alt setting the user asked for (number or name), default 0.
+    pub fn alt_for(&self, info: &DeviceInfo) -> Result<u8, Failure> {
+        let Some(a) = &self.alt else { return Ok(0) };
+        let number = dfu_proto::num::parse_alt(a).map_err(|e| {
+            Failure::usage(
+                format!("--alt: {e}"),
+                "give the alt number or (part of) its name, as `dfu list` shows them",
+            )
+        })?;
+        if let Some(n) = number {
+            return Ok(n);
+        }
+        let want = a.to_lowercase();
+        let hits: Vec<u8> = info
+            .alts
+            .iter()
+            .filter(|x| x.display_name().to_lowercase().contains(&want))
+            .map(|x| x.alt)
+            .collect();
+        match hits.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(Failure::usage(
+                format!("--alt {a:?} matches {} alt settings", hits.len()),
+                format!(
+                    "use the number; the device has: {}",
+                    info.alts
+                        .iter()
+                        .map(|x| format!("{} {:?}", x.alt, x.display_name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The device the user means, opened on the alt they asked for and read for planning
+    /// (its memory layouts resolved: the one each alt announces, else `--layout`, else the
+    /// profile's). Each fallback, and a `--layout` that an announced layout overrides, is a
+    /// note.
+    pub fn open(
+        &self,
+        backend: &mut dyn Backend,
+        notes: &mut Vec<String>,
+    ) -> Result<(dfu::DfuDevice, dfu::DeviceView), Failure> {
+        let info = self.connect(backend, notes)?;
+        let alt = self.alt_for(&info)?;
+        let mut dev = dfu::DfuDevice::open(backend, info, alt)?;
+        let view = dev.survey(self.layout()?.as_ref())?;
+        notes.extend(view.notes.iter().cloned());
+        Ok((dev, view))
+    }
+
+    /// When `--layout` is given but alt `alt` announces a layout of its own: a note saying
+    /// that the announced one is used.
+    pub fn layout_note(&self, info: &DeviceInfo, alt: u8) -> Option<String> {
+        let given = self.layout.as_ref()?;
+        let a = info.alts.iter().find(|a| a.alt == alt)?;
+        a.layout.as_ref().map(|_| {
+            format!(
+                "--layout {given:?} is not used: alt {alt} announces its own memory layout {:?}",
+                a.display_name()
+            )
+        })
+    }
+
+    /// The layout given with --layout.
+    pub fn layout(&self) -> Result<Option<dfu_proto::MemoryLayout>, Failure> {
+        self.layout
+            .as_deref()
+            .map(dfu_proto::MemoryLayout::parse)
+            .transpose()
+            .map_err(|e| Failure::usage(format!("--layout: {e}"), LAYOUT_HELP))
+    }
+}
