@@ -76,20 +76,25 @@ pub fn erase_only(profile: &Profile, alt: u8, erasable: &[u32]) -> Result<Profil
         .alts
         .get_mut(usize::from(alt))
         .ok_or_else(|| format!("{} has no alt setting {alt}", profile.name))?;
-    let layout = a
-        .real_layout()
-        .ok_or_else(|| format!("alt {alt} of {} has no memory layout", profile.name))?;
+    let layout = a.layout().clone();
     let keep: BTreeSet<u32> = erasable.iter().copied().collect();
-    let mut text = format!("@{}", layout.name);
-    for s in layout.sectors() {
-        let flags = if keep.contains(&s.start) {
-            s.flags
-        } else {
-            dfu_proto::SectorFlags(s.flags.0 & !2)
-        };
-        text += &format!("/0x{:08X}/1*{}B{}", s.start, s.size, flags.letter());
-    }
-    a.memory = Some(text);
+    let segments = layout
+        .sectors()
+        .map(|s| dfu_proto::Segment {
+            start: s.start,
+            count: 1,
+            sector_size: s.size,
+            flags: if keep.contains(&s.start) {
+                s.flags
+            } else {
+                dfu_proto::SectorFlags(s.flags.0 & !2)
+            },
+        })
+        .collect();
+    a.set_memory(dfu_proto::MemoryLayout {
+        name: layout.name,
+        segments,
+    });
     Ok(p)
 }
 

@@ -7,32 +7,8 @@ use dfu_profiles::Profile;
 use std::path::Path;
 use std::time::Duration;
 
-/// A way to ask the application to enter its bootloader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// Open at 14400 baud (Particle; 28800 would enter listening mode instead).
-    Particle14400,
-    /// Open at 1200 baud and close.
-    Touch1200,
-}
-
-impl Trigger {
-    /// The baud rate.
-    pub fn baud(self) -> u32 {
-        match self {
-            Trigger::Particle14400 => 14400,
-            Trigger::Touch1200 => 1200,
-        }
-    }
-
-    fn from_name(s: &str) -> Option<Trigger> {
-        match s {
-            "particle-14400" => Some(Trigger::Particle14400),
-            "touch-1200" => Some(Trigger::Touch1200),
-            _ => None,
-        }
-    }
-}
+/// A way to ask the application to enter its bootloader (a profile's `serial_trigger`).
+pub use dfu_profiles::SerialTrigger as Trigger;
 
 /// The USB ids of the device behind a Linux tty (`/sys/class/tty/NAME/device/..`).
 fn usb_ids_of(port: &str) -> Option<(u16, u16)> {
@@ -47,23 +23,18 @@ fn usb_ids_of(port: &str) -> Option<(u16, u16)> {
 /// Which convention to use: the profile's, else the one of the known device behind the port,
 /// else the 1200-baud touch. Returns it with the reason.
 pub fn trigger_for(port: &str, profile: Option<&Profile>) -> (Trigger, String) {
-    let from_profile = |p: &Profile| {
-        p.runtime
-            .as_ref()
-            .and_then(|r| r.serial_trigger.as_deref())
-            .and_then(Trigger::from_name)
-    };
+    let from_profile = |p: &Profile| p.runtime.as_ref().and_then(|r| r.serial_trigger);
     if let Some(p) = profile {
         if let Some(t) = from_profile(p) {
             return (t, format!("the {} profile's convention", p.name));
         }
     }
     if let Some((v, pid)) = usb_ids_of(port) {
-        if let Some(p) = dfu_profiles::builtins()
-            .into_iter()
+        if let Some(p) = dfu_profiles::builtin_profiles()
+            .iter()
             .find(|p| p.matches_ids(v, pid))
         {
-            if let Some(t) = from_profile(&p) {
+            if let Some(t) = from_profile(p) {
                 return (
                     t,
                     format!("{v:04x}:{pid:04x} behind {port} is a {}", p.name),

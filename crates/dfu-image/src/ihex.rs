@@ -110,16 +110,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
             }
         }
     }
-    if eof_line.is_none() {
-        return Err(ImageError::MissingEnd {
-            format: F,
-            lines: last_line,
-        });
-    }
-    Ok(Parsed {
-        segments: builder.finish()?,
-        entry,
-    })
+    Parsed::finish(F, eof_line.is_some(), last_line, builder, entry)
 }
 
 /// Two's complement of the byte sum.

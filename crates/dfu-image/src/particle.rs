@@ -126,6 +126,18 @@ impl ModuleFunction {
     }
 }
 
+/// "user part 1 version 2", "system part 2 version 6", "bootloader version 4",
+/// "monolithic firmware version 1512": the index is named only for the parts that have one.
+fn describe(function: ModuleFunction, index: u8, version: u16) -> String {
+    match function {
+        ModuleFunction::UserPart | ModuleFunction::SystemPart => {
+            format!("{} {index} version {version}", function.name())
+        }
+        ModuleFunction::Monolithic => format!("monolithic firmware version {version}"),
+        f => format!("{} version {version}", f.name()),
+    }
+}
+
 impl fmt::Display for ModuleFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -173,7 +185,20 @@ pub struct ModuleInfo {
     pub crc_ok: Option<bool>,
 }
 
+impl Dependency {
+    /// The needed module in words: "system part 2 version 6", "bootloader version 4".
+    pub fn describe(&self) -> String {
+        describe(self.function, self.index, self.version)
+    }
+}
+
 impl ModuleInfo {
+    /// The module in words: "user part 1 version 2", "system part 2 version 6",
+    /// "bootloader version 4", "monolithic firmware version 1512".
+    pub fn describe(&self) -> String {
+        describe(self.function, self.index, self.version)
+    }
+
     /// The platform's name ("Photon", "Electron", ...), `None` for an unknown id.
     pub fn platform_name(&self) -> Option<&'static str> {
         platform_name(self.platform_id)

@@ -127,16 +127,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
             }
         }
     }
-    if end_line.is_none() {
-        return Err(ImageError::MissingEnd {
-            format: F,
-            lines: last_line,
-        });
-    }
-    Ok(Parsed {
-        segments: builder.finish()?,
-        entry,
-    })
+    Parsed::finish(F, end_line.is_some(), last_line, builder, entry)
 }
 
 fn record(out: &mut String, kind: u8, alen: usize, address: u64, data: &[u8]) {

@@ -1,5 +1,6 @@
 //! Shared pieces of the text formats (Intel HEX, S-record).
 
+use crate::segment::SegmentBuilder;
 use crate::{Format, ImageError, Segment};
 
 /// What a text or ELF parser found.
@@ -7,6 +8,29 @@ use crate::{Format, ImageError, Segment};
 pub(crate) struct Parsed {
     pub(crate) segments: Vec<Segment>,
     pub(crate) entry: Option<u32>,
+}
+
+impl Parsed {
+    /// The end of a text parse: a file whose end record never came is cut short
+    /// (`last_line` is its last non-blank line); otherwise the segments built so far.
+    pub(crate) fn finish(
+        format: Format,
+        end_seen: bool,
+        last_line: usize,
+        builder: SegmentBuilder,
+        entry: Option<u32>,
+    ) -> Result<Parsed, ImageError> {
+        if !end_seen {
+            return Err(ImageError::MissingEnd {
+                format,
+                lines: last_line,
+            });
+        }
+        Ok(Parsed {
+            segments: builder.finish()?,
+            entry,
+        })
+    }
 }
 
 /// Non-blank lines with their 1-based numbers, trimmed of whitespace (so CR LF

@@ -7,11 +7,14 @@
 //! A user can describe another board in a file of the same format ([`Profile::from_file`]).
 #![forbid(unsafe_code)]
 
+mod alt;
 mod model;
 
+pub use alt::Alt;
 pub use model::*;
 
 use std::path::Path;
+use std::sync::OnceLock;
 use thiserror::Error;
 
 /// Errors loading a profile.
@@ -61,22 +64,36 @@ pub fn builtin_names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(n, _)| *n).collect()
 }
 
-/// Every built-in profile.
+/// Every built-in profile, parsed once (on first use) and shared.
+pub fn builtin_profiles() -> &'static [Profile] {
+    static PARSED: OnceLock<Vec<Profile>> = OnceLock::new();
+    PARSED.get_or_init(|| {
+        BUILTIN
+            .iter()
+            .map(|(n, t)| {
+                Profile::from_toml(t, n).expect("built-in profiles are validated by tests")
+            })
+            .collect()
+    })
+}
+
+/// Every built-in profile, as owned copies (see [`builtin_profiles`] for shared ones).
 pub fn builtins() -> Vec<Profile> {
-    BUILTIN
-        .iter()
-        .map(|(n, t)| Profile::from_toml(t, n).expect("built-in profiles are validated by tests"))
-        .collect()
+    builtin_profiles().to_vec()
 }
 
 impl Profile {
-    /// A built-in profile by name.
-    pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
-        let (n, text) = BUILTIN
+    /// The shared built-in profile of this name (case-insensitive).
+    pub fn builtin_ref(name: &str) -> Result<&'static Profile, ProfileError> {
+        builtin_profiles()
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .ok_or_else(|| ProfileError::Unknown { name: name.into() })?;
-        Profile::from_toml(text, n)
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| ProfileError::Unknown { name: name.into() })
+    }
+
+    /// A built-in profile by name, as an owned copy of [`Profile::builtin_ref`].
+    pub fn builtin(name: &str) -> Result<Profile, ProfileError> {
+        Profile::builtin_ref(name).cloned()
     }
 
     /// A built-in name, or else the path of a profile file.
@@ -120,8 +137,8 @@ impl Profile {
         bcd_device: Option<u16>,
         alt_names: &[String],
     ) -> Option<Profile> {
-        let mut scored: Vec<(u32, Profile)> = builtins()
-            .into_iter()
+        let mut scored: Vec<(u32, &Profile)> = builtin_profiles()
+            .iter()
             .filter(|p| p.matches_ids(vendor, product))
             .map(|p| {
                 let alts_match = !alt_names.is_empty()
@@ -134,8 +151,8 @@ impl Profile {
         scored.sort_by_key(|s| std::cmp::Reverse(s.0));
         match scored.as_slice() {
             [] => None,
-            [(_, _)] => scored.pop().map(|(_, p)| p),
-            [(a, _), (b, _), ..] if a > b => Some(scored.swap_remove(0).1),
+            [(_, p)] => Some((*p).clone()),
+            [(a, p), (b, _), ..] if a > b => Some((*p).clone()),
             _ => None,
         }
     }

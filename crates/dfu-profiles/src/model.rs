@@ -1,6 +1,7 @@
 //! The profile data model (the shape of `profiles/*.toml`).
 
-use dfu_proto::{FunctionalDescriptor, MemoryLayout};
+use crate::alt::Alt;
+use dfu_proto::FunctionalDescriptor;
 use serde::{Deserialize, Serialize};
 
 /// One known device.
@@ -78,7 +79,28 @@ pub struct Runtime {
     pub interface: u8,
     /// Serial-port convention to enter DFU mode (`particle-14400`, `touch-1200`), if any.
     #[serde(default)]
-    pub serial_trigger: Option<String>,
+    pub serial_trigger: Option<SerialTrigger>,
+}
+
+/// A serial-port convention that asks a running application to enter its DFU bootloader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum SerialTrigger {
+    /// Open the port at 14400 baud (Particle; 28800 would enter listening mode instead).
+    #[serde(rename = "particle-14400")]
+    Particle14400,
+    /// Open the port at 1200 baud and close it (the Arduino-style "1200-baud touch").
+    #[serde(rename = "touch-1200")]
+    Touch1200,
+}
+
+impl SerialTrigger {
+    /// The baud rate to open the port at.
+    pub fn baud(self) -> u32 {
+        match self {
+            SerialTrigger::Particle14400 => 14400,
+            SerialTrigger::Touch1200 => 1200,
+        }
+    }
 }
 
 /// The DFU functional descriptor and interface number in DFU mode.
@@ -107,35 +129,6 @@ impl DfuFunctional {
             transfer_size: self.transfer_size,
             dfu_version: self.dfu_version,
         }
-    }
-}
-
-/// One alternate setting.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Alt {
-    /// The exact interface string, padding included (the DfuSe memory layout on DfuSe devices).
-    pub name: String,
-    /// The memory the device really has behind this alt setting, as a layout string, when it
-    /// differs from `name` (a device that misreports its layout) or when `name` is not a
-    /// layout (plain DFU devices).
-    #[serde(default)]
-    pub memory: Option<String>,
-    /// bwPollTimeout this alt setting reports while programming, when it differs from
-    /// `timing.poll_program_ms`.
-    #[serde(default)]
-    pub poll_program_ms: Option<u32>,
-}
-
-impl Alt {
-    /// The layout the device really has (`memory`, else `name`).
-    pub fn real_layout(&self) -> Option<MemoryLayout> {
-        MemoryLayout::parse(self.memory.as_deref().unwrap_or(&self.name)).ok()
-    }
-
-    /// The layout the device announces in its string, if it is one.
-    pub fn announced_layout(&self) -> Option<MemoryLayout> {
-        MemoryLayout::parse(&self.name).ok()
     }
 }
 
@@ -321,6 +314,15 @@ impl Profile {
         self.regions.iter().filter(move |r| r.role == role)
     }
 
+    /// Where a plain DFU device's memory behind `alt` starts: the first address of the alt's
+    /// real layout. A plain DFU device has no set-address command, so a download or upload
+    /// always begins there. `None` when the profile has no such alt. (On a DfuSe device the
+    /// image's own addresses count instead; this is only the start of the alt's memory.)
+    pub fn plain_base(&self, alt: u8) -> Option<u32> {
+        let layout = self.alts.get(usize::from(alt))?.layout();
+        layout.segments.first().map(|s| s.start)
+    }
+
     /// Checks internal consistency.
     pub fn validate(&self) -> Result<(), String> {
         if self.alts.is_empty() {
@@ -330,13 +332,7 @@ impl Profile {
             return Err("dfu.transfer_size must be positive".into());
         }
         for (i, alt) in self.alts.iter().enumerate() {
-            if alt.real_layout().is_none() {
-                return Err(format!(
-                    "alt {i} ({:?}): neither `memory` nor `name` is a memory layout; plain DFU alts need `memory = \"@Name/0xADDR/N*SIZEKg\"`",
-                    alt.name
-                ));
-            }
-            if self.is_dfuse() && alt.announced_layout().is_none() {
+            if self.is_dfuse() && alt.announced().is_none() {
                 return Err(format!(
                     "alt {i}: DfuSe device whose name {:?} is not a layout",
                     alt.name
@@ -344,21 +340,25 @@ impl Profile {
             }
         }
         for r in &self.regions {
-            let Some(layout) = self.alts.get(usize::from(r.alt)).and_then(Alt::real_layout) else {
+            let Some(alt) = self.alts.get(usize::from(r.alt)) else {
                 return Err(format!(
                     "region {} names alt {}, which does not exist",
                     r.name, r.alt
                 ));
             };
-            if layout.first_uncovered(r.start, u64::from(r.size)).is_some() {
+            if alt
+                .layout()
+                .first_uncovered(r.start, u64::from(r.size))
+                .is_some()
+            {
                 return Err(format!(
                     "region {} (0x{:08x}, {} bytes) lies outside the memory of alt {}",
                     r.name, r.start, r.size, r.alt
                 ));
             }
         }
-        if let (Some(a), Some(layout)) = (self.app_address, self.alts[0].real_layout()) {
-            if layout.sector_at(a).is_none() {
+        if let Some(a) = self.app_address {
+            if self.alts[0].layout().sector_at(a).is_none() {
                 return Err(format!("app_address 0x{a:08x} is outside alt 0's memory"));
             }
         }

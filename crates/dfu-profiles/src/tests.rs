@@ -107,3 +107,69 @@ fn timing_model() {
     assert_eq!(t.program_ns(2048), 512 * 16000);
     assert_eq!(t.program_ns(3), 16000);
 }
+
+#[test]
+fn a_bad_layout_is_a_load_error_naming_the_profile_and_the_field() {
+    let text = include_str!("../profiles/dapboot.toml")
+        .replace("@Flash/0x08002000/56*001Kg", "@Flash/0x08002000/56*001Kz");
+    let e = Profile::from_toml(&text, "myboard.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("profile myboard.toml:"), "{e}");
+    assert!(e.contains("`memory` is not a memory layout"), "{e}");
+    assert!(e.contains("\"DAPBoot DFU\""), "{e}");
+}
+
+#[test]
+fn serial_triggers_are_typed() {
+    let photon = Profile::builtin_ref("photon").unwrap();
+    let trigger = photon.runtime.as_ref().unwrap().serial_trigger;
+    assert_eq!(trigger, Some(SerialTrigger::Particle14400));
+    assert_eq!(trigger.unwrap().baud(), 14400);
+    assert_eq!(SerialTrigger::Touch1200.baud(), 1200);
+    let text =
+        include_str!("../profiles/photon.toml").replace("\"particle-14400\"", "\"touch-1200\"");
+    let p = Profile::from_toml(&text, "x").unwrap();
+    assert_eq!(
+        p.runtime.unwrap().serial_trigger,
+        Some(SerialTrigger::Touch1200)
+    );
+    let text =
+        include_str!("../profiles/photon.toml").replace("\"particle-14400\"", "\"particle-1440\"");
+    let e = Profile::from_toml(&text, "x").unwrap_err().to_string();
+    assert!(
+        e.contains("particle-1440") && e.contains("touch-1200"),
+        "{e}"
+    );
+}
+
+#[test]
+fn builtins_are_parsed_once_and_shared() {
+    let a = Profile::builtin_ref("photon").unwrap();
+    let b = Profile::builtin_ref("PHOTON").unwrap();
+    assert!(std::ptr::eq(a, b));
+    assert!(std::ptr::eq(&builtin_profiles()[4], a));
+    assert_eq!(Profile::builtin("photon").unwrap(), *a);
+    assert!(Profile::builtin_ref("photon2").is_err());
+}
+
+#[test]
+fn layouts_are_typed_at_load() {
+    let gd = Profile::builtin_ref("gd32vf103").unwrap();
+    assert_eq!(gd.alts[0].layout().total_size(), 128 << 10);
+    assert_eq!(gd.alts[0].announced().unwrap().total_size(), 1 << 20);
+    let mut alt = gd.alts[0].clone();
+    let small = dfu_proto::MemoryLayout::parse("@Flash/0x08000000/4*1Kg").unwrap();
+    alt.set_memory(small.clone());
+    assert_eq!(alt.real_layout(), Some(small));
+    assert_eq!(alt.announced_layout().unwrap().total_size(), 1 << 20);
+}
+
+#[test]
+fn plain_base_is_the_start_of_the_alts_memory() {
+    let dap = Profile::builtin_ref("dapboot").unwrap();
+    assert_eq!(dap.plain_base(0), Some(0x0800_2000));
+    assert_eq!(dap.plain_base(1), None);
+    let tiny = Profile::builtin_ref("tinyusb").unwrap();
+    assert_eq!(tiny.plain_base(1), Some(0));
+}

@@ -5,6 +5,9 @@ use crate::request::{DESC_CONFIG, DESC_DEVICE, DESC_DFU_FUNCTIONAL, DESC_INTERFA
 use crate::ProtoError;
 use serde::Serialize;
 
+mod walk;
+pub use walk::{walk, BadLength, RawDescriptor, Walk};
+
 /// USB interface class of DFU.
 pub const DFU_CLASS: u8 = 0xFE;
 /// USB interface subclass of DFU.
@@ -232,18 +235,18 @@ impl ConfigDescriptor {
             max_power: b[8],
             alt_settings: Vec::new(),
         };
-        let mut pos = usize::from(b[0]).max(9);
         let mut shared_functional = None;
-        while pos + 2 <= total {
-            let len = usize::from(b[pos]);
-            if len < 2 || pos + len > total {
-                return Err(ProtoError::Descriptor(format!(
-                    "descriptor at offset {pos} has length {len}, which runs past the {total}-byte configuration"
-                )));
-            }
-            let d = &b[pos..pos + len];
+        for d in walk(&b[..total], usize::from(b[0]).max(9)) {
+            let d = d.map_err(|bad| {
+                let (BadLength::TooShort { offset, len } | BadLength::PastEnd { offset, len }) =
+                    bad;
+                ProtoError::Descriptor(format!(
+                    "descriptor at offset {offset} has length {len}, which runs past the {total}-byte configuration"
+                ))
+            })?;
+            let d = d.bytes;
             match d[1] {
-                DESC_INTERFACE if len >= 9 => cfg.alt_settings.push(AltSetting {
+                DESC_INTERFACE if d.len() >= 9 => cfg.alt_settings.push(AltSetting {
                     interface: d[2],
                     alt: d[3],
                     class: d[5],
@@ -261,7 +264,6 @@ impl ConfigDescriptor {
                 }
                 _ => {}
             }
-            pos += len;
         }
         if let Some(f) = shared_functional {
             for a in cfg.alt_settings.iter_mut().filter(|a| a.is_dfu()) {

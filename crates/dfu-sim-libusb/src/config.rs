@@ -12,6 +12,7 @@ use crate::ffi::{
     libusb_config_descriptor, libusb_endpoint_descriptor, libusb_interface,
     libusb_interface_descriptor,
 };
+use dfu_proto::descriptor::BadLength;
 use std::ffi::c_int;
 
 const DT_DEVICE: u8 = 1;
@@ -59,15 +60,13 @@ fn is_boundary(kind: u8) -> bool {
 /// left ends the walk, as in libusb.
 fn skip_extra(b: &[u8]) -> Option<usize> {
     let mut p = 0;
-    while b.len() - p >= 2 {
-        let len = usize::from(b[p]);
-        if len < 2 {
-            return None;
+    for d in dfu_proto::descriptor::walk(b, 0) {
+        match d {
+            Err(BadLength::TooShort { .. }) => return None,
+            Err(BadLength::PastEnd { .. }) => break,
+            Ok(d) if is_boundary(d.kind()) => break,
+            Ok(d) => p = d.end(),
         }
-        if len > b.len() - p || is_boundary(b[p + 1]) {
-            break;
-        }
-        p += len;
     }
     Some(p)
 }

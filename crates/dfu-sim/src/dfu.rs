@@ -173,13 +173,19 @@ impl Device {
         let address = u64::from(flash.base()) + u64::from(setup.value) * want as u64;
         let n = flash.readable_len(address, want).unwrap_or(0);
         let out = flash.read(address, n);
-        self.core.state = if n < want {
+        Ok(self.uploaded(out, want))
+    }
+
+    /// Ends an UPLOAD block of `out` when `want` bytes were asked for: a short block ends
+    /// the upload (dfuIDLE), a full one leaves it open (dfuUPLOAD-IDLE).
+    pub(crate) fn uploaded(&mut self, out: Vec<u8>, want: usize) -> Vec<u8> {
+        self.core.state = if out.len() < want {
             State::DfuIdle
         } else {
             State::UploadIdle
         };
-        self.counters.bytes_up += n as u64;
-        Ok(out)
+        self.counters.bytes_up += out.len() as u64;
+        out
     }
 
     /// GETSTATUS in DFU mode: starts queued operations and reports their outcome.

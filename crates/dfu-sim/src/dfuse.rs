@@ -120,13 +120,7 @@ impl Device {
                 match flash.readable_len(address, want) {
                     Ok(n) => {
                         let out = flash.read(address, n);
-                        self.core.state = if n < want {
-                            State::DfuIdle
-                        } else {
-                            State::UploadIdle
-                        };
-                        self.counters.bytes_up += n as u64;
-                        Ok(out)
+                        Ok(self.uploaded(out, want))
                     }
                     Err(status) => {
                         self.core.state = State::Error;

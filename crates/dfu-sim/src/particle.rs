@@ -134,7 +134,7 @@ mod tests {
     fn electron_gets_three_chained_parts() {
         let mut spec = SimSpec::new(Profile::builtin("electron").unwrap());
         spec.system_version = Some(3);
-        let mut flash = blank_memory(&spec).unwrap();
+        let mut flash = blank_memory(&spec);
         install_system(&spec, &mut flash).unwrap();
         for r in spec.profile.regions_with(Role::System) {
             let data = flash[0].read(u64::from(r.start), 0x184 + 24 + PAYLOAD + 4);
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn nothing_without_the_knob() {
         let spec = SimSpec::new(Profile::builtin("photon").unwrap());
-        let mut flash = blank_memory(&spec).unwrap();
+        let mut flash = blank_memory(&spec);
         install_system(&spec, &mut flash).unwrap();
         assert_eq!(flash[0].pages().count(), 0);
     }

@@ -54,19 +54,11 @@ struct PageState {
 }
 
 /// Fresh (erased) memory for every alt setting of the spec's profile.
-pub(crate) fn blank_memory(spec: &SimSpec) -> Result<Vec<Flash>, SimError> {
+pub(crate) fn blank_memory(spec: &SimSpec) -> Vec<Flash> {
     spec.profile
         .alts
         .iter()
-        .enumerate()
-        .map(|(i, alt)| {
-            alt.real_layout()
-                .map(Flash::new)
-                .ok_or_else(|| SimError::Setup {
-                    device: spec.profile.name.clone(),
-                    message: format!("alt {i} has no memory layout"),
-                })
-        })
+        .map(|alt| Flash::new(alt.layout().clone()))
         .collect()
 }
 
@@ -74,7 +66,7 @@ pub(crate) fn blank_memory(spec: &SimSpec) -> Result<Vec<Flash>, SimError> {
 /// Particle system modules when `system-version=` is given) and written to the state
 /// file at once when there is one.
 pub(crate) fn open(spec: &SimSpec) -> Result<Vec<Flash>, SimError> {
-    let mut flash = blank_memory(spec)?;
+    let mut flash = blank_memory(spec);
     match &spec.state {
         Some(path) if path.exists() => {
             load(path, spec, &mut flash)?;

@@ -56,11 +56,7 @@ fn exchange(bytes: usize) -> Duration {
 /// sector, one DfuSe set-address per run, full transfer-size blocks, no wasted waits).
 /// Plain DFU devices erase as they write, so their erase time is part of each block.
 pub fn physical_limit(profile: &Profile, alt: u8, runs: &[(u32, u64)]) -> Duration {
-    let Some(layout) = profile
-        .alts
-        .get(usize::from(alt))
-        .and_then(|a| a.real_layout())
-    else {
+    let Some(layout) = profile.alts.get(usize::from(alt)).map(|a| a.layout()) else {
         return Duration::ZERO;
     };
     let t = &profile.timing;

@@ -151,7 +151,7 @@ pub fn serve<B: DeviceBus + 'static>(
         addr: listener_addr.to_string(),
         source,
     })?;
-    server::run(listener, bus, opts, shutdown)
+    serve_on(listener, bus, opts, shutdown)
 }
 
 /// Like [`serve`] on a listener the caller bound (tests bind port 0).

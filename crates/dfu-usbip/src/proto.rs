@@ -172,25 +172,18 @@ impl DeviceSummary {
 /// descriptor set. Malformed descriptors end the walk; nothing here can panic.
 pub fn summarize_config(config: &[u8]) -> (u8, Vec<InterfaceSummary>) {
     let value = config.get(5).copied().unwrap_or(1);
-    let mut out = Vec::new();
-    let mut at = 0usize;
-    while at + 2 <= config.len() {
-        let len = usize::from(config[at]);
-        if len < 2 || at + len > config.len() {
-            break;
-        }
-        let d = &config[at..at + len];
-        // Interface descriptor, alternate setting 0.
-        if d[1] == 4 && len >= 9 && d[3] == 0 {
-            out.push(InterfaceSummary {
-                class: d[5],
-                subclass: d[6],
-                protocol: d[7],
-            });
-        }
-        at += len;
-    }
-    (value, out)
+    let interfaces = dfu_proto::descriptor::walk(config, 0)
+        .map_while(Result::ok)
+        .map(|d| d.bytes)
+        // Interface descriptors of alternate setting 0.
+        .filter(|d| d[1] == dfu_proto::request::DESC_INTERFACE && d.len() >= 9 && d[3] == 0)
+        .map(|d| InterfaceSummary {
+            class: d[5],
+            subclass: d[6],
+            protocol: d[7],
+        })
+        .collect();
+    (value, interfaces)
 }
 
 /// A decoded URB command from the client.

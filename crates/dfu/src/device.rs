@@ -310,26 +310,39 @@ pub fn wait_for_dfu(
     before: &DeviceInfo,
     limit: Duration,
 ) -> Result<crate::backend::UsbDevice> {
-    let start = backend.now();
     let dfu_ids = before
         .profile
         .as_ref()
         .map(|p| (p.usb.vendor_id, p.usb.product_id));
+    let found = wait_for_dfu_mode(backend, limit, |d| {
+        dfu_ids == Some((d.vendor_id, d.product_id))
+            || (dfu_ids.is_none() && d.vendor_id == before.usb.vendor_id)
+            || (before.serial.is_some() && d.serial == before.serial)
+    })?;
+    found.ok_or(DfuError::Timeout { op: Op::Reappear })
+}
+
+/// Polls the bus until a device with a DFU-mode interface that `wanted` accepts appears
+/// (after a DETACH, a serial-port trigger or a reset). `None` when none has appeared within
+/// `limit` of the backend's clock; the caller words the timeout.
+pub fn wait_for_dfu_mode(
+    backend: &mut dyn Backend,
+    limit: Duration,
+    wanted: impl Fn(&crate::backend::UsbDevice) -> bool,
+) -> Result<Option<crate::backend::UsbDevice>> {
+    let start = backend.now();
     loop {
-        let devices = backend.devices()?;
-        let found = devices.into_iter().find(|d| {
+        let found = backend.devices()?.into_iter().find(|d| {
             d.dfu_interfaces
                 .iter()
                 .any(|(_, proto)| *proto == dfu_proto::descriptor::PROTOCOL_DFU_MODE)
-                && (dfu_ids == Some((d.vendor_id, d.product_id))
-                    || (dfu_ids.is_none() && d.vendor_id == before.usb.vendor_id)
-                    || (before.serial.is_some() && d.serial == before.serial))
+                && wanted(d)
         });
-        if let Some(d) = found {
-            return Ok(d);
+        if found.is_some() {
+            return Ok(found);
         }
         if backend.now().saturating_sub(start) > limit {
-            return Err(DfuError::Timeout { op: Op::Reappear });
+            return Ok(None);
         }
         backend.wait(Duration::from_millis(50));
     }

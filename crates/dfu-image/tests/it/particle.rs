@@ -78,6 +78,36 @@ fn names() {
 }
 
 #[test]
+fn modules_are_described_in_words() {
+    let describe = |function, index, version| {
+        let bytes = build_module(6, function, index, version, 0x0802_0000, &[], 64);
+        find(&bytes, None).unwrap().describe()
+    };
+    assert_eq!(
+        describe(ModuleFunction::UserPart, 1, 2),
+        "user part 1 version 2"
+    );
+    assert_eq!(
+        describe(ModuleFunction::SystemPart, 2, 6),
+        "system part 2 version 6"
+    );
+    assert_eq!(
+        describe(ModuleFunction::Bootloader, 0, 4),
+        "bootloader version 4"
+    );
+    assert_eq!(
+        describe(ModuleFunction::Monolithic, 0, 1512),
+        "monolithic firmware version 1512"
+    );
+    let dep = Dependency {
+        function: ModuleFunction::SystemPart,
+        index: 3,
+        version: 1512,
+    };
+    assert_eq!(dep.describe(), "system part 3 version 1512");
+}
+
+#[test]
 fn crc_trailer_is_checked() {
     let mut bytes = build_module(
         6,

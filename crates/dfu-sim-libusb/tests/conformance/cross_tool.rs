@@ -4,7 +4,7 @@
 //! The `dfu` contract used here: `dfu --sim SPEC read --address A --length N -o FILE`
 //! and `dfu --sim SPEC flash FILE --address A`.
 
-use crate::harness::{dfu_run, dfu_util_run, file, path_in, pattern, scratch};
+use crate::harness::{dfu_run, dfu_util_run, dfu_util_upload, file, path_in, pattern, scratch};
 
 /// dfu-util downloads `image` at `address` (alt 0), then `dfu read` returns it.
 fn dfu_util_writes_dfu_reads(profile: &str, address: u32, image: &[u8]) {
@@ -38,10 +38,7 @@ fn dfu_writes_dfu_util_reads(profile: &str, address: u32, image: &[u8]) {
     let a = format!("0x{address:08X}");
     let flash = dfu_run(&spec, &["flash", &input, "--address", &a], dir.path());
     flash.expect_code(0);
-    let s = format!("0x{address:08X}:{}", image.len());
-    let up = dfu_util_run(&spec, &["-a", "0", "-s", &s, "-U", "back.bin"], dir.path());
-    up.expect_code(0).expect_out("Upload done.");
-    let back = std::fs::read(dir.path().join("back.bin")).expect("file uploaded by dfu-util");
+    let (back, up) = dfu_util_upload(&spec, address, image.len(), dir.path());
     assert!(
         back == image,
         "{profile}: dfu-util upload differs from what dfu wrote\n{flash}\n{up}"
@@ -110,14 +107,8 @@ fn both_tools_see_one_device_across_alternating_writes() {
         dir.path(),
     );
     read.expect_code(0);
-    let up = dfu_util_run(
-        &spec,
-        &["-a", "0", "-s", "0x08008000:32768", "-U", "du.bin"],
-        dir.path(),
-    );
-    up.expect_code(0);
+    let (by_dfu_util, up) = dfu_util_upload(&spec, 0x0800_8000, 32768, dir.path());
     let by_dfu = std::fs::read(dir.path().join("dfu.bin")).expect("dfu.bin");
-    let by_dfu_util = std::fs::read(dir.path().join("du.bin")).expect("du.bin");
     assert!(by_dfu == whole, "dfu read\n{read}");
     assert!(by_dfu_util == whole, "dfu-util upload\n{up}");
 }

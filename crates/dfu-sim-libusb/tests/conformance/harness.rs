@@ -165,6 +165,16 @@ pub fn dfu_util_run(spec: &str, args: &[&str], dir: &Path) -> Run {
     Run::from_output(out)
 }
 
+/// Reads `len` bytes of alt 0 from `address` with dfu-util (`-s ADDR:LEN -U`), checks that
+/// the upload succeeded, and returns what it read with the run (for failure messages).
+pub fn dfu_util_upload(spec: &str, address: u32, len: usize, dir: &Path) -> (Vec<u8>, Run) {
+    let range = format!("0x{address:08X}:{len}");
+    let up = dfu_util_run(spec, &["-a", "0", "-s", &range, "-U", "upload.bin"], dir);
+    up.expect_code(0).expect_out("Upload done.");
+    let back = std::fs::read(dir.join("upload.bin")).expect("file uploaded by dfu-util");
+    (back, up)
+}
+
 /// The `dfu` CLI of this workspace, built for this test run.
 pub fn dfu_cli() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();

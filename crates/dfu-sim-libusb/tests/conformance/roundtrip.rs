@@ -2,7 +2,9 @@
 //! uploads is byte for byte what it downloaded, and the flash contents persist in the
 //! state file from one dfu-util run to the next.
 
-use crate::harness::{dfu_util_run, file, path_in, pattern, scratch, stats, EX_IOERR};
+use crate::harness::{
+    dfu_util_run, dfu_util_upload, file, path_in, pattern, scratch, stats, EX_IOERR,
+};
 use crate::PROFILES;
 use dfu_profiles::{Profile, Role};
 
@@ -37,10 +39,7 @@ fn dfuse_round_trip(name: &str, address: u32, image: &[u8]) {
         "Download done.",
         "File downloaded successfully",
     ]);
-    let s = format!("0x{address:08X}:{}", image.len());
-    let up = dfu_util_run(&spec, &["-a", "0", "-s", &s, "-U", "out.bin"], dir.path());
-    up.expect_code(0).expect_out("Upload done.");
-    let back = std::fs::read(dir.path().join("out.bin")).expect("uploaded file");
+    let (back, up) = dfu_util_upload(&spec, address, image.len(), dir.path());
     assert!(
         back == image,
         "{name}: upload differs from download\n{down}\n{up}"

@@ -2,7 +2,9 @@
 //! DFU mode under a new address, as on a real bus; its waits are virtual time. Injected
 //! faults: dfu-util sees them as the libusb errors a real bus gives.
 
-use crate::harness::{dfu_util_run, file, path_in, pattern, scratch, stats, EX_IOERR};
+use crate::harness::{
+    dfu_util_run, dfu_util_upload, file, path_in, pattern, scratch, stats, EX_IOERR,
+};
 use std::path::Path;
 
 #[test]
@@ -35,16 +37,9 @@ fn a_run_time_photon_detaches_re_enumerates_and_flashes() {
     let s = stats(Path::new(&stats_file));
     let waited = s["host_wait_ms"].as_f64().expect("host_wait_ms");
     assert!(waited >= 5000.0, "{s}");
-    let up = dfu_util_run(
-        &format!("photon,state={state}"),
-        &["-a", "0", "-s", "0x080A0000:5000", "-U", "back.bin"],
-        dir.path(),
-    );
-    up.expect_code(0);
-    assert!(
-        std::fs::read(dir.path().join("back.bin")).expect("upload") == image,
-        "{up}"
-    );
+    let spec = format!("photon,state={state}");
+    let (back, up) = dfu_util_upload(&spec, 0x080A_0000, 5000, dir.path());
+    assert!(back == image, "{up}");
 }
 
 #[test]

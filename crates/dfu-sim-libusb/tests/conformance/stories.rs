@@ -1,6 +1,8 @@
 //! The user stories (seeds/000-004) reproduced with dfu-util 0.11's exact messages.
 
-use crate::harness::{dfu_util_run, file, path_in, pattern, scratch, stats, EX_IOERR, EX_USAGE};
+use crate::harness::{
+    dfu_util_run, dfu_util_upload, file, path_in, pattern, scratch, stats, EX_IOERR, EX_USAGE,
+};
 use std::path::Path;
 
 /// A Spark Core application image (78172 bytes, built for 0x08005000): a Cortex-M
@@ -91,13 +93,7 @@ fn story_001_bootloader_0_4_4_loses_the_status_after_leave_but_the_image_is_writ
     // dfu-util left through exit(74) without libusb_exit: the state was still saved,
     // and the next run reads back what was written.
     let spec = format!("photon,state={}", path_in(dir.path(), "photon.json"));
-    let up = dfu_util_run(
-        &spec,
-        &["-a", "0", "-s", "0x080A0000:4084", "-U", "back.bin"],
-        dir.path(),
-    );
-    up.expect_code(0);
-    let back = std::fs::read(dir.path().join("back.bin")).expect("uploaded file");
+    let (back, up) = dfu_util_upload(&spec, 0x080A_0000, 4084, dir.path());
     assert!(back == pattern(4084, 2), "the image was not written\n{up}");
 }
 
@@ -220,16 +216,9 @@ fn story_004_a_device_found_in_dfu_error_is_cleared_and_then_flashes() {
         "Submitting leave request...",
         "Transitioning to dfuMANIFEST state",
     ]);
-    let up = dfu_util_run(
-        &format!("stm32f446,state={state}"),
-        &["-a", "0", "-s", "0x08008000:30064", "-U", "back.bin"],
-        dir.path(),
-    );
-    up.expect_code(0);
-    assert!(
-        std::fs::read(dir.path().join("back.bin")).expect("upload") == image,
-        "{up}"
-    );
+    let spec = format!("stm32f446,state={state}");
+    let (back, up) = dfu_util_upload(&spec, 0x0800_8000, 30064, dir.path());
+    assert!(back == image, "{up}");
 }
 
 #[test]
