@@ -185,32 +185,24 @@ fn detach_serial(g: &Global, port: &str, json: bool) -> Result<(), Failure> {
     let want = profile
         .as_ref()
         .map(|p| (p.usb.vendor_id, p.usb.product_id));
-    let start = backend.now();
-    loop {
-        let found = backend.devices()?.into_iter().find(|d| {
-            d.dfu_interfaces
-                .iter()
-                .any(|(_, proto)| *proto == dfu_proto::descriptor::PROTOCOL_DFU_MODE)
-                && want.is_none_or(|w| w == (d.vendor_id, d.product_id))
-        });
-        if let Some(d) = found {
-            backend.finish()?;
-            if json {
-                device_result(&d, Some(Mode::Dfu), false);
-            } else {
-                outln!("{} is in DFU mode at {}", d.id(), d.path());
-            }
-            return Ok(());
-        }
-        if backend.now().saturating_sub(start) > std::time::Duration::from_secs(10) {
-            return Err(Failure::new(
-                crate::exit::NO_DEVICE,
-                format!("no DFU device appeared within 10 s after opening {port} at {} baud", trigger.baud()),
-                "the application may not support entering DFU mode this way: enter it by hand (Particle: hold MODE, tap RESET; STM32: BOOT0 high, then reset), or give the board's profile with --profile",
-            ));
-        }
-        backend.wait(std::time::Duration::from_millis(100));
+    let limit = std::time::Duration::from_secs(10);
+    let found = dfu::device::wait_for_dfu_mode(backend.as_mut(), limit, |d| {
+        want.is_none_or(|w| w == (d.vendor_id, d.product_id))
+    })?;
+    let Some(d) = found else {
+        return Err(Failure::new(
+            crate::exit::NO_DEVICE,
+            format!("no DFU device appeared within 10 s after opening {port} at {} baud", trigger.baud()),
+            "the application may not support entering DFU mode this way: enter it by hand (Particle: hold MODE, tap RESET; STM32: BOOT0 high, then reset), or give the board's profile with --profile",
+        ));
+    };
+    backend.finish()?;
+    if json {
+        device_result(&d, Some(Mode::Dfu), false);
+    } else {
+        outln!("{} is in DFU mode at {}", d.id(), d.path());
     }
+    Ok(())
 }
 
 /// `dfu reset`.

@@ -61,7 +61,10 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
         out::json(&InfoJson {
             result: "ok",
             device: &d,
-            installed_modules: modules.iter().map(dfu::checks::describe_module).collect(),
+            installed_modules: modules
+                .iter()
+                .map(dfu_image::ModuleInfo::describe)
+                .collect(),
             profile_detail: d.profile.as_ref().map(profile_json),
             layout_given,
         });
@@ -124,11 +127,7 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
                 outln!("    quirks: {:?}", p.quirks);
             }
             for m in &modules {
-                outln!(
-                    "    installed at 0x{:08x}: {}",
-                    m.start,
-                    dfu::checks::describe_module(m)
-                );
+                outln!("    installed at 0x{:08x}: {}", m.start, m.describe());
             }
         }
         None => outln!("  no known profile matches this device (give one with --profile FILE)"),

@@ -27,17 +27,6 @@ pub(crate) fn module_of(f: &Firmware) -> Option<ModuleInfo> {
     particle::find(&f.image.segments.first()?.data, None)
 }
 
-/// "user part 1 version 2", "system part 2 version 6", "bootloader version 4".
-pub fn describe_module(m: &ModuleInfo) -> String {
-    match m.function {
-        ModuleFunction::UserPart | ModuleFunction::SystemPart => {
-            format!("{} {} version {}", m.function.name(), m.index, m.version)
-        }
-        ModuleFunction::Monolithic => format!("monolithic firmware version {}", m.version),
-        f => format!("{} version {}", f.name(), m.version),
-    }
-}
-
 fn platform(id: u16) -> String {
     match particle::platform_name(id) {
         Some(n) => format!("the {n} (platform {id})"),
@@ -144,7 +133,7 @@ fn check_module(
     dev: &Device,
     in_command: &[ModuleInfo],
 ) -> Vec<Finding> {
-    let what = describe_module(m);
+    let what = m.describe();
     let start = f.image.start().unwrap_or(0);
     let mut out = Vec::new();
     let want = dev.profile.map(|p| (p, p.particle_platform));

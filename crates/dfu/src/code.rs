@@ -207,6 +207,14 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../../../README.md");
+        for c in Code::ALL {
+            assert!(readme.contains(&format!("| `{c}` |")), "README lacks {c}");
+        }
+    }
+
+    #[test]
     fn force_overrides_only_what_it_may() {
         let soft = Finding::refusal(Code::ProtectedRegion, "m", "d").forced(true);
         assert_eq!(soft.severity, Severity::Overridden);

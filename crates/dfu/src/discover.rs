@@ -82,9 +82,7 @@ impl DeviceInfo {
     pub fn plain_base(&self, alt: u8) -> u32 {
         self.profile
             .as_ref()
-            .and_then(|p| p.alts.get(usize::from(alt)))
-            .and_then(|a| a.real_layout())
-            .and_then(|l| l.segments.first().map(|s| s.start))
+            .and_then(|p| p.plain_base(alt))
             .unwrap_or(0)
     }
 

@@ -157,7 +157,7 @@ pub fn place(
             AddressSource::ModuleHeader {
                 module: format!(
                     "{} for {}",
-                    crate::checks::describe_module(&m),
+                    m.describe(),
                     m.platform_name().unwrap_or("an unknown platform")
                 ),
             },
