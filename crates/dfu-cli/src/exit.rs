@@ -83,6 +83,25 @@ impl From<DfuError> for Failure {
             } => format!(
                 "{file} says it belongs at 0x{file_start:08x}, but --address says 0x{given:08x}"
             ),
+            DfuError::NoDevice { selector, .. } => {
+                let flags = crate::help::selection_flags(selector);
+                match flags.is_empty() {
+                    true => "no DFU device found".to_string(),
+                    false => format!("no DFU device found for {flags}"),
+                }
+            }
+            DfuError::Ambiguous {
+                selector,
+                candidates,
+            } => {
+                let flags = crate::help::selection_flags(selector);
+                let sel = if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {flags}")
+                };
+                format!("{} DFU devices match{sel}; pick one", candidates.len())
+            }
             e => e.to_string(),
         };
         let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(&e));

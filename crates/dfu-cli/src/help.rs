@@ -21,7 +21,15 @@ pub fn for_error(e: &DfuError) -> String {
             "add --serial or --path to pick one:\n{}",
             candidates
                 .iter()
-                .map(|c| format!("  {c}"))
+                .map(|c| format!(
+                    "  {}   select with: --path {}{}",
+                    c.summary,
+                    c.path,
+                    c.serial
+                        .as_deref()
+                        .map(|s| format!(" or --serial {s}"))
+                        .unwrap_or_default()
+                ))
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
@@ -129,4 +137,25 @@ mod tests {
         let h = refused(&hard);
         assert!(h.contains("even with --force") && h.ends_with("MAP"), "{h}");
     }
+}
+
+/// The selection as the options that give it (`--device 0483:df11 --serial X`).
+pub fn selection_flags(s: &dfu::Selector) -> String {
+    let mut parts = Vec::new();
+    if !s.ids.is_empty() {
+        let id = |x: Option<u16>| x.map_or("*".to_string(), |v| format!("{v:04x}"));
+        let ids: Vec<String> = s
+            .ids
+            .iter()
+            .map(|(v, p)| format!("{}:{}", id(*v), id(*p)))
+            .collect();
+        parts.push(format!("--device {}", ids.join(",")));
+    }
+    if let Some(x) = &s.serial {
+        parts.push(format!("--serial {x}"));
+    }
+    if let Some(p) = &s.path {
+        parts.push(format!("--path {p}"));
+    }
+    parts.join(" ")
 }

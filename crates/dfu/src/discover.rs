@@ -369,14 +369,14 @@ impl Selector {
             }
             let (v, p) = part.split_once(':').ok_or_else(|| {
                 DfuError::usage(format!(
-                    "--device {part:?}: expected VID:PID in hex, e.g. 0483:df11"
+                    "device ids {part:?}: expected VID:PID in hex, e.g. 0483:df11"
                 ))
             })?;
             out.push((parse_hex16(v, "vendor id")?, parse_hex16(p, "product id")?));
         }
         if out.is_empty() {
             return Err(DfuError::usage(format!(
-                "--device {text:?} names no VID:PID"
+                "device ids {text:?} name no VID:PID"
             )));
         }
         Ok(out)
@@ -411,15 +411,15 @@ impl Selector {
                     )
                 })
                 .collect();
-            parts.push(format!("--device {}", ids.join(",")));
+            parts.push(format!("ids {}", ids.join(",")));
         }
         if let Some(s) = &self.serial {
-            parts.push(format!("--serial {s}"));
+            parts.push(format!("serial {s}"));
         }
         if let Some(p) = &self.path {
-            parts.push(format!("--path {p}"));
+            parts.push(format!("path {p}"));
         }
-        parts.join(" ")
+        parts.join(", ")
     }
 }
 
@@ -469,24 +469,18 @@ pub fn select_one(
                 })
                 .collect();
             Err(DfuError::NoDevice {
-                selection: selector.describe(),
+                selector: selector.clone(),
                 seen,
             })
         }
         _ => Err(DfuError::Ambiguous {
-            selection: selector.describe(),
+            selector: selector.clone(),
             candidates: found
                 .iter()
-                .map(|i| {
-                    format!(
-                        "{}   select with: --path {}{}",
-                        i.summary(),
-                        i.usb.path(),
-                        i.serial
-                            .as_deref()
-                            .map(|s| format!(" or --serial {s}"))
-                            .unwrap_or_default()
-                    )
+                .map(|i| crate::error::Candidate {
+                    summary: i.summary(),
+                    path: i.usb.path(),
+                    serial: i.serial.clone(),
                 })
                 .collect(),
         }),

@@ -125,20 +125,20 @@ impl fmt::Display for Op {
 #[non_exhaustive]
 pub enum DfuError {
     /// No device matched the selection.
-    #[error("no DFU device found{}", selection_suffix(.selection))]
+    #[error("no DFU device found{}", selection_suffix(&.selector.describe()))]
     NoDevice {
-        /// The selection, described ("" when none).
-        selection: String,
+        /// The selection.
+        selector: crate::Selector,
         /// Other USB devices that were seen.
         seen: Vec<String>,
     },
     /// More than one device matched.
-    #[error("{} DFU devices match{}; pick one", .candidates.len(), selection_suffix(.selection))]
+    #[error("{} DFU devices match{}; pick one", .candidates.len(), selection_suffix(&.selector.describe()))]
     Ambiguous {
-        /// The selection, described.
-        selection: String,
-        /// One line per matching device, with what tells it apart.
-        candidates: Vec<String>,
+        /// The selection.
+        selector: crate::Selector,
+        /// The matching devices.
+        candidates: Vec<Candidate>,
     },
     /// A USB transfer failed.
     #[error("{op}: {source}")]
@@ -251,6 +251,17 @@ pub enum DfuError {
     /// The simulator could not be set up.
     #[error("{0}")]
     Sim(String),
+}
+
+/// One of several matching devices, with what tells it apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The device in one line.
+    pub summary: String,
+    /// Its bus path.
+    pub path: String,
+    /// Its serial number, when it has one.
+    pub serial: Option<String>,
 }
 
 fn selection_suffix(s: &str) -> String {

@@ -66,7 +66,7 @@ pub(crate) fn note(report: &mut FlashReport, events: Sink, message: String) {
 }
 
 impl DfuDevice {
-    /// Runs `plan` (made by [`crate::plan`] from this device's [`DfuDevice::survey`]).
+    /// Runs `plan` (made by [`crate::plan()`] from this device's [`DfuDevice::survey`]).
     /// Refuses a plan with refusals. On failure, the report says exactly what had been
     /// erased and written.
     pub fn execute(&mut self, plan: &FlashPlan, events: Sink) -> Result<FlashReport, FlashFailure> {

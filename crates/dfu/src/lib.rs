@@ -46,7 +46,7 @@ pub use backend::{Backend, UsbDevice};
 pub use code::{Code, Finding, Severity};
 pub use device::DfuDevice;
 pub use discover::{describe, find, select_one, AltInfo, DeviceInfo, Mode, Selector};
-pub use error::{DfuError, ErrorKind, Op, Result};
+pub use error::{Candidate, DfuError, ErrorKind, Op, Result};
 pub use events::{Event, Phase};
 pub use firmware::{place, AddressSource, Firmware};
 pub use flash::{FlashFailure, FlashReport};
