@@ -1,8 +1,9 @@
 //! Helpers for the CLI tests: run the real `dfu` binary against simulated devices.
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// The result of one `dfu` run.
 pub struct Run {
@@ -137,4 +138,25 @@ pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
 /// Reads a file.
 pub fn read_file(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap()
+}
+
+/// Runs `dfu args`, reads `keep` bytes of its standard output, closes the pipe and waits:
+/// (exit code, stderr).
+pub fn with_closed_pipe(args: &[&str], keep: usize) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfu"))
+        .args(args)
+        .env_remove("DFU_SIM")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the dfu binary runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = vec![0; keep];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -4,29 +4,7 @@
 
 mod common;
 use common::*;
-use std::io::Read;
-use std::process::{Command, Stdio};
-
-/// Runs `dfu args`, reads `keep` bytes of its standard output, closes the pipe and waits:
-/// (exit code, stderr).
-fn with_closed_pipe(args: &[&str], keep: usize) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dfu"))
-        .args(args)
-        .env_remove("DFU_SIM")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the dfu binary runs");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = vec![0; keep];
-    stdout.read_exact(&mut first).unwrap();
-    drop(stdout);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::process::Command;
 
 /// A spec of `n` simulated STM32F405s: enough output to fill a pipe's buffer, so that the
 /// writer still has output to write when the reader goes away.

@@ -1,0 +1,302 @@
+//! The flash plan seen from the command line: multi-target DfuSe files, suffix ids, the dry
+//! run against the real run, refusals for other devices' files, mass erase of system
+//! firmware, one placement for flash and convert, and a flash whose output pipe closes.
+
+mod common;
+use common::*;
+use dfu_image::{DfuseTarget, Segment};
+
+fn json_lines(r: &Run) -> Vec<serde_json::Value> {
+    r.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn read_alt(sim: &str, s: &Scratch, alt: &str, address: &str, len: &str) -> Vec<u8> {
+    let out = s.state(&format!("alt{alt}-{address}.bin"));
+    dfu(&[
+        "--sim",
+        sim,
+        "--alt",
+        alt,
+        "read",
+        "--address",
+        address,
+        "--length",
+        len,
+        "-o",
+        &out,
+    ])
+    .ok();
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn a_two_target_dfuse_file_lands_each_target_on_its_alt() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let app = pattern(50_000, 1);
+    let ob: Vec<u8> = (0..16u8).map(|i| 0xA0 | i).collect();
+    let targets = [
+        DfuseTarget {
+            alt: 0,
+            name: Some("ST...".into()),
+            segments: vec![Segment::new(0x0800_0000, app.clone())],
+        },
+        DfuseTarget {
+            alt: 1,
+            name: Some("ST...".into()),
+            segments: vec![Segment::new(0x1FFF_C000, ob.clone())],
+        },
+    ];
+    let file = s.file(
+        "two.dfu",
+        &dfu_image::dfuse::write(&targets, 0x0483, 0xdf11, 0xffff),
+    );
+    dfu(&["--sim", &sim, "flash", &file])
+        .ok()
+        .says("plan: alt 0: write 0x08000000")
+        .says("plan: alt 1: ")
+        .says("verified by reading back");
+    assert_eq!(read_alt(&sim, &s, "0", "0x08000000", "50000"), app);
+    assert_eq!(read_alt(&sim, &s, "1", "0x1FFFC000", "16"), ob);
+}
+
+#[test]
+fn a_suffix_naming_another_device_is_refused_unless_forced() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let photon = s.file(
+        "user-part.dfu",
+        &dfu_image::suffix::add(&pattern(4096, 2), 0x2b04, 0xd006, 0xffff),
+    );
+    dfu(&["--sim", &sim, "flash", &photon, "--address", "0x08000000"])
+        .code(5)
+        .says("DFU suffix says it is for 2b04:d006, but this device is 0483:df11")
+        .says("nothing was written")
+        .says("code: dfu::refused::suffix-ids");
+    assert!(read_back(&sim, &s, "b.bin", 0x0800_0000, 4096)
+        .iter()
+        .all(|b| *b == 0xFF));
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &photon,
+        "--address",
+        "0x08000000",
+        "--force",
+    ])
+    .ok()
+    .says("--force: ");
+    assert_eq!(
+        read_back(&sim, &s, "a.bin", 0x0800_0000, 4096),
+        pattern(4096, 2)
+    );
+    let any = s.file(
+        "any.bin",
+        &dfu_image::suffix::add(&pattern(4096, 3), 0xffff, 0xffff, 0xffff),
+    );
+    dfu(&["--sim", &sim, "flash", &any, "--address", "0x08000000"]).ok();
+}
+
+#[test]
+fn the_dry_run_shows_what_the_real_run_then_does() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let mut img = pattern(200 * 1024, 4);
+    let a = s.file("a.bin", &img);
+    dfu(&["--sim", &sim, "flash", &a, "--address", "0x08000000"]).ok();
+    img[100 * 1024] ^= 0x55;
+    let b = s.file("b.bin", &img);
+    let dry = dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &b,
+        "--address",
+        "0x08000000",
+        "--dry-run",
+        "--json",
+    ]);
+    dry.ok();
+    let real = dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &b,
+        "--address",
+        "0x08000000",
+        "--json",
+    ]);
+    real.ok();
+    let plan_of = |r: &Run| {
+        json_lines(r)
+            .into_iter()
+            .find(|v| v["event"] == "plan")
+            .unwrap()
+    };
+    assert_eq!(plan_of(&dry), plan_of(&real));
+    let result = json_lines(&real).pop().unwrap();
+    let steps = &plan_of(&dry)["steps"][0];
+    assert_eq!(steps["erase"], result["report"]["erased"]);
+    assert_eq!(steps["write"], result["report"]["written"]);
+    assert_eq!(steps["erase"][0]["address"], "0x08010000");
+    assert_eq!(read_back(&sim, &s, "back.bin", 0x0800_0000, img.len()), img);
+}
+
+#[test]
+fn a_flash_whose_output_pipe_closes_still_finishes_and_verifies() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let img = pattern(512 * 1024, 6);
+    let a = s.file("a.bin", &img);
+    let (code, stderr) = with_closed_pipe(
+        &[
+            "--sim",
+            &sim,
+            "flash",
+            &a,
+            "--address",
+            "0x08000000",
+            "--json",
+        ],
+        200,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(read_back(&sim, &s, "back.bin", 0x0800_0000, img.len()), img);
+}
+
+#[test]
+fn a_particle_module_on_another_device_is_refused() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let core_user = dfu_image::particle::build_module(
+        0,
+        dfu_image::ModuleFunction::UserPart,
+        1,
+        2,
+        0x0800_5000,
+        &[],
+        4000,
+    );
+    let f = s.file("core-user.bin", &core_user);
+    dfu(&["--sim", &sim, "flash", &f])
+        .code(5)
+        .says(
+            "built for the Core (platform 0), but this device (stm32f405) is not a Particle device",
+        )
+        .says("nothing was written");
+    assert!(read_back(&sim, &s, "b.bin", 0x0800_4000, 8192)
+        .iter()
+        .all(|b| *b == 0xFF));
+}
+
+#[test]
+fn a_mass_erase_of_system_firmware_needs_force_and_says_what_is_lost() {
+    let s = Scratch::new();
+    let sim = format!("photon,system-version=1,state={}", s.state("p.json"));
+    let before = read_back(&sim, &s, "before.bin", 0x0802_0000, 1024);
+    dfu(&["--sim", &sim, "erase", "--all"])
+        .code(5)
+        .says("would also remove the bootloader")
+        .says("system-part1")
+        .says("--force");
+    assert_eq!(read_back(&sim, &s, "after.bin", 0x0802_0000, 1024), before);
+    dfu(&["--sim", &sim, "erase", "--all", "--force"])
+        .ok()
+        .says("Mass erase done");
+}
+
+#[test]
+fn erase_checks_the_range_without_building_it() {
+    let s = Scratch::new();
+    let sim = format!("photon,state={}", s.state("p.json"));
+    dfu(&[
+        "--sim",
+        &sim,
+        "erase",
+        "--address",
+        "0x08000000",
+        "--length",
+        "4G",
+    ])
+    .code(5)
+    .says("is outside the device's memory (the range covers 0x08000000-");
+    dfu(&[
+        "--sim",
+        &sim,
+        "erase",
+        "--address",
+        "0x0800C000",
+        "--length",
+        "16K",
+    ])
+    .ok()
+    .says("erased 0x0800c000");
+    dfu(&[
+        "--sim",
+        "dapboot",
+        "erase",
+        "--address",
+        "0x08002000",
+        "--length",
+        "1K",
+    ])
+    .code(5)
+    .says("code: dfu::unsupported::erase");
+}
+
+#[test]
+fn convert_places_images_as_flash_does() {
+    let s = Scratch::new();
+    let user = dfu_image::particle::build_module(
+        6,
+        dfu_image::ModuleFunction::UserPart,
+        1,
+        2,
+        0x080A_0000,
+        &[],
+        100,
+    );
+    let f = s.file("user.bin", &user);
+    let out = s.path("user.hex").display().to_string();
+    dfu(&["image", "convert", &f, "-o", &out, "--to", "hex"])
+        .ok()
+        .says("at 0x080a0000");
+    let hex = s.file("a.hex", b":0400000001020304F2\n:00000001FF\n");
+    let out2 = s.path("a.bin").display().to_string();
+    dfu(&[
+        "image",
+        "convert",
+        &hex,
+        "-o",
+        &out2,
+        "--to",
+        "bin",
+        "--address",
+        "0x08000000",
+    ])
+    .code(2)
+    .says("says it belongs at 0x00000000, but --address says 0x08000000");
+}
+
+#[test]
+fn a_layout_given_for_a_device_that_announces_one_is_noted() {
+    let s = Scratch::new();
+    let a = s.file("a.bin", &pattern(1024, 8));
+    dfu(&[
+        "--sim",
+        "stm32f405",
+        "--layout",
+        "@Flash/0x08000000/4*016Kg",
+        "flash",
+        &a,
+        "--address",
+        "0x08000000",
+    ])
+    .ok()
+    .says("the layout given was not used");
+}
