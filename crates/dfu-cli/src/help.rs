@@ -125,20 +125,6 @@ pub fn usb(e: &TransportError) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusals_say_how_to_override_only_when_they_can_be() {
-        let soft = dfu::Finding::refusal(Code::Platform, "m", "build it for the Photon");
-        assert!(refused(&soft).ends_with("(--force writes it anyway)"));
-        let hard = dfu::Finding::hard(Code::ReadOnly, "m", "MAP");
-        let h = refused(&hard);
-        assert!(h.contains("even with --force") && h.ends_with("MAP"), "{h}");
-    }
-}
-
 /// The selection as the options that give it (`--device 0483:df11 --serial X`).
 pub fn selection_flags(s: &dfu::Selector) -> String {
     let mut parts = Vec::new();
@@ -158,4 +144,18 @@ pub fn selection_flags(s: &dfu::Selector) -> String {
         parts.push(format!("--path {p}"));
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_say_how_to_override_only_when_they_can_be() {
+        let soft = dfu::Finding::refusal(Code::Platform, "m", "build it for the Photon");
+        assert!(refused(&soft).ends_with("(--force writes it anyway)"));
+        let hard = dfu::Finding::hard(Code::ReadOnly, "m", "MAP");
+        let h = refused(&hard);
+        assert!(h.contains("even with --force") && h.ends_with("MAP"), "{h}");
+    }
 }
