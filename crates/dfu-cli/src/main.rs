@@ -5,6 +5,7 @@ mod args;
 mod cmd_device;
 mod cmd_flash;
 mod cmd_image;
+mod compat;
 mod doctor;
 mod exit;
 mod render;
@@ -16,6 +17,13 @@ use clap::Parser;
 use exit::Failure;
 
 fn main() {
+    // Called as dfu-util, dfu-suffix or dfu-prefix (or `dfu util ...`): their command line.
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(code) = compat::dispatch(&argv) {
+        std::process::exit(code);
+    }
     let cli = Cli::parse();
     let json = cli.command.wants_json();
     let code = match run(cli) {
