@@ -101,6 +101,11 @@ pub const SPECS: &[Spec] = &[
         long: &["devnum"],
         takes_value: true,
     },
+    Spec {
+        short: 'w',
+        long: &[],
+        takes_value: false,
+    },
     // dfu-util 0.11 declares the long form `--wait` with a required value (the short -w
     // takes none); the value is ignored. Kept as it is so command lines scan alike.
     Spec {

@@ -289,7 +289,7 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
         Action::Download(file) => {
             left = download(g, file, &d, is_dfuse, dfuse_file, o.reset)?;
         }
-        Action::Upload(file) => upload(o, g, info, file, &d)?,
+        Action::Upload(file) => upload(g, info, file, &d)?,
         Action::Detach => {
             if info.mode == dfu::Mode::Runtime {
                 crate::cmd_device::detach(g)?;
@@ -378,21 +378,16 @@ fn read_command(g: &Global, a: ReadArgs) -> Result<(), Failure> {
 }
 
 /// -U through `dfu read`.
-fn upload(
-    o: &UtilOptions,
-    g: &Global,
-    info: &dfu::DeviceInfo,
-    file: &Path,
-    d: &options::Dfuse,
-) -> Result<(), Exit> {
+fn upload(g: &Global, info: &dfu::DeviceInfo, file: &Path, d: &options::Dfuse) -> Result<(), Exit> {
     let (address, length) = if info.is_dfuse() {
         let Some(address) = d.address else {
             return Err(refuse(EX_USAGE, "-U on a DfuSe device needs -s ADDRESS[:LENGTH]", "e.g. -s 0x08000000:0x4000 (dfu-util would read 16 KiB from wherever the device points)"));
         };
         (Some(address), upload_length(info, g, address, d)?)
     } else {
-        let asked = o.upload_size.filter(|&z| z > 0).map(|z| z as u64);
-        (None, asked.unwrap_or(1 << 32))
+        // As dfu-util: read until the device sends a short block; -Z only sizes its
+        // progress bar.
+        (None, 1 << 32)
     };
     let args = ReadArgs {
         address,
