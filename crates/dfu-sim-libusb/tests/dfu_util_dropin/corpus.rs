@@ -33,6 +33,9 @@ pub fn callers() -> Vec<Case> {
             .file("firmware.bin", image(9_000, 5))
             .seed_suffix(&["-v", "0x0483", "-p", "0xDF11", "-d", "0xffff", "-a", "firmware.bin"]),
         Case::new("Marlin", "stm32f405,state=@0", &["-a", "0", "-s", "0x08010000:leave", "-D", "firmware.bin"]).file("firmware.bin", image(70_000, 6)),
+        Case::new("Zephyr west flash: the runner's -l probe", "stm32f405", &["-d,0483:df11", "-l"]).found(),
+        Case::new("Zephyr west flash --runner dfu-util (--dfuse)", "stm32f405,state=@0", &["-d,0483:df11", "-s", "0x8000000:leave", "-a", "0", "-D", "zephyr/zephyr.bin"])
+            .file("zephyr/zephyr.bin", image(24_000, 36)),
         Case::new("Particle seed 000: a Core image on a Photon", "photon,state=@0", &["-d", "2b04:d006", "-a", "0", "-s", "0x08005000:leave", "-D", "core-firmware.bin"])
             .file("core-firmware.bin", core_image()),
         Case::new("Particle seed 001: bootloader 0.4.4 loses the status after leave", "photon,bootloader=0.4.4,state=@0", &["-d", "2b04:d006", "-a", "0", "-s", "0x080A0000:leave", "-D", "user-part.bin"])
@@ -98,6 +101,16 @@ pub fn options() -> Vec<Case> {
             .seed_dfu(&["flash", "seed.bin", "--address", "0x08000000", "--no-leave"])
             .file("f.bin", image(3_000, 27)),
         Case::new("mass erase without force", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000:mass-erase", "-D", "f.bin"]).file("f.bin", image(3_000, 28)),
+        Case::new("DfuSe command mode: mass erase", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000:mass-erase:force"])
+            .file("seed.bin", image(50_000, 34))
+            .seed_dfu(&["flash", "seed.bin", "--address", "0x08000000", "--no-leave"]),
+        Case::new("DfuSe command mode: leave", "stm32f405,state=@0", &["-a", "0", "-s", ":leave"]),
+        Case::new("upload with :leave", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000:0x800:leave", "-U", "up.bin"])
+            .file("seed.bin", image(4_000, 35))
+            .seed_dfu(&["flash", "seed.bin", "--address", "0x08000000", "--no-leave"])
+            .upload("up.bin"),
+        Case::new("upload from a DfuSe device without -s", "stm32f405,state=@0", &["-a", "0", "-U", "up.bin"])
+            .differs(0, 64, true, "dfu-util reads 16 KiB from wherever the device's address pointer is; dfu asks for the address instead of guessing"),
         Case::new("missing file", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000:leave", "-D", "nope.bin"]),
         Case::new("bad syntax: value missing", "stm32f405", &["-a"]),
         Case::new("bad syntax: unknown option", "stm32f405", &["--bogus", "-l"]),
