@@ -15,6 +15,14 @@ fn core_image() -> Vec<u8> {
     i
 }
 
+/// `data` followed by a DFU suffix (0483:df11) whose CRC is wrong.
+fn bad_crc_suffix(mut data: Vec<u8>) -> Vec<u8> {
+    data.extend_from_slice(&[
+        0xff, 0xff, 0x11, 0xdf, 0x83, 0x04, 0x00, 0x01, b'U', b'F', b'D', 16, 0, 0, 0, 0,
+    ]);
+    data
+}
+
 /// The build systems' own command lines.
 pub fn callers() -> Vec<Case> {
     vec![
@@ -111,6 +119,9 @@ pub fn options() -> Vec<Case> {
             .upload("up.bin"),
         Case::new("upload from a DfuSe device without -s", "stm32f405,state=@0", &["-a", "0", "-U", "up.bin"])
             .differs(0, 64, true, "dfu-util reads 16 KiB from wherever the device's address pointer is; dfu asks for the address instead of guessing"),
+        Case::new("suffix with a bad CRC", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000", "-D", "f.bin"])
+            .file("f.bin", bad_crc_suffix(image(2_000, 37)))
+            .differs(0, 65, false, "dfu-util warns and writes the whole file, the broken suffix included; dfu refuses a damaged file"),
         Case::new("missing file", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000:leave", "-D", "nope.bin"]),
         Case::new("bad syntax: value missing", "stm32f405", &["-a"]),
         Case::new("bad syntax: unknown option", "stm32f405", &["--bogus", "-l"]),
