@@ -15,6 +15,17 @@ pub struct Spec {
     pub takes_value: bool,
 }
 
+impl Spec {
+    /// An option: short letter, long names, whether it takes a value.
+    pub const fn new(short: char, long: &'static [&'static str], takes_value: bool) -> Spec {
+        Spec {
+            short,
+            long,
+            takes_value,
+        }
+    }
+}
+
 /// What the scanner found, in command-line order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
@@ -164,41 +175,13 @@ mod tests {
     use super::*;
 
     const SPECS: &[Spec] = &[
-        Spec {
-            short: 'l',
-            long: &["list"],
-            takes_value: false,
-        },
-        Spec {
-            short: 'v',
-            long: &["verbose"],
-            takes_value: false,
-        },
-        Spec {
-            short: 'a',
-            long: &["alt", "altsetting"],
-            takes_value: true,
-        },
-        Spec {
-            short: 'D',
-            long: &["download"],
-            takes_value: true,
-        },
-        Spec {
-            short: 'd',
-            long: &["device"],
-            takes_value: true,
-        },
-        Spec {
-            short: 'e',
-            long: &["detach"],
-            takes_value: false,
-        },
-        Spec {
-            short: 'E',
-            long: &["detach-delay"],
-            takes_value: true,
-        },
+        Spec::new('l', &["list"], false),
+        Spec::new('v', &["verbose"], false),
+        Spec::new('a', &["alt", "altsetting"], true),
+        Spec::new('D', &["download"], true),
+        Spec::new('d', &["device"], true),
+        Spec::new('e', &["detach"], false),
+        Spec::new('E', &["detach-delay"], true),
     ];
 
     fn s(args: &[&str]) -> Result<Vec<Item>, ScanError> {

@@ -6,113 +6,29 @@ use std::path::PathBuf;
 
 /// dfu-util's options, short letter, long names, whether they take a value.
 pub const SPECS: &[Spec] = &[
-    Spec {
-        short: 'h',
-        long: &["help"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'V',
-        long: &["version"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'v',
-        long: &["verbose"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'l',
-        long: &["list"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'e',
-        long: &["detach"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'E',
-        long: &["detach-delay"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'd',
-        long: &["device"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'p',
-        long: &["path"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'c',
-        long: &["cfg", "configuration"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'i',
-        long: &["intf", "interface"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'a',
-        long: &["alt", "altsetting"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'S',
-        long: &["serial"],
-        takes_value: true,
-    },
-    Spec {
-        short: 't',
-        long: &["transfer-size"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'U',
-        long: &["upload"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'Z',
-        long: &["upload-size"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'D',
-        long: &["download"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'R',
-        long: &["reset"],
-        takes_value: false,
-    },
-    Spec {
-        short: 's',
-        long: &["dfuse-address"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'n',
-        long: &["devnum"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'w',
-        long: &[],
-        takes_value: false,
-    },
+    Spec::new('h', &["help"], false),
+    Spec::new('V', &["version"], false),
+    Spec::new('v', &["verbose"], false),
+    Spec::new('l', &["list"], false),
+    Spec::new('e', &["detach"], false),
+    Spec::new('E', &["detach-delay"], true),
+    Spec::new('d', &["device"], true),
+    Spec::new('p', &["path"], true),
+    Spec::new('c', &["cfg", "configuration"], true),
+    Spec::new('i', &["intf", "interface"], true),
+    Spec::new('a', &["alt", "altsetting"], true),
+    Spec::new('S', &["serial"], true),
+    Spec::new('t', &["transfer-size"], true),
+    Spec::new('U', &["upload"], true),
+    Spec::new('Z', &["upload-size"], true),
+    Spec::new('D', &["download"], true),
+    Spec::new('R', &["reset"], false),
+    Spec::new('s', &["dfuse-address"], true),
+    Spec::new('n', &["devnum"], true),
+    Spec::new('w', &[], false),
     // dfu-util 0.11 declares the long form `--wait` with a required value (the short -w
     // takes none); the value is ignored. Kept as it is so command lines scan alike.
-    Spec {
-        short: 'w',
-        long: &["wait"],
-        takes_value: true,
-    },
+    Spec::new('w', &["wait"], true),
 ];
 
 /// What to do; the last of -l, -e, -U, -D, -V wins, as in dfu-util.

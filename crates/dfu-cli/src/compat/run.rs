@@ -117,7 +117,8 @@ fn file_facts(path: &Path) -> Result<FileFacts, Exit> {
     })
 }
 
-fn execute(mut o: UtilOptions) -> Result<(), Exit> {
+/// What can be refused before any device is touched; the facts of a -D file.
+fn before_device(o: &mut UtilOptions) -> Result<Option<FileFacts>, Exit> {
     if o.action == Action::None && o.dfuse.is_none() {
         return Err(refuse(
             EX_USAGE,
@@ -147,31 +148,39 @@ fn execute(mut o: UtilOptions) -> Result<(), Exit> {
             ));
         }
     }
-    if let Some(d) = o.dfuse {
-        if d.unprotect {
-            return Err(refuse(
-                EX_USAGE,
-                "-s ...:unprotect (read-unprotect, which erases the whole flash) is not supported",
-                "use ST's tools to remove read protection; then flash again",
-            ));
-        }
-        if d.mass_erase && d.force == 0 {
-            return Err(refuse(
-                EX_USAGE,
-                "-s ...:mass-erase erases the whole device and needs :force as well",
-                "add :force, e.g. -s 0x08000000:mass-erase:force",
-            ));
-        }
+    let d = o.dfuse.unwrap_or_default();
+    if d.unprotect {
+        return Err(refuse(
+            EX_USAGE,
+            "-s ...:unprotect (read-unprotect, which erases the whole flash) is not supported",
+            "use ST's tools to remove read protection; then flash again",
+        ));
     }
+    if d.mass_erase && d.force == 0 {
+        return Err(refuse(
+            EX_USAGE,
+            "-s ...:mass-erase erases the whole device and needs :force as well",
+            "add :force, e.g. -s 0x08000000:mass-erase:force",
+        ));
+    }
+    Ok(facts)
+}
+
+fn print_found(p: &Probe) {
+    let mut out = std::io::stdout().lock();
+    for i in &p.ifaces {
+        let mut line = i.found_line();
+        line.push(b'\n');
+        let _ = out.write_all(&line);
+    }
+}
+
+fn execute(mut o: UtilOptions) -> Result<(), Exit> {
+    let facts = before_device(&mut o)?;
     let mut backend = global(None, None).backend()?;
     let found = find(backend.as_mut(), &o)?;
     if o.action == Action::List {
-        let mut out = std::io::stdout().lock();
-        for i in &found.ifaces {
-            let mut line = i.found_line();
-            line.push(b'\n');
-            let _ = out.write_all(&line);
-        }
+        print_found(&found);
         backend.finish()?;
         return Ok(());
     }
@@ -183,6 +192,7 @@ fn execute(mut o: UtilOptions) -> Result<(), Exit> {
     if let (Some(f), Some((v, p))) = (&facts, facts.as_ref().and_then(|f| f.ids)) {
         check_file_ids(&o, info, &root, v, p, f.dfuse)?;
     }
+    // A DfuSe file without -a picks its targets' alts; otherwise the alt dfu-util chose.
     let alt = if dfuse_file && root.dfu_mode && o.alt_index.is_none() && o.alt_name.is_none() {
         None
     } else if root.dfu_mode {

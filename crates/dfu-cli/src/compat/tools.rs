@@ -8,121 +8,33 @@ use dfu_image::prefix::{DfuFile, Kind};
 use dfu_image::suffix::{Suffix, ANY, BCD_DFU, BCD_DFUSE};
 
 const SUFFIX_SPECS: &[Spec] = &[
-    Spec {
-        short: 'h',
-        long: &["help"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'V',
-        long: &["version"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'c',
-        long: &["check"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'a',
-        long: &["add"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'D',
-        long: &["delete"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'p',
-        long: &["pid"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'v',
-        long: &["vid"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'd',
-        long: &["did"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'S',
-        long: &["spec"],
-        takes_value: true,
-    },
+    Spec::new('h', &["help"], false),
+    Spec::new('V', &["version"], false),
+    Spec::new('c', &["check"], true),
+    Spec::new('a', &["add"], true),
+    Spec::new('D', &["delete"], true),
+    Spec::new('p', &["pid"], true),
+    Spec::new('v', &["vid"], true),
+    Spec::new('d', &["did"], true),
+    Spec::new('S', &["spec"], true),
     // In dfu-suffix's option string but not handled: both end in the usage message.
-    Spec {
-        short: 's',
-        long: &[],
-        takes_value: true,
-    },
-    Spec {
-        short: 'T',
-        long: &[],
-        takes_value: false,
-    },
+    Spec::new('s', &[], true),
+    Spec::new('T', &[], false),
 ];
 
 const PREFIX_SPECS: &[Spec] = &[
-    Spec {
-        short: 'h',
-        long: &["help"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'V',
-        long: &["version"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'c',
-        long: &["check"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'a',
-        long: &["add"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'D',
-        long: &["delete"],
-        takes_value: true,
-    },
-    Spec {
-        short: 's',
-        long: &["stellaris-address"],
-        takes_value: true,
-    },
-    Spec {
-        short: 'T',
-        long: &["stellaris"],
-        takes_value: false,
-    },
-    Spec {
-        short: 'L',
-        long: &["LPC"],
-        takes_value: false,
-    },
+    Spec::new('h', &["help"], false),
+    Spec::new('V', &["version"], false),
+    Spec::new('c', &["check"], true),
+    Spec::new('a', &["add"], true),
+    Spec::new('D', &["delete"], true),
+    Spec::new('s', &["stellaris-address"], true),
+    Spec::new('T', &["stellaris"], false),
+    Spec::new('L', &["LPC"], false),
     // In dfu-prefix's option string but not handled: usage.
-    Spec {
-        short: 'p',
-        long: &[],
-        takes_value: true,
-    },
-    Spec {
-        short: 'v',
-        long: &[],
-        takes_value: true,
-    },
-    Spec {
-        short: 'd',
-        long: &[],
-        takes_value: true,
-    },
+    Spec::new('p', &[], true),
+    Spec::new('v', &[], true),
+    Spec::new('d', &[], true),
 ];
 
 const SUFFIX_HELP: &str = "\
