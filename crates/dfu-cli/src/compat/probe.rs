@@ -193,6 +193,71 @@ pub fn probe(backend: &mut dyn Backend, o: &UtilOptions) -> Result<Probe, Failur
 mod tests {
     use super::*;
 
+    use crate::compat::options::parse;
+
+    fn iface(dfu_mode: bool, alt: u8) -> Iface {
+        Iface {
+            device: 0,
+            dfu_mode,
+            vendor: 0x2b04,
+            product: if dfu_mode { 0xd006 } else { 0xc006 },
+            bcd_device: 0x0250,
+            devnum: 5,
+            cfg: 1,
+            intf: 0,
+            path: "1-2".into(),
+            alt,
+            name: format!("alt{alt}").into_bytes(),
+            serial: b"S1".to_vec(),
+        }
+    }
+
+    fn keeps_with(args: &[&str], i: &Iface) -> bool {
+        let v: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        keeps(&parse(&v).expect("valid command line"), i)
+    }
+
+    #[test]
+    fn matching_rules_of_dfu_util() {
+        let (rt, dfu0, dfu1) = (iface(false, 0), iface(true, 0), iface(true, 1));
+        assert!(keeps_with(&["-l"], &rt) && keeps_with(&["-l"], &dfu1));
+        // `,V:P`: DFU-mode devices with those ids only.
+        assert!(!keeps_with(&["-d", ",2b04:d006"], &rt));
+        assert!(keeps_with(&["-d", ",2b04:d006"], &dfu0));
+        // `V:P` alone: the run-time half; DFU-mode devices match any id.
+        assert!(keeps_with(&["-d", "2b04:c006"], &rt));
+        assert!(!keeps_with(&["-d", "2b04:d006"], &rt));
+        assert!(keeps_with(&["-d", "1234:5678"], &dfu0));
+        assert!(
+            !keeps_with(&["-d", "1234:5678,"], &dfu0),
+            "a given run-time half is the DFU default"
+        );
+        // -a filters DFU-mode alts only.
+        assert!(!keeps_with(&["-a", "1"], &dfu0) && keeps_with(&["-a", "1"], &dfu1));
+        assert!(keeps_with(&["-a", "7"], &rt));
+        assert!(keeps_with(&["-a", "alt1"], &dfu1) && !keeps_with(&["-a", "alt"], &dfu1));
+        // -S RUNTIME,DFU.
+        assert!(keeps_with(&["-S", "S1"], &rt) && keeps_with(&["-S", "S1"], &dfu0));
+        assert!(!keeps_with(&["-S", "X,S1"], &rt) && keeps_with(&["-S", "X,S1"], &dfu0));
+        // -p, -n, -c, -i.
+        assert!(keeps_with(&["-p", "1-2"], &dfu0) && !keeps_with(&["-p", "1-1"], &dfu0));
+        assert!(keeps_with(&["-n", "5"], &dfu0) && !keeps_with(&["-n", "4"], &dfu0));
+        assert!(keeps_with(&["-c", "1", "-i", "0"], &dfu0));
+        assert!(!keeps_with(&["-c", "2"], &dfu0) && !keeps_with(&["-i", "1"], &dfu0));
+    }
+
+    #[test]
+    fn found_line_format() {
+        let line = String::from_utf8(iface(true, 1).found_line()).unwrap();
+        assert_eq!(
+            line,
+            "Found DFU: [2b04:d006] ver=0250, devnum=5, cfg=1, intf=0, path=\"1-2\", alt=1, name=\"alt1\", serial=\"S1\""
+        );
+        assert!(String::from_utf8(iface(false, 0).found_line())
+            .unwrap()
+            .starts_with("Found Runtime: [2b04:c006] "));
+    }
+
     #[test]
     fn strings_as_dfu_util_prints_them() {
         assert_eq!(ascii(Some("@Internal Flash")), b"@Internal Flash");
