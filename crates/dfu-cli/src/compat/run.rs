@@ -47,7 +47,12 @@ impl From<dfu::DfuError> for Exit {
 }
 
 impl From<Failure> for Exit {
-    fn from(f: Failure) -> Exit {
+    fn from(mut f: Failure) -> Exit {
+        if f.code == crate::exit::REFUSED {
+            f.help.push_str(
+                "\n(dfu-util's :force does not override this check; `dfu flash --force` does)",
+            );
+        }
         crate::render::failure(&f, false);
         Exit(sysexits::for_failure(&f))
     }

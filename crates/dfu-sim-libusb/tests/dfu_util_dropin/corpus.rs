@@ -122,6 +122,11 @@ pub fn options() -> Vec<Case> {
         Case::new("suffix with a bad CRC", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000", "-D", "f.bin"])
             .file("f.bin", bad_crc_suffix(image(2_000, 37)))
             .differs(0, 65, false, "dfu-util warns and writes the whole file, the broken suffix included; dfu refuses a damaged file"),
+        Case::new("Particle DCT (alt 1, settings region)", "photon,state=@0", &["-d", "2b04:d006", "-a", "1", "-s", "0x1000", "-D", "dct.bin"])
+            .file("dct.bin", image(100, 38))
+            .differs(0, 64, false, "the DCT holds the device's settings; dfu refuses to write it without `dfu flash --force`"),
+        Case::new("-e -R on a DFU-mode device with several alts", "stm32f405", &["-e", "-R"]),
+        Case::new("-e -R on a run-time device", "photon,mode=runtime", &["-e", "-R"]),
         Case::new("missing file", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000:leave", "-D", "nope.bin"]),
         Case::new("bad syntax: value missing", "stm32f405", &["-a"]),
         Case::new("bad syntax: unknown option", "stm32f405", &["--bogus", "-l"]),
