@@ -173,6 +173,17 @@ fn suffix_then_check_through_our_own_tools() {
 }
 
 #[test]
+fn a_file_too_short_for_the_prefix_it_starts_like_is_refused() {
+    // Debian's dfu-suffix crashes on this file; ours refuses and leaves it alone.
+    let d = tempfile::tempdir().unwrap();
+    let content = [0x1a, 0x3f, 0, 0, 0, 0, 0, 0, 0];
+    std::fs::write(d.path().join("f.bin"), content).unwrap();
+    let (code, after) = run(&links().join("dfu-suffix"), &["-a", "@"], d.path(), "f.bin");
+    assert_eq!(code, 65);
+    assert_eq!(after.as_deref(), Some(&content[..]));
+}
+
+#[test]
 fn names_and_version() {
     let v = Command::new(links().join("dfu-util"))
         .arg("-V")

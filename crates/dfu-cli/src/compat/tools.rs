@@ -187,6 +187,15 @@ pub fn suffix_main(args: &[String]) -> i32 {
         Ok(f) => f,
         Err(code) => return code,
     };
+    if f.prefix_len != 0 && !f.prefix_ok && mode != Mode::Check {
+        // Debian's dfu-suffix crashes here; refuse instead of rewriting a prefix that is
+        // longer than the file.
+        return fail(
+            EX_DATAERR,
+            format!("{name} starts like a DFU prefix but is too short for one"),
+            "check the file; dfu-prefix -c shows what it holds",
+        );
+    }
     let done = match (mode, f.suffix) {
         (Mode::Add, Some(_)) => Err(fail(
             EX_DATAERR,
