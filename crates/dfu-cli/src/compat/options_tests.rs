@@ -245,3 +245,46 @@ fn usage_errors() {
         Err(UsageError::Scan(ScanError::MissingValue(_)))
     ));
 }
+
+#[test]
+fn odd_input_never_panics() {
+    let odd = [
+        "",
+        "-",
+        "--",
+        "---",
+        "-é",
+        "--é=1",
+        "-dé:ü,ß",
+        "-s",
+        "-s:",
+        "-s::::",
+        "-s0x",
+        "-s0xg:1",
+        "-s-1:-1",
+        "-a-",
+        "-n-5",
+        "-t99999999999999999999",
+        "-d,",
+        "-d:",
+        "-d,:",
+        "-S,",
+        "--=",
+        "-Z0x",
+        "-E ",
+        "-c\u{0}",
+        "-p\u{ff}",
+    ];
+    for a in odd {
+        let _ = p(&[a]);
+        let _ = p(&[a, a]);
+        let _ = p(&["-l", a, "x"]);
+    }
+    for w in ["", ":", "é", "0x8:é", "0x8:99999999999999999999"] {
+        let _ = parse_dfuse(w);
+        let _ = parse_ids(w);
+        let _ = parse_serial(w);
+        let _ = strtoul(w, 0);
+        let _ = strtoul(w, 16);
+    }
+}
