@@ -288,7 +288,9 @@ fn check_file_ids(
 
 fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) -> Result<(), Exit> {
     let d = o.dfuse.unwrap_or_default();
-    let is_dfuse = info.is_dfuse();
+    // A run-time interface may report another DFU version than the bootloader behind it;
+    // -s there means the caller knows the bootloader speaks DfuSe.
+    let is_dfuse = info.is_dfuse() || (info.mode == dfu::Mode::Runtime && o.dfuse.is_some());
     if o.dfuse.is_some() && !is_dfuse && info.mode == dfu::Mode::Dfu {
         return Err(refuse(
             EX_USAGE,
@@ -304,7 +306,7 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
         Action::Download(file) => {
             left = download(g, file, &d, is_dfuse, dfuse_file, o.reset)?;
         }
-        Action::Upload(file) => upload(g, info, file, &d)?,
+        Action::Upload(file) => upload(g, info, is_dfuse, file, &d)?,
         Action::Detach => {
             if info.mode == dfu::Mode::Runtime {
                 crate::cmd_device::detach(g)?;
@@ -393,8 +395,14 @@ fn read_command(g: &Global, a: ReadArgs) -> Result<(), Failure> {
 }
 
 /// -U through `dfu read`.
-fn upload(g: &Global, info: &dfu::DeviceInfo, file: &Path, d: &options::Dfuse) -> Result<(), Exit> {
-    let (address, length) = if info.is_dfuse() {
+fn upload(
+    g: &Global,
+    info: &dfu::DeviceInfo,
+    is_dfuse: bool,
+    file: &Path,
+    d: &options::Dfuse,
+) -> Result<(), Exit> {
+    let (address, length) = if is_dfuse {
         let Some(address) = d.address else {
             return Err(refuse(EX_USAGE, "-U on a DfuSe device needs -s ADDRESS[:LENGTH]", "e.g. -s 0x08000000:0x4000 (dfu-util would read 16 KiB from wherever the device points)"));
         };
