@@ -104,6 +104,16 @@ pub fn options() -> Vec<Case> {
             .differs(74, 0, true, "dapboot restarts during manifestation; dfu-util cannot read the final status and exits 74 although the image is written; dfu read it back before manifestation and knows it is there"),
         Case::new("plain DFU: TinyUSB alt 0", "tinyusb,state=@0", &["-a", "0", "-D", "f.bin"]).file("f.bin", image(200, 24)),
         Case::new("plain DFU: TinyUSB alt 1 by name", "tinyusb,state=@0", &["-a", "EEPROM", "-D", "f.bin"]).file("f.bin", image(100, 25)),
+        Case::new("plain DFU: TinyUSB, file with its suffix", "tinyusb,state=@0", &["-a", "0", "-D", "f.bin"])
+            .file("f.bin", image(300, 39))
+            .seed_suffix(&["-v", "cafe", "-p", "400b", "-a", "f.bin"]),
+        Case::new("plain DFU: TinyUSB, suffix of another device", "tinyusb,state=@0", &["-d", "cafe:400b", "-a", "0", "-D", "f.bin"])
+            .file("f.bin", image(300, 40))
+            .seed_suffix(&["-v", "0483", "-p", "df11", "-a", "f.bin"]),
+        Case::new("plain DFU: dapboot, suffix with any ids", "dapboot,state=@0", &["-a", "0", "-D", "f.bin"])
+            .file("f.bin", image(2_000, 41))
+            .seed_suffix(&["-a", "f.bin"])
+            .differs(74, 0, true, "dapboot restarts during manifestation (see the plain dapboot case)"),
         Case::new("mass erase then download", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000:mass-erase:force:leave", "-D", "f.bin"])
             .file("seed.bin", image(200_000, 26))
             .seed_dfu(&["flash", "seed.bin", "--address", "0x08000000", "--no-leave"])
