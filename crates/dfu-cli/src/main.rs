@@ -8,6 +8,7 @@ mod cmd_image;
 mod cmd_info;
 mod cmd_read;
 mod cmd_suffix;
+mod compat;
 mod doctor;
 mod exit;
 mod help;
@@ -22,6 +23,13 @@ use clap::Parser;
 use exit::Failure;
 
 fn main() {
+    // Called as dfu-util, dfu-suffix or dfu-prefix (or `dfu util ...`): their command line.
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(code) = compat::dispatch(&argv) {
+        std::process::exit(code);
+    }
     let cli = Cli::parse();
     let json = cli.command.wants_json();
     let code = match run(cli) {

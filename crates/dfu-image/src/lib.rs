@@ -32,6 +32,7 @@ mod error;
 mod ihex;
 mod image;
 pub mod particle;
+pub mod prefix;
 mod segment;
 mod srec;
 pub mod suffix;

@@ -1,0 +1,427 @@
+//! dfu-util's actions carried out by `dfu`'s own commands: -D through `dfu flash`,
+//! -U through `dfu read`, -e through `dfu detach`, -R through `dfu reset`, -l from the
+//! library's discovery. Device choice follows dfu-util's rules (see `probe`); the one
+//! device chosen is then named to `dfu` by its bus path.
+
+use super::options::{self, Action, UtilOptions};
+use super::probe::{self, Iface, Probe};
+use super::sysexits::{self, EX_CANTCREAT, EX_IOERR, EX_NOINPUT, EX_OK, EX_USAGE};
+use crate::args::{EraseArgs, FlashArgs, Global, ReadArgs};
+use crate::exit::Failure;
+use dfu_image::suffix;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const HELP: &str = "\
+Usage: dfu-util [options] ...   (dfu's dfu-util 0.11-compatible mode)
+  -h --help                   this text
+  -V --version                the version
+  -v --verbose                more detail (accepted)
+  -l --list                   list DFU devices (dfu-util's `Found ...` lines)
+  -e --detach                 switch a run-time device to DFU mode
+  -E --detach-delay SECONDS   accepted; `dfu` waits for the device itself
+  -d --device VID:PID[,VID:PID]  run-time and DFU-mode USB ids (hex; * any, - none)
+  -n --devnum N               device number (devnum in --list)
+  -p --path BUS-PORT.PORT     USB path
+  -c --cfg N                  configuration
+  -i --intf N                 interface number
+  -S --serial S[,S_DFU]       serial number (run-time, DFU mode)
+  -a --alt N|NAME             alternate setting
+  -t --transfer-size N        accepted; the device's transfer size is used
+  -U --upload FILE            read the device into FILE (never overwrites)
+  -Z --upload-size N          bytes to read (plain DFU devices)
+  -D --download FILE          write FILE, verify it, then leave as asked
+  -R --reset                  reset the device afterwards
+  -w --wait                   wait for the device to appear
+  -s --dfuse-address ADDR[:LEN][:leave|:mass-erase|:unprotect|:will-reset|:force]
+                              DfuSe address, upload length and modifiers
+See docs/dfu-util.md for what differs from dfu-util.";
+
+/// A failure with dfu-util's exit code.
+struct Exit(i32);
+
+impl From<dfu::DfuError> for Exit {
+    fn from(e: dfu::DfuError) -> Exit {
+        Exit::from(Failure::from(e))
+    }
+}
+
+impl From<Failure> for Exit {
+    fn from(mut f: Failure) -> Exit {
+        if f.code == crate::exit::REFUSED {
+            f.help.push_str(
+                "\n(dfu-util's :force does not override this check; `dfu flash --force` does)",
+            );
+        }
+        crate::render::failure(&f, false);
+        Exit(sysexits::for_failure(&f))
+    }
+}
+
+fn refuse(code: i32, message: impl Into<String>, help: impl Into<String>) -> Exit {
+    eprintln!("error: {}\nhelp: {}", message.into(), help.into());
+    Exit(code)
+}
+
+/// `dfu-util ARGS`: returns the exit code.
+pub fn main(args: &[String]) -> i32 {
+    let o = match options::parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{}\n{HELP}", e.message());
+            return EX_USAGE;
+        }
+    };
+    if o.help {
+        eprintln!("{HELP}");
+        return EX_OK;
+    }
+    println!("{}\n", super::version_line());
+    if o.action == Action::Version {
+        return EX_OK;
+    }
+    match execute(o) {
+        Ok(()) => EX_OK,
+        Err(Exit(code)) => code,
+    }
+}
+
+fn global(path: Option<String>, alt: Option<String>) -> Global {
+    Global {
+        device: None,
+        serial: None,
+        path,
+        sim: std::env::var("DFU_SIM").ok().filter(|s| !s.is_empty()),
+        profile: None,
+        layout: None,
+        alt,
+    }
+}
+
+/// What -D's file says about itself before any device is touched.
+struct FileFacts {
+    dfuse: bool,
+    ids: Option<(u16, u16)>,
+}
+
+fn file_facts(path: &Path) -> Result<FileFacts, Exit> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        refuse(
+            EX_NOINPUT,
+            format!("cannot read {}: {e}", path.display()),
+            "check the path; the build may not have produced the file",
+        )
+    })?;
+    let s = match suffix::read(&bytes) {
+        Some(Ok(s)) if s.crc_ok => Some(s),
+        _ => None,
+    };
+    Ok(FileFacts {
+        dfuse: bytes.starts_with(b"DfuSe") || s.is_some_and(|s| s.bcd_dfu == suffix::BCD_DFUSE),
+        ids: s.map(|s| (s.vendor, s.product)),
+    })
+}
+
+/// What can be refused before any device is touched; the facts of a -D file.
+fn before_device(o: &mut UtilOptions) -> Result<Option<FileFacts>, Exit> {
+    if o.action == Action::None && o.dfuse.is_none() {
+        return Err(refuse(
+            EX_USAGE,
+            "nothing to do",
+            "give -D FILE to download, -U FILE to upload, -l to list, or -e to detach",
+        ));
+    }
+    let facts = match &o.action {
+        Action::Download(p) => Some(file_facts(p)?),
+        _ => None,
+    };
+    if let Some((v, p)) = facts.as_ref().and_then(|f| f.ids) {
+        // As dfu-util: ids in the file's suffix narrow the run-time match when -d did not.
+        if o.ids.vendor.is_none() && v != suffix::ANY {
+            o.ids.vendor = Some(u32::from(v));
+        }
+        if o.ids.product.is_none() && p != suffix::ANY {
+            o.ids.product = Some(u32::from(p));
+        }
+    }
+    if let Action::Upload(p) = &o.action {
+        if p.exists() {
+            return Err(refuse(
+                EX_CANTCREAT,
+                format!("{} exists; not overwriting it", p.display()),
+                "choose another file name, or remove the file first",
+            ));
+        }
+    }
+    let d = o.dfuse.unwrap_or_default();
+    if d.unprotect {
+        return Err(refuse(
+            EX_USAGE,
+            "-s ...:unprotect (read-unprotect, which erases the whole flash) is not supported",
+            "use ST's tools to remove read protection; then flash again",
+        ));
+    }
+    if d.mass_erase && d.force == 0 {
+        return Err(refuse(
+            EX_USAGE,
+            "-s ...:mass-erase erases the whole device and needs :force as well",
+            "add :force, e.g. -s 0x08000000:mass-erase:force",
+        ));
+    }
+    Ok(facts)
+}
+
+fn print_found(p: &Probe) {
+    let mut out = std::io::stdout().lock();
+    for i in &p.ifaces {
+        let mut line = i.found_line();
+        line.push(b'\n');
+        let _ = out.write_all(&line);
+    }
+}
+
+fn execute(mut o: UtilOptions) -> Result<(), Exit> {
+    let facts = before_device(&mut o)?;
+    let mut backend = global(None, None).backend()?;
+    let found = find(backend.as_mut(), &o)?;
+    if o.action == Action::List {
+        print_found(&found);
+        backend.finish()?;
+        return Ok(());
+    }
+    let dfuse_file = facts.as_ref().is_some_and(|f| f.dfuse);
+    let root = choose(&found, dfuse_file)?.clone();
+    backend.finish()?;
+    drop(backend);
+    let info = &found.devices[root.device];
+    // The file's suffix ids are checked against the device by the flash plan.
+    // A DfuSe file without -a picks its targets' alts; otherwise the alt dfu-util chose.
+    let alt = if dfuse_file && root.dfu_mode && o.alt_index.is_none() && o.alt_name.is_none() {
+        None
+    } else if root.dfu_mode {
+        Some(root.alt.to_string())
+    } else {
+        o.alt_index.map(|a| a.to_string()).or(o.alt_name.clone())
+    };
+    let g = global(Some(root.path.clone()), alt);
+    act(&o, &g, info, dfuse_file)
+}
+
+/// Probes, waiting for a device with -w.
+fn find(backend: &mut dyn dfu::Backend, o: &UtilOptions) -> Result<Probe, Exit> {
+    if o.wait {
+        println!("Waiting for the device (ctrl-C to stop)");
+    }
+    loop {
+        let p = probe::probe(backend, o)?;
+        if !p.ifaces.is_empty() || !o.wait || o.action == Action::List {
+            return Ok(p);
+        }
+        backend.wait(std::time::Duration::from_millis(20));
+    }
+}
+
+/// dfu-util's rule: exactly one matching alt setting, or several alts of one interface
+/// of one device when the file is a DfuSe file.
+fn choose(p: &Probe, dfuse_file: bool) -> Result<&Iface, Exit> {
+    let Some(first) = p.ifaces.first() else {
+        return Err(refuse(
+            EX_IOERR,
+            "no DFU capable USB device found",
+            "put the device in DFU mode and check the cable; `dfu-util -l` lists what is seen",
+        ));
+    };
+    let one_interface = p
+        .ifaces
+        .iter()
+        .all(|i| i.device == first.device && i.cfg == first.cfg && i.intf == first.intf);
+    if p.ifaces.len() > 1 && !(dfuse_file && one_interface) {
+        let lines: Vec<String> = p
+            .ifaces
+            .iter()
+            .map(|i| String::from_utf8_lossy(&i.found_line()).into_owned())
+            .collect();
+        return Err(refuse(
+            EX_IOERR,
+            format!(
+                "more than one DFU capable USB device found:\n  {}",
+                lines.join("\n  ")
+            ),
+            "pick one with -a ALT, -S SERIAL, -p PATH or -n DEVNUM (or disconnect the others)",
+        ));
+    }
+    Ok(first)
+}
+
+fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) -> Result<(), Exit> {
+    let d = o.dfuse.unwrap_or_default();
+    // A run-time interface may report another DFU version than the bootloader behind it;
+    // -s there means the caller knows the bootloader speaks DfuSe.
+    let is_dfuse = info.is_dfuse() || (info.mode == dfu::Mode::Runtime && o.dfuse.is_some());
+    if o.dfuse.is_some() && !is_dfuse && info.mode == dfu::Mode::Dfu {
+        return Err(refuse(
+            EX_USAGE,
+            format!(
+                "-s is for DfuSe devices; {} is a plain DFU 1.1 device",
+                info.usb.id()
+            ),
+            "drop -s: plain DFU devices take the file from their start",
+        ));
+    }
+    let mut left = false;
+    match &o.action {
+        Action::Download(file) => {
+            left = download(g, file, &d, is_dfuse, dfuse_file, o.reset)?;
+        }
+        Action::Upload(file) => upload(g, info, is_dfuse, file, &d)?,
+        Action::Detach => {
+            if info.mode == dfu::Mode::Runtime {
+                crate::cmd_device::detach(g, false)?;
+                left = true;
+            } else {
+                println!("The device is already in DFU mode; nothing to detach.");
+            }
+        }
+        Action::None => {
+            if d.mass_erase {
+                crate::cmd_flash::erase(
+                    g,
+                    EraseArgs {
+                        all: true,
+                        address: None,
+                        length: None,
+                        force: false,
+                        json: false,
+                    },
+                )?;
+            } else {
+                println!("DfuSe command mode: nothing to do but what the modifiers ask.");
+            }
+            if d.leave && !o.reset {
+                crate::cmd_device::reset(g, false)?;
+                left = true;
+            }
+        }
+        Action::List | Action::Version => unreachable!("handled before"),
+    }
+    if o.reset && !left {
+        crate::cmd_device::reset(g, false)?;
+    }
+    Ok(())
+}
+
+/// -D through `dfu flash`. Returns whether the device left DFU mode.
+fn download(
+    g: &Global,
+    file: &Path,
+    d: &options::Dfuse,
+    dfuse: bool,
+    dfuse_file: bool,
+    reset: bool,
+) -> Result<bool, Exit> {
+    if dfuse && dfuse_file && d.address.is_some() {
+        return Err(refuse(
+            EX_USAGE,
+            format!(
+                "{} is a DfuSe file: it carries its own addresses",
+                file.display()
+            ),
+            "use -s :leave (no address) with a DfuSe file",
+        ));
+    }
+    if dfuse && !dfuse_file && d.address.is_none() {
+        return Err(refuse(
+            EX_USAGE,
+            format!(
+                "{} is a raw binary and the device is a DfuSe device: where does it go?",
+                file.display()
+            ),
+            "give the address, e.g. -s 0x08000000:leave",
+        ));
+    }
+    // DfuSe devices leave only with :leave (else they stay in DFU mode, as with dfu-util);
+    // plain DFU devices are reset to start the application when -R is given.
+    let leave = if dfuse { d.leave } else { reset };
+    let args = FlashArgs {
+        files: vec![file.to_path_buf()],
+        address: d.address,
+        dry_run: false,
+        no_verify: false,
+        no_leave: !leave,
+        no_skip: false,
+        mass_erase: d.mass_erase,
+        force: false,
+        json: false,
+    };
+    crate::cmd_flash::flash(g, args)?;
+    Ok(leave)
+}
+
+/// The one call of `dfu read` (kept in one place).
+fn read_command(g: &Global, a: ReadArgs) -> Result<(), Failure> {
+    crate::cmd_read::read(g, a)
+}
+
+/// -U through `dfu read`.
+fn upload(
+    g: &Global,
+    info: &dfu::DeviceInfo,
+    is_dfuse: bool,
+    file: &Path,
+    d: &options::Dfuse,
+) -> Result<(), Exit> {
+    let (address, length) = if is_dfuse {
+        let Some(address) = d.address else {
+            return Err(refuse(EX_USAGE, "-U on a DfuSe device needs -s ADDRESS[:LENGTH]", "e.g. -s 0x08000000:0x4000 (dfu-util would read 16 KiB from wherever the device points)"));
+        };
+        (Some(address), Some(upload_length(info, g, address, d)?))
+    } else {
+        // As dfu-util: read until the device sends a short block; -Z only sizes its
+        // progress bar.
+        (None, None)
+    };
+    let args = ReadArgs {
+        address,
+        length,
+        output: PathBuf::from(file),
+        force: false,
+        json: false,
+    };
+    read_command(g, args)?;
+    Ok(())
+}
+
+/// `:LEN`, else up to the end of the memory segment the address is in (as dfu-util).
+fn upload_length(
+    info: &dfu::DeviceInfo,
+    g: &Global,
+    address: u32,
+    d: &options::Dfuse,
+) -> Result<u64, Exit> {
+    if d.length != 0 {
+        return Ok(u64::from(d.length));
+    }
+    let alt = g
+        .alt
+        .as_deref()
+        .and_then(|a| a.parse::<u8>().ok())
+        .unwrap_or(0);
+    let layout = info
+        .alts
+        .iter()
+        .find(|a| a.alt == alt)
+        .and_then(|a| a.layout.as_ref());
+    let seg = layout.and_then(|l| {
+        l.segments
+            .iter()
+            .find(|s| u64::from(s.start) <= u64::from(address) && u64::from(address) < s.end())
+    });
+    match seg {
+        Some(s) => Ok(s.end() - u64::from(address)),
+        None => Err(refuse(
+            EX_USAGE,
+            format!("0x{address:08x} is in no memory segment of alt {alt}"),
+            "give the length too: -s ADDRESS:LENGTH, within the map `dfu info` shows",
+        )),
+    }
+}
