@@ -5,7 +5,8 @@
 # Main server (port 3240): a stm32f405 ROM, a Photon in DFU mode, dapboot, and a Photon in
 # run-time mode. Fault server (port 3241): a stm32f405 that drops off the bus at its
 # 20th DNLOAD; restarted without the fault to show the next run recovers. Timeout server
-# (port 3242): a stm32f405 that never answers one UPLOAD.
+# (port 3242): a stm32f405 that never answers one UPLOAD. Klipper server (port 3243): a
+# stm32f446 flashed with Klipper's own dfu-util command line through a `dfu-util` link.
 
 F405=0483:df11 PHOTON=2b04:d006 PHOTON_RT=2b04:c006 DAPBOOT=1209:db42
 
@@ -158,6 +159,27 @@ sc_leave_unplugs() {
     wait_gone F405A || return 1
 }
 
+sc_klipper_link() {
+    # Klipper's `make flash` line, unchanged, through a link named dfu-util: the drop-in
+    # verifies before leaving and exits 0 where dfu-util 0.11 exits 251 (-R after :leave).
+    # The fault server's stm32f405 has the same ids: stop it (if it runs) so the line's
+    # `-d ,0483:df11` finds one device, as on a printer with one board.
+    stop_server 3241 >/dev/null 2>&1 || true
+    wait_gone F405F || return 1
+    serve 3243 "stm32f446,serial=KLIP,state=$SIM/klip.json"
+    autoattach 3243
+    wait_dev KLIP "$F405" || return 1
+    mkdir -p links && ln -sf "$(command -v dfu)" links/dfu-util
+    firmware klipper.bin 32768 0x08000000
+    run_rc 0 env PATH="$PWD/links:$PATH" dfu-util -d ,0483:df11 -R -a 0 -s 0x8000000:leave -D klipper.bin || return 1
+    has "verified" || return 1
+    wait_gone KLIP || return 1
+    run stop_server 3243 || return 1
+    # What the board holds now, from the simulator's saved state.
+    run_rc 0 dfu --sim "stm32f446,state=$SIM/klip.json" read --address 0x08000000 --length 32768 -o klip-back.bin || return 1
+    run cmp klipper.bin klip-back.bin || return 1
+}
+
 sc_server_stop() {
     run stop_server 3240 || return 1
     run ls -l "$SIM" || return 1
@@ -167,7 +189,7 @@ sc_server_stop() {
 
 main() {
     plan list stm32-flash-read photon-flash-read dapboot-flash-read runtime-detach-flash \
-        dfu-util non-root unplug-mid-flash timeout-unlink leave-unplugs server-stop
+        dfu-util non-root unplug-mid-flash timeout-unlink leave-unplugs klipper-link server-stop
     serve 3240 "$MAIN_SPEC"
     autoattach 3240
     case_ list sc_list
@@ -180,6 +202,7 @@ main() {
     case_ unplug-mid-flash sc_unplug_mid_flash
     case_ timeout-unlink sc_timeout_unlink
     case_ leave-unplugs sc_leave_unplugs
+    case_ klipper-link sc_klipper_link
     case_ server-stop sc_server_stop
     touch "$SIM/stop-attach"
     if [ "$FAILED" != 0 ]; then

@@ -129,13 +129,7 @@ pub fn usb(e: &TransportError) -> String {
 pub fn selection_flags(s: &dfu::Selector) -> String {
     let mut parts = Vec::new();
     if !s.ids.is_empty() {
-        let id = |x: Option<u16>| x.map_or("*".to_string(), |v| format!("{v:04x}"));
-        let ids: Vec<String> = s
-            .ids
-            .iter()
-            .map(|(v, p)| format!("{}:{}", id(*v), id(*p)))
-            .collect();
-        parts.push(format!("--device {}", ids.join(",")));
+        parts.push(format!("--device {}", s.ids_text()));
     }
     if let Some(x) = &s.serial {
         parts.push(format!("--serial {x}"));

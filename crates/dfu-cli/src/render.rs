@@ -8,7 +8,9 @@ use std::io::IsTerminal;
 
 /// Appended to `dfu --help`.
 pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success, 2 usage, 3 file (unreadable/invalid input, output exists), \
-4 no device or several, 5 refused by a check (nothing written), 6 device or USB error, 7 verify mismatch.";
+4 no device or several, 5 refused by a check (nothing written), 6 device or USB error, 7 verify mismatch.\n\
+`dfu util ARGS...` (or this binary named dfu-util) takes dfu-util 0.11's command line; \
+`dfu suffix-compat` and `dfu prefix-compat` those of dfu-suffix and dfu-prefix.";
 
 /// Prints a failure: `error:` line, `help:` line, what was written.
 pub fn failure(f: &Failure, json: bool) {

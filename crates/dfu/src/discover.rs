@@ -396,22 +396,22 @@ impl Selector {
         id_ok && serial_ok && path_ok
     }
 
-    /// The selection as the user would type it (for messages).
+    /// The ids as `VID:PID[,VID:PID...]`, `*` for a wildcard half.
+    pub fn ids_text(&self) -> String {
+        let half = |x: Option<u16>| x.map_or("*".to_string(), |v| format!("{v:04x}"));
+        let ids: Vec<String> = self
+            .ids
+            .iter()
+            .map(|(v, p)| format!("{}:{}", half(*v), half(*p)))
+            .collect();
+        ids.join(",")
+    }
+
+    /// The selection in words (for messages).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if !self.ids.is_empty() {
-            let ids: Vec<String> = self
-                .ids
-                .iter()
-                .map(|(v, p)| {
-                    format!(
-                        "{}:{}",
-                        v.map_or("*".into(), |v| format!("{v:04x}")),
-                        p.map_or("*".into(), |p| format!("{p:04x}"))
-                    )
-                })
-                .collect();
-            parts.push(format!("ids {}", ids.join(",")));
+            parts.push(format!("ids {}", self.ids_text()));
         }
         if let Some(s) = &self.serial {
             parts.push(format!("serial {s}"));
