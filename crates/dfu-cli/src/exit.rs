@@ -41,7 +41,7 @@ impl Failure {
             message: message.into(),
             help: help.into(),
             progress: None,
-            error_code: None,
+            error_code: default_code(code),
         }
     }
 
@@ -55,10 +55,31 @@ impl Failure {
         Failure::new(FILE, message, help)
     }
 
+    /// An output file that exists or cannot be written.
+    pub fn output(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Failure {
+            error_code: Some(dfu::Code::Output),
+            ..Failure::new(FILE, message, help)
+        }
+    }
+
     /// The exit code.
     pub fn code(&self) -> i32 {
         self.code
     }
+}
+
+/// The stable code of a failure the command line finds itself (the library's errors bring
+/// their own).
+fn default_code(exit: i32) -> Option<dfu::Code> {
+    Some(match exit {
+        USAGE => dfu::Code::Usage,
+        FILE => dfu::Code::InputRead,
+        NO_DEVICE => dfu::Code::NoDevice,
+        DEVICE => dfu::Code::Usb,
+        VERIFY => dfu::Code::Verify,
+        _ => return None,
+    })
 }
 
 /// The exit code for a library error kind.

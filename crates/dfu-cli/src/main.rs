@@ -30,7 +30,7 @@ fn main() {
     if let Some(code) = compat::dispatch(&argv) {
         std::process::exit(code);
     }
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     let json = cli.command.wants_json();
     let code = match run(cli) {
         Ok(()) => exit::OK,
@@ -40,6 +40,18 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// clap's parse, with the stable code after a usage error (help and version print as usual).
+fn parse_command_line() -> Cli {
+    Cli::try_parse().unwrap_or_else(|e| {
+        // Printing goes to a closed pipe at worst; the exit code still tells.
+        let _ = e.print();
+        if e.use_stderr() {
+            out::errln!("code: {}", dfu::Code::Usage);
+        }
+        std::process::exit(e.exit_code())
+    })
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {

@@ -300,3 +300,35 @@ fn a_layout_given_for_a_device_that_announces_one_is_noted() {
     .ok()
     .says("the layout given was not used");
 }
+
+#[test]
+fn every_failure_carries_a_stable_code() {
+    let s = Scratch::new();
+    let out = s.file("exists.bin", b"keep");
+    dfu(&[
+        "--sim",
+        "stm32f405",
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "16",
+        "-o",
+        &out,
+    ])
+    .code(3)
+    .says("code: dfu::output::file");
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep");
+    dfu(&["--sim", "stm32f405", "erase", "--address", "0x08000000"])
+        .code(2)
+        .says("code: dfu::usage::argument");
+    let missing = s.path("missing.bin").display().to_string();
+    dfu(&["--sim", "stm32f405", "flash", &missing])
+        .code(3)
+        .says("code: dfu::input::read")
+        .says("nothing was written");
+    let r = dfu(&["--sim", "dapboot", "erase", "--all", "--json"]);
+    r.code(5);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(v["code"], "dfu::unsupported::erase");
+}

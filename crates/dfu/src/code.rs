@@ -60,6 +60,8 @@ codes! {
     InputParse = "dfu::input::parse",
     /// Files in one command claim the same addresses.
     InputOverlap = "dfu::input::overlap",
+    /// An output file exists (and is not to be replaced) or cannot be written.
+    Output = "dfu::output::file",
     /// The image holds no bytes.
     Empty = "dfu::refused::empty",
     /// Bytes fall outside the device's memory.
