@@ -5,7 +5,7 @@ use crate::exit::{self, Failure};
 use crate::out::{self, outln};
 use crate::render::{self, Progress};
 use dfu::{AddressSource, DfuDevice, Firmware, FlashOptions, FlashPlan, Severity};
-use serde_json::json;
+use serde::Serialize;
 use std::time::Duration;
 
 fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
@@ -61,6 +61,24 @@ fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
     }
 }
 
+/// The JSON result of `dfu flash`.
+#[derive(Serialize)]
+struct FlashJson<'a> {
+    result: &'static str,
+    plan: &'a FlashPlan,
+    report: &'a dfu::FlashReport,
+    seconds: f64,
+    backend: &'static str,
+}
+
+/// The JSON result of `dfu erase`.
+#[derive(Serialize)]
+struct EraseJson {
+    result: &'static str,
+    mass_erase: bool,
+    erased: Vec<dfu::json::Range>,
+}
+
 /// `dfu flash`.
 pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let mut backend = g.backend()?;
@@ -82,9 +100,13 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     };
     finish?;
     if a.json {
-        out::json_result(
-            &json!({"result": "ok", "plan": plan, "report": report, "seconds": elapsed.as_secs_f64(), "backend": backend.name()}),
-        );
+        out::json_result(&FlashJson {
+            result: "ok",
+            plan: &plan,
+            report: &report,
+            seconds: elapsed.as_secs_f64(),
+            backend: backend.name(),
+        });
         return Ok(());
     }
     summary(&report, &plan.options, elapsed, backend.name() == "sim");
@@ -191,7 +213,11 @@ pub fn erase(g: &Global, a: EraseArgs) -> Result<(), Failure> {
                 length: u64::from(*n),
             })
             .collect();
-        out::json_result(&json!({"result": "ok", "mass_erase": range.is_none(), "erased": ranges}));
+        out::json_result(&EraseJson {
+            result: "ok",
+            mass_erase: range.is_none(),
+            erased: ranges,
+        });
     } else if range.is_none() {
         outln!("Mass erase done.");
     } else {
