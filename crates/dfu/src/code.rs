@@ -70,6 +70,8 @@ codes! {
     ReadOnly = "dfu::refused::read-only",
     /// Bytes fall in the bootloader or settings region.
     ProtectedRegion = "dfu::refused::protected-region",
+    /// Bytes start in an application, system or factory region and run past its end.
+    RegionOverflow = "dfu::refused::region-overflow",
     /// A mass erase would remove the bootloader, system firmware or settings.
     MassEraseSystem = "dfu::refused::mass-erase-system",
     /// The file's DFU suffix names another device.

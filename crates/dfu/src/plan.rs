@@ -136,6 +136,7 @@ impl Memory<'_> {
             // A page the device refuses outright makes the region check moot.
             if findings.len() == before {
                 findings.extend(self.protected_regions(start, len, what));
+                findings.extend(self.overflow(start, len, what));
             }
         }
         erase.sort_by_key(|s| s.start);
@@ -165,6 +166,32 @@ impl Memory<'_> {
                 )
             })
             .collect()
+    }
+
+    /// A range that starts in an application, system or factory region and runs past its
+    /// end would overwrite what comes next (a Photon user part of 300 KB reaches the
+    /// factory backup).
+    fn overflow(&self, start: u32, len: u64, what: &str) -> Option<Finding> {
+        let p = self.profile?;
+        let end = u64::from(start) + len;
+        let reg = p.regions.iter().find(|g| {
+            g.alt == self.alt
+                && matches!(g.role, Role::App | Role::System | Role::Factory)
+                && g.overlaps(start, 1)
+        })?;
+        (end > reg.end()).then(|| {
+            Finding::refusal(
+                Code::RegionOverflow,
+                format!(
+                    "{what} is {len} bytes from 0x{start:08x}, but the {} region (0x{:08x}-0x{:08x}) ends {} bytes after its start: it would overwrite what follows",
+                    reg.name,
+                    reg.start,
+                    reg.end() - 1,
+                    reg.end() - u64::from(start)
+                ),
+                self.map(),
+            )
+        })
     }
 
     fn map(&self) -> String {
