@@ -10,7 +10,9 @@ mod cmd_read;
 mod cmd_suffix;
 mod compat;
 mod doctor;
+mod doctor_fix;
 mod exit;
+mod generate;
 mod help;
 mod out;
 mod render;
@@ -57,7 +59,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Erase(a) => cmd_flash::erase(&global, a),
         Command::Image(c) => cmd_image::image(c),
         Command::Suffix(c) => cmd_suffix::suffix(c),
-        Command::Doctor { json } => doctor::run(&global, json),
+        Command::Doctor {
+            json,
+            fix,
+            yes,
+            access,
+            udev_rules_dir,
+        } => {
+            if fix {
+                doctor_fix::fix(yes, access, udev_rules_dir.as_deref())
+            } else {
+                doctor::run(&global, json)
+            }
+        }
         Command::Sim(c) => cmd_device::sim(c),
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Manpage { dir } => generate::manpage(dir.as_deref()),
     }
 }
