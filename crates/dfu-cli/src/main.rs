@@ -9,12 +9,14 @@ mod cmd_info;
 mod cmd_read;
 mod cmd_suffix;
 mod compat;
+mod config;
 mod doctor;
 mod doctor_fix;
 mod exit;
 mod generate;
 mod help;
 mod out;
+mod picture;
 mod render;
 mod select;
 mod serial;
@@ -32,7 +34,16 @@ fn main() {
     if let Some(code) = compat::dispatch(&argv) {
         std::process::exit(code);
     }
-    let cli = Cli::parse();
+    // Defaults from DFU_* variables and dfu.toml join the command line before clap reads it.
+    let asked_json = argv.iter().any(|a| a == "--json");
+    let argv = match config::apply(argv) {
+        Ok(argv) => argv,
+        Err(f) => {
+            render::failure(&f, asked_json);
+            std::process::exit(f.code());
+        }
+    };
+    let cli = Cli::parse_from(argv);
     let json = cli.command.wants_json();
     let code = match run(cli) {
         Ok(()) => exit::OK,
