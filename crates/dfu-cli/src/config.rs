@@ -10,6 +10,7 @@
 
 use crate::args::Cli;
 use crate::exit::Failure;
+use crate::out::errln;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, CommandFactory};
 use std::path::{Path, PathBuf};
@@ -37,6 +38,18 @@ static SETTINGS: OnceLock<Vec<Setting>> = OnceLock::new();
 /// The settings of the command being run, recorded by [`apply`].
 pub fn settings() -> &'static [Setting] {
     SETTINGS.get().map_or(&[], Vec::as_slice)
+}
+
+/// After clap refused the command line: which of its values came from the environment or
+/// dfu.toml, so that a bad one is found where it was written.
+pub fn explain(e: &clap::Error) {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        return;
+    }
+    for s in settings().iter().filter(|s| s.source != "command line") {
+        errln!("note: {} = {} came from {}", s.key, s.value, s.source);
+    }
 }
 
 /// `argv` with the defaults from the environment and `dfu.toml` added; records where every

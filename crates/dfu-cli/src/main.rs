@@ -43,7 +43,11 @@ fn main() {
             std::process::exit(f.code());
         }
     };
-    let cli = Cli::parse_from(argv);
+    let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| {
+        let _ = e.print();
+        config::explain(&e);
+        std::process::exit(e.exit_code());
+    });
     let json = cli.command.wants_json();
     let code = match run(cli) {
         Ok(()) => exit::OK,
