@@ -112,12 +112,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page dfu.1 (roff), or write one page per command into a directory
-    Manpage {
-        /// Write dfu.1, dfu-flash.1, ... into this directory instead
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-    },
+    /// Print the man page dfu.1 (roff): every command in one page
+    Manpage,
 }
 
 impl Command {
@@ -141,9 +137,9 @@ impl Command {
                 | SuffixCmd::Remove { json, .. },
             ) => *json,
             Command::Sim(SimCmd::Profiles { json }) => *json,
-            Command::Sim(SimCmd::Serve { .. })
-            | Command::Completions { .. }
-            | Command::Manpage { .. } => false,
+            Command::Sim(SimCmd::Serve { .. }) | Command::Completions { .. } | Command::Manpage => {
+                false
+            }
         }
     }
 }

@@ -89,6 +89,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Sim(c) => cmd_device::sim(c),
         Command::Completions { shell } => generate::completions(shell),
-        Command::Manpage { dir } => generate::manpage(dir.as_deref()),
+        Command::Manpage => generate::manpage(),
     }
 }

@@ -68,7 +68,10 @@ fn the_man_page_renders_and_names_every_subcommand() {
     let page = dfu(&["manpage"]).ok().stdout.clone();
     assert!(page.contains(".TH dfu 1"), "{page}");
     for sub in SUBCOMMANDS {
-        assert!(page.contains(&format!("dfu\\-{sub}(1)")), "{sub} missing");
+        assert!(
+            page.contains(&format!(".SH \"dfu {sub}\"")),
+            "{sub} missing"
+        );
     }
     // man -l renders it (man-db, installed by scripts/setup).
     let s = Scratch::new();
@@ -90,28 +93,6 @@ fn the_man_page_renders_and_names_every_subcommand() {
         text.contains("SYNOPSIS") && text.contains("--device"),
         "{text}"
     );
-}
-
-#[test]
-fn man_pages_for_every_command_go_into_a_directory() {
-    let s = Scratch::new();
-    let dir = s.state("man");
-    std::fs::create_dir(&dir).unwrap();
-    dfu(&["manpage", "--dir", &dir]).ok();
-    for name in [
-        "dfu.1",
-        "dfu-flash.1",
-        "dfu-image-convert.1",
-        "dfu-doctor.1",
-    ] {
-        let page = std::fs::read_to_string(s.path("man").join(name)).unwrap();
-        assert!(page.starts_with(".ie") || page.contains(".TH"), "{name}");
-    }
-    let flash = std::fs::read_to_string(s.path("man").join("dfu-flash.1")).unwrap();
-    assert!(flash.contains("no\\-verify"));
-    dfu(&["manpage", "--dir", &s.state("missing/dir")])
-        .code(3)
-        .says("cannot write the man pages");
 }
 
 /// `dfu doctor --fix` with the rules going to `dir`, standard input not a terminal.
