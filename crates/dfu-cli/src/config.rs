@@ -55,6 +55,14 @@ pub fn explain(e: &clap::Error) {
 /// `argv` with the defaults from the environment and `dfu.toml` added; records where every
 /// setting came from (see [`settings`]).
 pub fn apply(argv: Vec<String>) -> Result<Vec<String>, Failure> {
+    // Help and version work whatever state dfu.toml is in.
+    if argv
+        .iter()
+        .skip(1)
+        .any(|a| matches!(a.as_str(), "-h" | "--help" | "-V" | "--version"))
+    {
+        return Ok(argv);
+    }
     let (argv, settings) = resolve(argv, &std::env::current_dir().unwrap_or_default())?;
     let _ = SETTINGS.set(settings);
     Ok(argv)

@@ -92,6 +92,10 @@ fn an_unknown_key_names_the_key_and_the_file() {
     dfu_in(&s.path("src"), &[], &["--sim", SIM, "list"])
         .code(2)
         .says("unknown key \"flsh\"");
+    // Help still works, to find the right name.
+    dfu_in(&s.path("src"), &[], &["flash", "--help"])
+        .ok()
+        .says("--address");
 }
 
 #[test]
