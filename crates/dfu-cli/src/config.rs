@@ -20,7 +20,14 @@ use std::sync::OnceLock;
 pub const FILE_NAME: &str = "dfu.toml";
 
 /// Options that destroy data or override checks: taken from the command line only.
-const COMMAND_LINE_ONLY: &[&str] = &["force", "all", "mass-erase", "help", "version"];
+const COMMAND_LINE_ONLY: &[&str] = &[
+    "force",
+    "all",
+    "mass-erase",
+    "irreversible",
+    "help",
+    "version",
+];
 
 /// One setting of the command being run and where it came from.
 #[derive(Debug, Clone, serde::Serialize)]
