@@ -25,7 +25,15 @@ struct Part {
 pub fn memory_strips(d: &DeviceInfo, modules: &[ModuleInfo]) -> Vec<String> {
     let mut lines = Vec::new();
     for a in &d.alts {
-        let Some(layout) = &a.layout else { continue };
+        // A plain DFU device announces no layout: the profile's map of its memory stands in.
+        let from_profile = d
+            .profile
+            .as_ref()
+            .and_then(|p| p.alts.get(usize::from(a.alt)))
+            .map(|x| x.layout());
+        let Some(layout) = a.layout.as_ref().or(from_profile) else {
+            continue;
+        };
         let (Some(start), Some(end)) = (
             layout.segments.iter().map(|s| u64::from(s.start)).min(),
             layout.segments.iter().map(|s| s.end()).max(),
@@ -34,11 +42,16 @@ pub fn memory_strips(d: &DeviceInfo, modules: &[ModuleInfo]) -> Vec<String> {
         };
         let parts = parts(d, a.alt, start, end, layout.display_name());
         lines.push(format!(
-            "alt {} \"{}\": 0x{start:08x}-0x{:08x}, {}",
+            "alt {} \"{}\": 0x{start:08x}-0x{:08x}, {}{}",
             a.alt,
             layout.display_name(),
             end - 1,
-            size(end - start)
+            size(end - start),
+            if a.layout.is_none() {
+                " (the profile's map)"
+            } else {
+                ""
+            }
         ));
         lines.extend(strip(&parts));
         for (i, p) in parts.iter().enumerate() {

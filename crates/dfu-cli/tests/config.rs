@@ -207,3 +207,30 @@ fn info_draws_the_memory_map_with_installed_modules() {
         .says("|1 application ")
         .says("1 0x08000000-0x080fffff    1 MiB  application (app)");
 }
+
+#[test]
+fn every_profile_s_map_fits_80_columns() {
+    let s = Scratch::new();
+    let list = dfu_in(s.dir.path(), &[], &["sim", "profiles", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(list.ok().stdout.trim()).unwrap();
+    let names: Vec<String> = v["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.len() > 5);
+    for name in names {
+        let r = dfu_in(s.dir.path(), &[], &["--sim", &name, "info"]);
+        let strip: Vec<&str> = r
+            .ok()
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("  +") || l.starts_with("  |"))
+            .collect();
+        assert!(!strip.is_empty(), "{name}: no picture");
+        for l in strip {
+            assert_eq!(l.chars().count(), 80, "{name}: {l}");
+        }
+    }
+}
