@@ -1,7 +1,7 @@
 //! Pictures for `dfu info`: each alt setting's memory as a strip of its regions (bootloader,
 //! settings, system parts, application, free space), proportional where the sizes allow,
 //! with a numbered legend of addresses, sizes and what is installed. Plain ASCII, at most
-//! 80 columns.
+//! 80 columns; the cells are coloured by role only on a terminal, and never with `NO_COLOR`.
 
 use dfu::DeviceInfo;
 use dfu_image::ModuleInfo;
@@ -23,6 +23,9 @@ struct Part {
 
 /// The strips of every alt setting that has a memory layout, as lines.
 pub fn memory_strips(d: &DeviceInfo, modules: &[ModuleInfo]) -> Vec<String> {
+    use std::io::IsTerminal;
+    let colour = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut lines = Vec::new();
     for a in &d.alts {
         // A plain DFU device announces no layout: the profile's map of its memory stands in.
@@ -53,7 +56,7 @@ pub fn memory_strips(d: &DeviceInfo, modules: &[ModuleInfo]) -> Vec<String> {
                 ""
             }
         ));
-        lines.extend(strip(&parts));
+        lines.extend(strip(&parts, colour));
         for (i, p) in parts.iter().enumerate() {
             lines.extend(legend(i, p, layout, modules));
         }
@@ -117,7 +120,7 @@ fn free(start: u64, end: u64, memory: &str) -> Part {
 }
 
 /// The three lines of the strip.
-fn strip(parts: &[Part]) -> Vec<String> {
+fn strip(parts: &[Part], colour: bool) -> Vec<String> {
     let labels: Vec<String> = parts
         .iter()
         .enumerate()
@@ -140,11 +143,29 @@ fn strip(parts: &[Part]) -> Vec<String> {
             } else {
                 key(i).to_string()
             };
-            format!("|{label:<w$}")
+            match paint(&parts[i], colour) {
+                Some(code) => format!("|\x1b[{code}m{label:<w$}\x1b[0m"),
+                None => format!("|{label:<w$}"),
+            }
         })
         .collect::<String>()
         + "|";
     vec![border.clone(), cells, border]
+}
+
+/// The ANSI colour of a part's cell, when colour is on.
+fn paint(p: &Part, colour: bool) -> Option<&'static str> {
+    if !colour {
+        return None;
+    }
+    Some(match p.role.as_deref() {
+        Some("bootloader") => "41;97",
+        Some("settings") => "43;30",
+        Some("system") => "44;97",
+        Some("app") => "42;30",
+        Some(_) => "46;30",
+        None => "2",
+    })
 }
 
 /// Cell widths: proportional to the sizes, each at least [`MIN_CELL`], summing to what fits.
@@ -275,4 +296,37 @@ fn key(i: usize) -> char {
 
 fn size(n: u64) -> String {
     u32::try_from(n).map_or_else(|_| "4 GiB".into(), human_size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(start: u64, end: u64, name: &str, role: Option<&str>) -> Part {
+        Part {
+            start,
+            end,
+            name: name.into(),
+            role: role.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn strips_are_proportional_where_names_fit_and_coloured_only_when_asked() {
+        let parts = [
+            part(0, 0x4000, "bootloader", Some("bootloader")),
+            part(0x4000, 0x10_0000, "application", Some("app")),
+        ];
+        let plain = strip(&parts, false);
+        assert_eq!(plain[1].chars().count(), WIDTH + 2);
+        assert!(plain[1].starts_with("|1 bootloader|2 application "));
+        assert!(!plain.concat().contains('\x1b'));
+        let coloured = strip(&parts, true);
+        assert!(coloured[1].contains("\x1b[41;97m1 bootloader\x1b[0m"));
+        assert_eq!(coloured[0], plain[0]);
+        // Without names to fit, sizes decide: 3/4 of the memory, 3/4 of the room.
+        let w = widths(&[part(0, 3, "a", None), part(3, 4, "b", None)]);
+        assert_eq!(w.iter().sum::<usize>(), WIDTH - 1);
+        assert_eq!(w[0], 56);
+    }
 }
