@@ -119,6 +119,42 @@ sc_non_root() {
     has "0483" || return 1
 }
 
+# A headless machine (no desktop session, as a Raspberry Pi running Klipper): the user
+# cannot open the device; `dfu doctor --fix` run by root installs the plugdev rule and
+# reloads udev; then the user flashes and reads back. The rule is removed at the end.
+sc_doctor_fix() {
+    wait_dev F405A "$F405" || return 1
+    path=$(sysfs_dev F405A) || return 1
+    d=/sys/bus/usb/devices/$path
+    node=/dev/bus/usb/$(printf %03d "$(cat $d/busnum)")/$(printf %03d "$(cat $d/devnum)")
+    as_user() { su user -c "$*"; }
+    /lib/systemd/systemd-udevd --daemon >"$SIM/udevd.log" 2>&1 || { echo "udevd did not start"; return 1; }
+    run ls -l "$node"
+    firmware fix.bin 65536 0x08000000
+    run_rc 6 as_user dfu --serial F405A flash /tmp/fix.bin --address 0x08000000 --no-leave || return 1
+    has "permission" || return 1
+    run_rc 2 dfu doctor --fix </dev/null || return 1
+    has "not a terminal" || return 1
+    [ ! -e /etc/udev/rules.d/70-dfu.rules ] || { echo "written without --yes"; return 1; }
+    run_rc 0 dfu doctor --fix --yes || return 1
+    has 'wrote /etc/udev/rules.d/70-dfu.rules' || return 1
+    has 'plugdev' || return 1
+    has 'ran udevadm trigger' || return 1
+    has 'To undo' || return 1
+    run udevadm settle --timeout=10
+    run ls -l "$node"
+    run_rc 0 as_user dfu --serial F405A flash /tmp/fix.bin --address 0x08000000 --no-leave || return 1
+    has "verified" || return 1
+    run_rc 0 as_user dfu --serial F405A read --address 0x08000000 --length 65536 -o /tmp/fix-back.bin || return 1
+    run cmp /tmp/fix.bin /tmp/fix-back.bin || return 1
+    # A different rule file of the same name is never replaced.
+    run_rc 5 dfu doctor --fix --yes --access uaccess || return 1
+    has "left unchanged" || return 1
+    rm -f /etc/udev/rules.d/70-dfu.rules
+    udevadm control --reload && udevadm trigger --subsystem-match=usb && udevadm settle --timeout=10
+    udevadm control --exit
+}
+
 sc_unplug_mid_flash() {
     serve 3241 "$FAULT_STATE,fault=disconnect@dnload:20"
     autoattach 3241
@@ -189,7 +225,7 @@ sc_server_stop() {
 
 main() {
     plan list stm32-flash-read photon-flash-read dapboot-flash-read runtime-detach-flash \
-        dfu-util non-root unplug-mid-flash timeout-unlink leave-unplugs klipper-link server-stop
+        dfu-util non-root doctor-fix unplug-mid-flash timeout-unlink leave-unplugs klipper-link server-stop
     serve 3240 "$MAIN_SPEC"
     autoattach 3240
     case_ list sc_list
@@ -199,6 +235,7 @@ main() {
     case_ runtime-detach-flash sc_runtime_detach_flash
     case_ dfu-util sc_dfu_util
     case_ non-root sc_non_root
+    case_ doctor-fix sc_doctor_fix
     case_ unplug-mid-flash sc_unplug_mid_flash
     case_ timeout-unlink sc_timeout_unlink
     case_ leave-unplugs sc_leave_unplugs

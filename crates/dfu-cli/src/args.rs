@@ -89,10 +89,31 @@ pub enum Command {
         /// JSON output
         #[arg(long)]
         json: bool,
+        /// Linux: install the udev rule that grants access (asks first), and reload udev
+        #[arg(long, conflicts_with = "json")]
+        fix: bool,
+        /// With --fix: do not ask
+        #[arg(long, requires = "fix")]
+        yes: bool,
+        /// With --fix: access for the desktop user (uaccess) or the plugdev group (headless
+        /// machines); default: uaccess when a desktop seat is running
+        #[arg(long, value_enum, requires = "fix")]
+        access: Option<crate::doctor_fix::Access>,
+        /// Directory of the udev rules (default /etc/udev/rules.d)
+        #[arg(long, hide = true, value_name = "DIR")]
+        udev_rules_dir: Option<PathBuf>,
     },
     /// Simulated devices
     #[command(subcommand)]
     Sim(SimCmd),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page dfu.1 (roff): every command in one page
+    Manpage,
 }
 
 impl Command {
@@ -103,7 +124,7 @@ impl Command {
             | Command::Info { json }
             | Command::Detach { json }
             | Command::Reset { json }
-            | Command::Doctor { json } => *json,
+            | Command::Doctor { json, .. } => *json,
             Command::Flash(a) => a.json,
             Command::Read(a) => a.json,
             Command::Erase(a) => a.json,
@@ -116,7 +137,9 @@ impl Command {
                 | SuffixCmd::Remove { json, .. },
             ) => *json,
             Command::Sim(SimCmd::Profiles { json }) => *json,
-            Command::Sim(SimCmd::Serve { .. }) => false,
+            Command::Sim(SimCmd::Serve { .. }) | Command::Completions { .. } | Command::Manpage => {
+                false
+            }
         }
     }
 }

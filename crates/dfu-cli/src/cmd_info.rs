@@ -18,6 +18,7 @@ struct InfoJson<'a> {
     installed_modules: Vec<String>,
     profile_detail: Option<ProfileJson<'a>>,
     layout_given: Option<LayoutGiven>,
+    settings: Vec<crate::config::Setting>,
 }
 
 /// A profile in `dfu info --json`.
@@ -67,6 +68,7 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
                 .collect(),
             profile_detail: d.profile.as_ref().map(profile_json),
             layout_given,
+            settings: settings()?,
         });
         return Ok(());
     }
@@ -131,6 +133,37 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
             }
         }
         None => outln!("  no known profile matches this device (give one with --profile FILE)"),
+    }
+    for line in crate::picture::memory_strips(&d, &modules) {
+        outln!("  {line}");
+    }
+    print_settings()
+}
+
+/// The settings in force and where each came from: this command's, then those that
+/// `dfu flash` would take from the environment and dfu.toml.
+fn settings() -> Result<Vec<crate::config::Setting>, Failure> {
+    let mut all: Vec<crate::config::Setting> = crate::config::settings().to_vec();
+    for s in crate::config::settings_for("flash")? {
+        if !all.iter().any(|x| x.key == s.key) {
+            all.push(crate::config::Setting {
+                key: format!("flash.{}", s.key),
+                ..s
+            });
+        }
+    }
+    Ok(all)
+}
+
+fn print_settings() -> Result<(), Failure> {
+    let all = settings()?;
+    if all.is_empty() {
+        outln!("  settings: none from the command line, DFU_* variables or dfu.toml");
+    } else {
+        outln!("  settings:");
+    }
+    for s in all {
+        outln!("    {} = {}  ({})", s.key, s.value, s.source);
     }
     Ok(())
 }
