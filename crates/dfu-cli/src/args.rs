@@ -43,6 +43,10 @@ pub struct Global {
     /// Alt setting: number or (part of) its name
     #[arg(long, short = 'a', global = true, value_name = "N|NAME")]
     pub alt: Option<String>,
+    /// Print every USB request as it happens (request, wValue, length, status, state, poll
+    /// timeout), on standard error
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
 }
 
 /// The commands.
@@ -286,7 +290,7 @@ pub enum SuffixCmd {
         /// The file
         file: PathBuf,
         /// Vendor id
-        #[arg(long, short = 'v', value_parser = parse_usb_id, default_value = "0xffff")]
+        #[arg(long, value_parser = parse_usb_id, default_value = "0xffff")]
         vid: u16,
         /// Product id
         #[arg(long, short = 'p', value_parser = parse_usb_id, default_value = "0xffff")]

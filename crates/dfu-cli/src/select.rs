@@ -7,8 +7,22 @@ use dfu::{Backend, DeviceInfo, Selector};
 use dfu_profiles::Profile;
 
 impl Global {
-    /// The backend: simulated devices when `--sim`/`DFU_SIM` is given, else real USB.
+    /// The backend (see [`Global::plain_backend`]), tracing every USB request with
+    /// `--verbose`.
     pub fn backend(&self) -> Result<Box<dyn Backend>, Failure> {
+        let backend = self.plain_backend()?;
+        if !self.verbose {
+            return Ok(backend);
+        }
+        let sink: dfu::backend::trace::TraceSink = std::sync::Arc::new(|line: &str| {
+            crate::out::errln!("usb: {line}");
+        });
+        Ok(Box::new(dfu::backend::trace::Tracing::new(backend, sink)))
+    }
+
+    /// The backend without tracing: simulated devices when `--sim`/`DFU_SIM` is given,
+    /// else real USB.
+    fn plain_backend(&self) -> Result<Box<dyn Backend>, Failure> {
         if let Some(spec) = &self.sim {
             #[cfg(feature = "sim")]
             return dfu::backend::sim::SimBackend::new(spec)

@@ -332,3 +332,29 @@ fn every_failure_carries_a_stable_code() {
     let v: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
     assert_eq!(v["code"], "dfu::unsupported::erase");
 }
+
+#[test]
+fn verbose_prints_every_usb_request() {
+    let r = dfu(&[
+        "--sim",
+        "stm32f405",
+        "-v",
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "4",
+        "-o",
+        "-",
+    ]);
+    r.ok()
+        .says("usb: GET_DESCRIPTOR wValue=512")
+        .says("usb: GETSTATUS wValue=0 wIndex=0 wLength=6 -> status OK, state dfuIDLE, poll")
+        .says("usb: UPLOAD wValue=2 wIndex=0 wLength=4 -> 4 byte(s)");
+    // Four erased bytes (0xFF, read lossily as four replacement characters) and nothing else.
+    assert_eq!(
+        r.stdout.chars().count(),
+        4,
+        "the data alone goes to standard output"
+    );
+}

@@ -16,7 +16,7 @@ const HELP: &str = "\
 Usage: dfu-util [options] ...   (dfu's dfu-util 0.11-compatible mode)
   -h --help                   this text
   -V --version                the version
-  -v --verbose                more detail (accepted)
+  -v --verbose                print every USB request
   -l --list                   list DFU devices (dfu-util's `Found ...` lines)
   -e --detach                 switch a run-time device to DFU mode
   -E --detach-delay SECONDS   accepted; `dfu` waits for the device itself
@@ -86,7 +86,7 @@ pub fn main(args: &[String]) -> i32 {
     }
 }
 
-fn global(path: Option<String>, alt: Option<String>) -> Global {
+fn global(path: Option<String>, alt: Option<String>, verbose: bool) -> Global {
     Global {
         device: None,
         serial: None,
@@ -95,6 +95,7 @@ fn global(path: Option<String>, alt: Option<String>) -> Global {
         profile: None,
         layout: None,
         alt,
+        verbose,
     }
 }
 
@@ -182,7 +183,7 @@ fn print_found(p: &Probe) {
 
 fn execute(mut o: UtilOptions) -> Result<(), Exit> {
     let facts = before_device(&mut o)?;
-    let mut backend = global(None, None).backend()?;
+    let mut backend = global(None, None, false).backend()?;
     let found = find(backend.as_mut(), &o)?;
     if o.action == Action::List {
         print_found(&found);
@@ -203,7 +204,7 @@ fn execute(mut o: UtilOptions) -> Result<(), Exit> {
     } else {
         o.alt_index.map(|a| a.to_string()).or(o.alt_name.clone())
     };
-    let g = global(Some(root.path.clone()), alt);
+    let g = global(Some(root.path.clone()), alt, o.verbose > 0);
     act(&o, &g, info, dfuse_file)
 }
 

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod trace;
 #[cfg(feature = "usb")]
 pub mod usb;
 
