@@ -110,6 +110,9 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         return Ok(());
     }
     summary(&report, &plan.options, elapsed, backend.name() == "sim");
+    for line in crate::strip::lines(&plan, &report, crate::out::colour_stdout()) {
+        outln!("{line}");
+    }
     Ok(())
 }
 

@@ -21,6 +21,7 @@ mod render;
 mod select;
 mod serial;
 mod sim_serve;
+mod strip;
 
 use args::{Cli, Command};
 use clap::Parser;

@@ -148,3 +148,9 @@ mod tests {
         assert!(!open.load(Ordering::Relaxed));
     }
 }
+
+/// True when standard output is a terminal and `NO_COLOR` is not set: colour is welcome.
+pub fn colour_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

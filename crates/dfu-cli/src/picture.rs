@@ -23,9 +23,7 @@ struct Part {
 
 /// The strips of every alt setting that has a memory layout, as lines.
 pub fn memory_strips(d: &DeviceInfo, modules: &[ModuleInfo]) -> Vec<String> {
-    use std::io::IsTerminal;
-    let colour = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let colour = crate::out::colour_stdout();
     let mut lines = Vec::new();
     for a in &d.alts {
         // A plain DFU device announces no layout: the profile's map of its memory stands in.

@@ -136,6 +136,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     /// A finished bar is still on the terminal's current line (the cursor after it).
     finished_on_line: bool,
+    /// Off a terminal: the running phase's size and when its last progress line was printed.
+    plain: Option<(u64, std::time::Instant)>,
 }
 
 impl Progress {
@@ -146,7 +148,21 @@ impl Progress {
             bars: !json && std::io::stderr().is_terminal(),
             bar: None,
             finished_on_line: false,
+            plain: None,
         }
+    }
+
+    /// Off a terminal (a CI log): a progress line at most once a second.
+    fn plain_line(&mut self, phase: Phase, done: u64) {
+        let Some((total, last)) = self.plain.as_mut() else {
+            return;
+        };
+        if *total == 0 || last.elapsed() < std::time::Duration::from_secs(1) {
+            return;
+        }
+        *last = std::time::Instant::now();
+        let pct = done.saturating_mul(100) / *total;
+        errln!("{}: {done} of {} bytes ({pct}%)", phase.label(), *total);
     }
 
     /// Prints a line above the progress bar, if one is shown.
@@ -186,14 +202,18 @@ impl Progress {
                     self.finish();
                     self.bar = Some(bar);
                 } else if *total == 0 && *phase != Phase::Leave {
+                    self.plain = None;
                     errln!("{}...", phase.label());
                 } else if *phase != Phase::Leave {
+                    self.plain = Some((*total, std::time::Instant::now()));
                     errln!("{}: {} bytes", phase.label(), total);
                 }
             }
-            Event::Progress { done, .. } => {
+            Event::Progress { phase, done } => {
                 if let Some(b) = &self.bar {
                     b.set_position(*done);
+                } else {
+                    self.plain_line(*phase, *done);
                 }
             }
             Event::Done { .. } => {

@@ -358,3 +358,20 @@ fn verbose_prints_every_usb_request() {
         "the data alone goes to standard output"
     );
 }
+
+#[test]
+fn a_flash_ends_with_the_strip_of_its_sectors() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let mut img = pattern(300_000, 9);
+    let a = s.file("a.bin", &img);
+    dfu(&["--sim", &sim, "flash", &a, "--address", "0x08000000"])
+        .ok()
+        .says("sectors of alt 0 (7):\n  0x08000000 WWWWWWW\n");
+    img[200_000] ^= 1;
+    let b = s.file("b.bin", &img);
+    dfu(&["--sim", &sim, "flash", &b, "--address", "0x08000000"])
+        .ok()
+        .says("  0x08000000 =====E=\n")
+        .says("E erased and written, W written without erasing (was blank), = unchanged, skipped");
+}
