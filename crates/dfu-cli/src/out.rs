@@ -120,6 +120,12 @@ macro_rules! errln {
 #[allow(unused_imports)]
 pub(crate) use {errln, out, outln};
 
+/// True when standard output is a terminal and `NO_COLOR` is not set: colour is welcome.
+pub fn colour_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,10 +153,4 @@ mod tests {
         assert_eq!(v, b"a1\n");
         assert!(!open.load(Ordering::Relaxed));
     }
-}
-
-/// True when standard output is a terminal and `NO_COLOR` is not set: colour is welcome.
-pub fn colour_stdout() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
