@@ -135,6 +135,8 @@ pub(crate) struct Device {
     pub start_error_pending: bool,
     /// A reset the device will do by itself (Particle bootloader >= 0.4.5 on leave).
     pub scheduled_reset: Option<Duration>,
+    /// `unplug-after=`: when the device is pulled off the bus for good.
+    pub unplug_at: Option<Duration>,
 }
 
 impl Device {
@@ -143,9 +145,10 @@ impl Device {
         Device {
             slot,
             presence: Presence::Away {
-                back_at: Some(Duration::ZERO),
+                back_at: Some(spec.appear_after),
                 mode,
             },
+            unplug_at: spec.unplug_after.map(|d| spec.appear_after + d),
             core: Core::fresh(mode, 0),
             counters: Counters::default(),
             faults: FaultCounter::new(&spec.faults),
@@ -232,6 +235,11 @@ impl Device {
                     self.attach(mode, ids);
                     continue;
                 }
+            }
+            if self.unplug_at.is_some_and(|t| t <= now) {
+                self.unplug_at = None;
+                self.go_away(None, self.spec.mode);
+                continue;
             }
             break;
         }

@@ -34,6 +34,7 @@ mod fault;
 mod memory;
 mod particle;
 mod spec;
+mod spec_many;
 mod state;
 mod stats;
 mod timing;

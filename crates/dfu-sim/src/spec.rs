@@ -17,6 +17,10 @@ pub const VALID_KEYS: &[&str] = &[
     "mode",
     "serial",
     "fault",
+    "time-scale",
+    "appear-after",
+    "unplug-after",
+    "hub",
 ];
 
 /// Which side of DFU the device starts in.
@@ -124,6 +128,14 @@ pub struct SimSpec {
     pub serial: Option<String>,
     /// `fault=` (repeatable): injected faults.
     pub faults: Vec<Fault>,
+    /// `time-scale=N`: the bus runs in real time, N times faster (bus-wide).
+    pub time_scale: Option<f64>,
+    /// `appear-after=MS`: the device is plugged in at this bus time.
+    pub appear_after: std::time::Duration,
+    /// `unplug-after=MS`: the device is unplugged this long after it appeared.
+    pub unplug_after: Option<std::time::Duration>,
+    /// `hub=NAME`: the device sits behind this full-speed hub and shares its bus time.
+    pub hub: Option<String>,
 }
 
 impl SimSpec {
@@ -141,6 +153,10 @@ impl SimSpec {
             mode: Mode::Dfu,
             serial: None,
             faults: Vec::new(),
+            time_scale: None,
+            appear_after: std::time::Duration::ZERO,
+            unplug_after: None,
+            hub: None,
         }
     }
 
@@ -240,6 +256,9 @@ impl SimSpec {
                 self.serial = Some(value.to_string());
             }
             "fault" => self.faults.push(Fault::parse(value)?),
+            "time-scale" | "appear-after" | "unplug-after" | "hub" => {
+                crate::spec_many::set_pacing(self, key, value).map_err(|e| bad(&e))?
+            }
             _ => {
                 return Err(format!(
                     "unknown key {key:?}; valid keys: {}",
@@ -264,7 +283,8 @@ pub fn parse_specs(spec: &str) -> Result<Vec<SimSpec>, SimError> {
             message,
         };
         let mut items = part.split(',').map(str::trim);
-        let name = items.next().unwrap_or_default();
+        let (name, copies) =
+            crate::spec_many::split_copies(items.next().unwrap_or_default()).map_err(err)?;
         if name.is_empty() || name.contains('=') {
             return Err(err(format!(
                 "a device spec starts with a profile name or profile file path; built-in profiles: {}",
@@ -292,16 +312,19 @@ pub fn parse_specs(spec: &str) -> Result<Vec<SimSpec>, SimError> {
             seen.push(key);
             s.set(key, value.trim()).map_err(err)?;
         }
-        if let Some(path) = &s.state {
-            if out.iter().any(|o| o.state.as_ref() == Some(path)) {
-                return Err(err(format!(
-                    "state file {} is already used by another device in this spec",
-                    path.display()
-                )));
+        for s in crate::spec_many::copies(s, copies) {
+            if let Some(path) = &s.state {
+                if out.iter().any(|o| o.state.as_ref() == Some(path)) {
+                    return Err(err(format!(
+                        "state file {} is already used by another device in this spec",
+                        path.display()
+                    )));
+                }
             }
+            out.push(s);
         }
-        out.push(s);
     }
+    crate::spec_many::check_bus(&out)?;
     if out.is_empty() {
         return Err(SimError::Spec {
             spec: spec.to_string(),

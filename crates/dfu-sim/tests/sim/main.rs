@@ -5,6 +5,7 @@ mod dfuse;
 mod enumerate;
 mod host;
 mod knobs;
+mod many;
 mod persist;
 mod plain;
 mod props;
