@@ -12,7 +12,7 @@ impl Global {
     pub fn backend(&self) -> Result<Box<dyn Backend>, Failure> {
         let backend = self.plain_backend()?;
         if !self.verbose {
-            return Ok(backend);
+            return Ok(backend as Box<dyn Backend>);
         }
         let sink: dfu::backend::trace::TraceSink = std::sync::Arc::new(|line: &str| {
             crate::out::errln!("usb: {line}");
@@ -22,11 +22,11 @@ impl Global {
 
     /// The backend without tracing: simulated devices when `--sim`/`DFU_SIM` is given,
     /// else real USB.
-    fn plain_backend(&self) -> Result<Box<dyn Backend>, Failure> {
+    fn plain_backend(&self) -> Result<Box<dyn Backend + Send>, Failure> {
         if let Some(spec) = &self.sim {
             #[cfg(feature = "sim")]
             return dfu::backend::sim::SimBackend::new(spec)
-                .map(|b| Box::new(b) as Box<dyn Backend>)
+                .map(|b| Box::new(b) as Box<dyn Backend + Send>)
                 .map_err(|e| match e {
                     dfu::DfuError::Sim(m) => Failure::usage(format!("--sim: {m}"), SIM_HELP),
                     e => e.into(),

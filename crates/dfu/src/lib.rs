@@ -34,6 +34,7 @@ pub mod firmware;
 pub mod flash;
 pub mod json;
 mod leave;
+pub mod many;
 mod ops;
 pub mod pipeline;
 pub mod plain;
@@ -41,6 +42,8 @@ pub mod plan;
 mod quick;
 pub mod survey;
 pub mod udev;
+pub mod wait;
+pub mod watch;
 
 pub use backend::{Backend, UsbDevice};
 pub use code::{Code, Finding, Severity};

@@ -13,13 +13,13 @@ pub type TraceSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Wraps a backend so that every transport it opens reports its requests to `sink`.
 pub struct Tracing {
-    inner: Box<dyn Backend>,
+    inner: Box<dyn Backend + Send>,
     sink: TraceSink,
 }
 
 impl Tracing {
     /// Traces the transports `inner` opens.
-    pub fn new(inner: Box<dyn Backend>, sink: TraceSink) -> Self {
+    pub fn new(inner: Box<dyn Backend + Send>, sink: TraceSink) -> Self {
         Tracing { inner, sink }
     }
 }
@@ -56,6 +56,17 @@ impl Backend for Tracing {
 
     fn finish(&mut self) -> Result<()> {
         self.inner.finish()
+    }
+
+    fn handle(&self) -> Box<dyn Backend + Send> {
+        Box::new(Tracing {
+            inner: self.inner.handle(),
+            sink: self.sink.clone(),
+        })
+    }
+
+    fn clock_is_virtual(&self) -> bool {
+        self.inner.clock_is_virtual()
     }
 }
 

@@ -131,6 +131,14 @@ impl Backend for UsbBackend {
     fn now(&self) -> Duration {
         self.start.elapsed()
     }
+
+    fn handle(&self) -> Box<dyn Backend + Send> {
+        // nusb is thread-safe; each handle lists devices for itself before it opens one.
+        Box::new(UsbBackend {
+            start: self.start,
+            seen: HashMap::new(),
+        })
+    }
 }
 
 /// An opened device with its DFU interface claimed.

@@ -3,6 +3,7 @@
 //! what a failure reports.
 
 mod checks;
+mod many;
 mod runs;
 
 use dfu::backend::sim::SimBackend;
