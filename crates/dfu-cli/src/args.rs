@@ -18,18 +18,19 @@ pub struct Cli {
 }
 
 /// Device selection, shared by every command.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct Global {
     /// USB ids VID:PID[,VID:PID...] in hex (`*` for any); a serial port path is also accepted
     /// by `dfu detach`
     #[arg(long, short = 'd', global = true, value_name = "VID:PID")]
     pub device: Option<String>,
-    /// Serial number string of the device
-    #[arg(long, global = true, value_name = "S")]
-    pub serial: Option<String>,
-    /// USB bus path BUS-PORT[.PORT...] as in `dfu list`
-    #[arg(long, global = true, value_name = "BUS-PORTS")]
-    pub path: Option<String>,
+    /// Serial number string of the device; `dfu flash` takes several (repeated or
+    /// comma-separated) and flashes exactly those
+    #[arg(long, global = true, value_name = "S", value_delimiter = ',')]
+    pub serial: Vec<String>,
+    /// USB bus path BUS-PORT[.PORT...] as in `dfu list`; `dfu flash` takes several
+    #[arg(long, global = true, value_name = "BUS-PORTS", value_delimiter = ',')]
+    pub path: Vec<String>,
     /// Use simulated devices: `PROFILE[,key=value...][;...]` (`dfu sim profiles` lists the profiles)
     #[arg(long, global = true, env = "DFU_SIM", value_name = "SPEC")]
     pub sim: Option<String>,
@@ -47,6 +48,12 @@ pub struct Global {
     /// timeout), on standard error
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
+    /// Wait for a matching device to be plugged in (and put in DFU mode)
+    #[arg(long, short = 'w', global = true)]
+    pub wait: bool,
+    /// With --wait: give up after this long (`30s`, `500ms`, `2m`; a bare number is seconds)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, requires = "wait")]
+    pub wait_timeout: Option<std::time::Duration>,
 }
 
 /// The commands.
@@ -149,7 +156,7 @@ impl Command {
 }
 
 /// `dfu flash`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct FlashArgs {
     /// Firmware files; each is placed where it says it belongs
     #[arg(required = true)]
@@ -178,6 +185,44 @@ pub struct FlashArgs {
     /// JSON lines: events, then the result
     #[arg(long)]
     pub json: bool,
+    /// Flash every matching device at once
+    #[arg(long, conflicts_with = "watch")]
+    pub all: bool,
+    /// Production line: flash each matching device as it is plugged in, until Ctrl-C
+    #[arg(long, conflicts_with = "dry_run")]
+    pub watch: bool,
+    /// With --watch: stop after this many devices (flashed or failed)
+    #[arg(long, value_name = "N", requires = "watch", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// With --watch: append one JSON line per device to this file
+    #[arg(long, value_name = "FILE", requires = "watch")]
+    pub log: Option<PathBuf>,
+}
+
+/// Parses `30s`, `500ms`, `2m`, `1h` or a bare number of seconds (`1.5`).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "{text:?}: expected a duration such as 30s, 500ms or 2m"
+            ))
+        }
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * scale)
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("{text:?}: expected a duration such as 30s, 500ms or 2m"))
 }
 
 /// `dfu read`.
@@ -364,6 +409,18 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("3 parsecs").is_err());
     }
 
     #[test]

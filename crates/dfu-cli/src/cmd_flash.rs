@@ -48,7 +48,8 @@ fn plan_notes(plan: &FlashPlan) -> Vec<String> {
     notes
 }
 
-fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
+/// The library's options from the command line.
+pub fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
     FlashOptions {
         address: a.address,
         alt,
@@ -81,6 +82,12 @@ struct EraseJson {
 
 /// `dfu flash`.
 pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
+    if a.watch {
+        return crate::cmd_watch::watch(g, a);
+    }
+    if crate::cmd_many::wanted(g, &a) {
+        return crate::cmd_many::flash(g, a);
+    }
     let mut backend = g.backend()?;
     let (mut dev, plan) = prepare(g, &a, backend.as_mut()).map_err(nothing_written)?;
     let start = backend.now();

@@ -54,7 +54,7 @@ struct LayoutGiven {
 /// `dfu info`.
 pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
     let mut backend = g.backend()?;
-    let d = dfu::select_one(backend.as_mut(), &g.selector()?, g.profile()?.as_ref())?;
+    let d = g.select_one(backend.as_mut())?;
     let modules = installed_modules(backend.as_mut(), &d);
     backend.finish()?;
     let layout_given = layout_given(g, &d)?;

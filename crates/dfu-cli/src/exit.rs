@@ -96,7 +96,14 @@ pub fn code_for(kind: ErrorKind) -> i32 {
 
 impl From<DfuError> for Failure {
     fn from(e: DfuError) -> Self {
-        let message = match &e {
+        Failure::of(&e)
+    }
+}
+
+impl Failure {
+    /// The failure for a library error (message, help, exit code and stable code).
+    pub fn of(e: &DfuError) -> Self {
+        let message = match e {
             DfuError::AddressConflict {
                 file,
                 file_start,
@@ -125,7 +132,7 @@ impl From<DfuError> for Failure {
             }
             e => e.to_string(),
         };
-        let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(&e));
+        let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(e));
         f.error_code = Some(e.code());
         if e.kind() == ErrorKind::Refused {
             // Checks run before anything is erased or written.

@@ -256,6 +256,19 @@ impl Drop for Progress {
     }
 }
 
+/// A spinner with `message` on a terminal (ticking by itself); elsewhere the message is
+/// printed once and `None` comes back.
+pub fn spinner(message: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        errln!("{message}");
+        return None;
+    }
+    let s = ProgressBar::new_spinner();
+    s.set_message(message.to_string());
+    s.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(s)
+}
+
 /// `0x08000000-0x0800ffff (65536 bytes)`.
 pub fn range(start: u32, len: u64) -> String {
     format!(

@@ -58,10 +58,44 @@ impl Global {
             Some(d) => Selector::parse_ids(d)?,
             None => Vec::new(),
         };
+        if self.serial.len() > 1 || self.path.len() > 1 {
+            return Err(Failure::usage(
+                "several --serial or --path values select several devices",
+                "only `dfu flash` works on several devices at once; give one device to this command",
+            ));
+        }
         Ok(Selector {
             ids,
-            serial: self.serial.clone(),
-            path: self.path.clone(),
+            serial: self.serial.first().cloned(),
+            path: self.path.first().cloned(),
+        })
+    }
+
+    /// With `--wait`: waits (a spinner on a terminal) until a device `selector` matches is
+    /// plugged in, or `--wait-timeout` passes (exit 4). Without it, does nothing.
+    pub fn wait_for(
+        &self,
+        backend: &mut dyn Backend,
+        selector: &Selector,
+        profile: Option<&Profile>,
+    ) -> Result<(), Failure> {
+        if !self.wait || dfu::wait::present(backend, selector)? {
+            return Ok(());
+        }
+        let hint = dfu::wait::hint_for(selector, profile);
+        let message = format!("waiting for a DFU device: put it in DFU mode ({hint})");
+        let spinner = crate::render::spinner(&message);
+        let r = dfu::wait::wait_for_device(backend, selector, self.wait_timeout, &mut |_| {});
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
+        r.map_err(|e| {
+            let mut f = Failure::from(e);
+            if let Some(t) = self.wait_timeout {
+                f.message = format!("{} within --wait-timeout {:?}", f.message, t);
+                f.help = format!("put the device in DFU mode ({hint}), or wait longer with a larger --wait-timeout");
+            }
+            f
         })
     }
 
@@ -74,6 +108,14 @@ impl Global {
             .map_err(|e| Failure::usage(e.to_string(), "use a built-in profile name (`dfu sim profiles`) or the path of a profile TOML file"))
     }
 
+    /// The one device the user means, in whatever mode it is (after `--wait`).
+    pub fn select_one(&self, backend: &mut dyn Backend) -> Result<DeviceInfo, Failure> {
+        let selector = self.selector()?;
+        let profile = self.profile()?;
+        self.wait_for(backend, &selector, profile.as_ref())?;
+        Ok(dfu::select_one(backend, &selector, profile.as_ref())?)
+    }
+
     /// The one device the user means, in DFU mode: a run-time device is detached first.
     pub fn connect(
         &self,
@@ -82,6 +124,7 @@ impl Global {
     ) -> Result<DeviceInfo, Failure> {
         let selector = self.selector()?;
         let profile = self.profile()?;
+        self.wait_for(backend, &selector, profile.as_ref())?;
         let info = dfu::select_one(backend, &selector, profile.as_ref())?;
         if info.mode == dfu::Mode::Dfu {
             return Ok(info);

@@ -14,7 +14,7 @@ pub const POLL: Duration = Duration::from_millis(200);
 /// How to put a device of this profile into DFU mode.
 fn how(p: &Profile) -> &'static str {
     if p.particle_platform.is_some() {
-        "hold SETUP, tap RESET, and keep holding SETUP until the LED blinks yellow"
+        "hold MODE (SETUP), tap RESET, and release MODE when the LED blinks yellow"
     } else if p.name.starts_with("stm32") || p.name.starts_with("gd32") {
         "hold BOOT0 high (the BOOT button) while you reset or plug in the board"
     } else {
@@ -126,13 +126,13 @@ mod tests {
     #[test]
     fn hints_follow_the_profile() {
         let photon = Profile::load("photon").unwrap();
-        assert!(dfu_mode_hint(Some(&photon)).contains("SETUP"));
+        assert!(dfu_mode_hint(Some(&photon)).contains("blinks yellow"));
         let by_ids = Selector {
             ids: vec![(Some(0x0483), Some(0xdf11))],
             ..Selector::default()
         };
         assert!(hint_for(&by_ids, None).contains("BOOT0"));
-        assert!(hint_for(&Selector::default(), Some(&photon)).contains("SETUP"));
+        assert!(hint_for(&Selector::default(), Some(&photon)).contains("MODE"));
         assert!(dfu_mode_hint(None).contains("instructions"));
     }
 }

@@ -224,7 +224,9 @@ mod tests {
         assert!(seen
             .update(&[dev(Some("A"), 1, 1)], t(12), grace)
             .is_empty());
-        assert!(seen.update(std::slice::from_ref(&a), t(14), grace).is_empty());
+        assert!(seen
+            .update(std::slice::from_ref(&a), t(14), grace)
+            .is_empty());
         // Unplugged longer than the grace: a new plug-in.
         assert!(seen.update(&[], t(20), grace).is_empty());
         assert_eq!(seen.standing("A"), None);

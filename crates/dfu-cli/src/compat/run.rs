@@ -88,14 +88,11 @@ pub fn main(args: &[String]) -> i32 {
 
 fn global(path: Option<String>, alt: Option<String>, verbose: bool) -> Global {
     Global {
-        device: None,
-        serial: None,
-        path,
+        path: path.into_iter().collect(),
         sim: std::env::var("DFU_SIM").ok().filter(|s| !s.is_empty()),
-        profile: None,
-        layout: None,
         alt,
         verbose,
+        ..Global::default()
     }
 }
 
@@ -353,6 +350,7 @@ fn download(
         mass_erase: d.mass_erase,
         force: false,
         json: false,
+        ..FlashArgs::default()
     };
     crate::cmd_flash::flash(g, args)?;
     Ok(leave)
