@@ -106,8 +106,12 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         table(&results);
         device_errors(&results);
         let ok = results.iter().filter(|r| r.ok()).count();
+        let clock = match backend.name() {
+            "sim" => "; device times are the simulator's clock",
+            _ => "",
+        };
         errln!(
-            "{ok} of {} device(s) flashed in {:.2} s (wall clock).",
+            "{ok} of {} device(s) flashed in {:.2} s (wall clock){clock}.",
             results.len(),
             wall.as_secs_f64()
         );

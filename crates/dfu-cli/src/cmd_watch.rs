@@ -105,6 +105,12 @@ pub fn watch(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let job: Job = crate::cmd_many::job(g, &a)?;
     let sha256 = digest(&a.files)?;
     let mut log = a.log.as_ref().map(open_log).transpose()?;
+    if g.serial.len() > 1 || g.path.len() > 1 {
+        return Err(Failure::usage(
+            "--watch takes at most one --serial or --path",
+            "--watch flashes every matching device as it is plugged in; narrow it with --device VID:PID",
+        ));
+    }
     let selector = g.selector()?;
     let mut backend = g.backend()?;
     let opts = WatchOptions {

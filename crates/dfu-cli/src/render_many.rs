@@ -84,11 +84,13 @@ impl ManyProgress {
         if let Some((_, bars)) = &self.bars {
             let b = &bars[i];
             match e {
-                Event::Start { phase, total } => {
-                    b.set_length((*total).max(1));
+                // Leaving has no bytes: the bar keeps the last phase's count.
+                Event::Start { phase, total } if *total > 0 => {
+                    b.set_length(*total);
                     b.set_position(0);
                     b.set_message(phase.label().to_lowercase());
                 }
+                Event::Start { phase, .. } => b.set_message(phase.label().to_lowercase()),
                 Event::Progress { done, .. } => b.set_position(*done),
                 _ => {}
             }
@@ -98,7 +100,11 @@ impl ManyProgress {
     /// Marks device `i` done (its bar shows how it ended).
     pub fn device_done(&self, i: usize, ok: bool) {
         if let Some((_, bars)) = &self.bars {
-            bars[i].finish_with_message(if ok { "ok" } else { "FAILED" });
+            match ok {
+                true => bars[i].finish_with_message("ok"),
+                // A failed device's bar stays where it stopped.
+                false => bars[i].abandon_with_message("FAILED"),
+            }
         }
     }
 }

@@ -361,3 +361,50 @@ fn sha256_hex(data: &[u8]) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
+
+#[test]
+fn ctrl_c_ends_a_watch_after_the_device_in_hand() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let s = Scratch::new();
+    let file = s.file("app.bin", &pattern(4_096, 4));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfu"))
+        .args([
+            "--sim",
+            "stm32f405,serial=ONE",
+            "flash",
+            &file,
+            "--address",
+            "0x08000000",
+        ])
+        .args(["--watch", "--no-leave"])
+        .env_remove("DFU_SIM")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(
+        first.contains("  ONE  1-1  sha256:") && first.contains("  ok  "),
+        "{first}"
+    );
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(kill.unwrap().success());
+    let r: Run = child.wait_with_output().unwrap().into();
+    r.ok().says("1 device(s): 1 flashed, 0 failed");
+    dfu(&[
+        "--sim",
+        "stm32f405",
+        "--serial",
+        "A,B",
+        "flash",
+        &file,
+        "--watch",
+    ])
+    .code(2)
+    .says("--watch takes at most one --serial");
+}
