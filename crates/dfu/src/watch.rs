@@ -107,6 +107,15 @@ impl Seen {
     }
 }
 
+/// The DFU-capable devices attached now that `selector` matches.
+fn listed(backend: &mut dyn Backend, selector: &Selector) -> Result<Vec<UsbDevice>> {
+    Ok(backend
+        .devices()?
+        .into_iter()
+        .filter(|d| d.is_dfu() && selector.matches(d, None))
+        .collect())
+}
+
 /// Watches the bus until `stop` is set or `opts.count` devices are done, flashing each
 /// DFU-mode device that appears in its own thread. `events` receives each device's events;
 /// `news` hears of every start and result. Returns how many devices were handled.
@@ -146,11 +155,8 @@ pub fn watch(
                 }
                 continue;
             }
-            let present: Vec<UsbDevice> = match backend.devices() {
-                Ok(v) => v
-                    .into_iter()
-                    .filter(|d| d.is_dfu() && opts.selector.matches(d, None))
-                    .collect(),
+            let present = match listed(backend, &opts.selector) {
+                Ok(v) => v,
                 Err(e) => {
                     drop(tx);
                     while let Ok(r) = rx.recv() {
@@ -165,8 +171,7 @@ pub fn watch(
                 }
                 started += 1;
                 news(WatchNews::Started(target.clone()));
-                let mut handle = backend.handle();
-                let tx = tx.clone();
+                let (mut handle, tx) = (backend.handle(), tx.clone());
                 s.spawn(move || {
                     let r = flash_one(handle.as_mut(), &target, job, &mut |e| events(&target, e));
                     let _ = tx.send(r);
