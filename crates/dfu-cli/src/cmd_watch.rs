@@ -104,7 +104,7 @@ fn stop_flag() -> Arc<AtomicBool> {
 pub fn watch(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let job: Job = crate::cmd_many::job(g, &a)?;
     let sha256 = digest(&a.files)?;
-    let mut log = a.log.as_ref().map(open_log).transpose()?;
+    let log = a.log.as_ref().map(open_log).transpose()?;
     if g.serial.len() > 1 || g.path.len() > 1 {
         return Err(Failure::usage(
             "--watch takes at most one --serial or --path",
@@ -133,57 +133,81 @@ pub fn watch(g: &Global, a: FlashArgs) -> Result<(), Failure> {
             errln!("{}: note: {message}", t.label());
         }
     };
-    let mut failures: Vec<Failure> = Vec::new();
-    let mut handled = 0usize;
+    let mut shift = Shift {
+        json,
+        sha256,
+        log,
+        handled: 0,
+        failures: Vec::new(),
+    };
     let mut news = |n: WatchNews| match n {
         WatchNews::Started(t) if json => out::json(&json!({"event": "plugged-in", "device": t})),
         WatchNews::Started(t) => errln!("{}: plugged in; flashing", t.label()),
-        WatchNews::Finished(r) => {
-            handled += 1;
-            let rec = record(&r, &sha256);
-            if let Some(f) = log.as_mut() {
-                if let Err(e) = writeln!(f, "{rec}").and_then(|()| f.flush()) {
-                    errln!("warning: cannot append to the log: {e}");
-                }
-            }
-            if json {
-                let mut line = rec.clone();
-                line["event"] = json!("device-result");
-                out::json(&line);
-            } else {
-                log_line(&r, &rec);
-            }
-            if let Err(f) = &r.result {
-                failures.push(Failure::of(&f.error));
-            }
-        }
+        WatchNews::Finished(r) => shift.finished(&r),
     };
     let r = dfu::watch::watch(backend.as_mut(), &job, &opts, &stop, &events, &mut news);
     let finish = backend.finish();
     r?;
     finish?;
-    let worst = failures.iter().map(|f| f.code).max();
-    if json {
-        out::json_result(&json!({
-            "result": if worst.is_none() { "ok" } else { "error" },
-            "exit_code": worst.unwrap_or(0),
-            "devices": handled,
-            "failed": failures.len(),
-        }));
-    } else {
-        errln!(
-            "{handled} device(s): {} flashed, {} failed.",
-            handled - failures.len(),
-            failures.len()
-        );
+    shift.end()
+}
+
+/// What a watch has done so far, and where its records go.
+struct Shift {
+    json: bool,
+    sha256: String,
+    log: Option<File>,
+    handled: usize,
+    failures: Vec<Failure>,
+}
+
+impl Shift {
+    /// One device is done: its record to the log file and to standard output.
+    fn finished(&mut self, r: &DeviceResult) {
+        self.handled += 1;
+        let rec = record(r, &self.sha256);
+        if let Some(f) = self.log.as_mut() {
+            if let Err(e) = writeln!(f, "{rec}").and_then(|()| f.flush()) {
+                errln!("warning: cannot append to the log: {e}");
+            }
+        }
+        if self.json {
+            let mut line = rec.clone();
+            line["event"] = json!("device-result");
+            out::json(&line);
+        } else {
+            log_line(r, &rec);
+        }
+        if let Err(f) = &r.result {
+            self.failures.push(Failure::of(&f.error));
+        }
     }
-    match worst {
-        None => Ok(()),
-        Some(code) => Err(Failure::new(
-            code,
-            format!("{} of {handled} device(s) failed", failures.len()),
-            "the log lines above name each failed device and its error",
-        )),
+
+    /// The summary, and the exit: 0 only when every device succeeded.
+    fn end(self) -> Result<(), Failure> {
+        let (handled, failed) = (self.handled, self.failures.len());
+        let worst = self.failures.iter().map(|f| f.code).max();
+        if self.json {
+            out::json_result(&json!({
+                "result": if worst.is_none() { "ok" } else { "error" },
+                "exit_code": worst.unwrap_or(0),
+                "devices": handled,
+                "failed": failed,
+            }));
+        } else {
+            errln!(
+                "{handled} device(s): {} flashed, {failed} failed.",
+                handled - failed
+            );
+        }
+        match worst {
+            None => Ok(()),
+            Some(code) => Err(Failure::new(
+                code,
+                format!("{failed} of {handled} device(s) failed"),
+                "the log lines above name each failed device and its error",
+            )),
+        }
     }
 }
 
