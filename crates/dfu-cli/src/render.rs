@@ -8,7 +8,8 @@ use std::io::IsTerminal;
 
 /// Appended to `dfu --help`.
 pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success, 2 usage, 3 file (unreadable/invalid input, output exists), \
-4 no device or several, 5 refused by a check (nothing written), 6 device or USB error, 7 verify mismatch.\n\
+4 no device or several, 5 refused by a check (nothing written), 6 device or USB error, 7 verify mismatch; \
+with several devices, 0 only when all succeeded, else the most serious code among them.\n\
 `dfu util ARGS...` (or this binary named dfu-util) takes dfu-util 0.11's command line; \
 `dfu suffix-compat` and `dfu prefix-compat` those of dfu-suffix and dfu-prefix.";
 

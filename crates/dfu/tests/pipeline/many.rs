@@ -148,3 +148,30 @@ fn a_backend_hands_out_handles_on_the_same_devices() {
     assert_eq!(h.devices().unwrap().len(), 1);
     assert!(b.clock_is_virtual());
 }
+
+#[test]
+fn a_paced_bus_flashes_devices_at_once_each_with_its_own_image_checks() {
+    // Real (scaled) time: each device's waits are real sleeps, taken at the same time.
+    let mut b = SimBackend::new("stm32f405*4,time-scale=200;dapboot,time-scale=200").unwrap();
+    assert!(!b.clock_is_virtual());
+    let targets = select(&mut b, &Selector::default(), &[], &[], None).unwrap();
+    let data = image(5);
+    let results = flash_many(&b, &targets, &job(&data), &|_, _| {});
+    for (slot, r) in results.iter().enumerate().take(4) {
+        assert!(r.result.as_ref().unwrap().verified, "{}", r.target.label());
+        assert_eq!(
+            b.bus()
+                .read_memory(slot, 0, 0x0800_0000, data.len())
+                .unwrap(),
+            data
+        );
+    }
+    // dapboot writes from its own start address only: refused, nothing written.
+    let refused = results[4].result.as_ref().unwrap_err();
+    assert_eq!(
+        refused.error.kind(),
+        ErrorKind::Refused,
+        "{}",
+        refused.error
+    );
+}
