@@ -7,6 +7,7 @@
 # 20th DNLOAD; restarted without the fault to show the next run recovers. Timeout server
 # (port 3242): a stm32f405 that never answers one UPLOAD. Klipper server (port 3243): a
 # stm32f446 flashed with Klipper's own dfu-util command line through a `dfu-util` link.
+# Line server (port 3244): three more stm32f405s, flashed at once with `--all`.
 
 F405=0483:df11 PHOTON=2b04:d006 PHOTON_RT=2b04:c006 DAPBOOT=1209:db42
 
@@ -41,6 +42,24 @@ sc_stm32_flash_read() {
     run cmp f405.bin f405-back.bin || return 1
     # Unchanged sectors are skipped the second time.
     run_rc 0 dfu --serial F405A flash f405.bin --address 0x08000000 --no-leave || return 1
+}
+
+sc_many_all() {
+    # Three more STM32F405s on their own server: `--all` flashes every 0483:df11 device at
+    # once (these three and F405A), each through the kernel's USB stack in its own thread.
+    serve 3244 "stm32f405*3,serial=LINE,state=$SIM/line.json"
+    autoattach 3244
+    for k in 1 2 3; do wait_dev "LINE-$k" "$F405" || return 1; done
+    wait_dev F405A "$F405" || return 1
+    firmware line.bin 65536 0x08000000
+    run_rc 0 dfu --device "$F405" flash line.bin --address 0x08000000 --no-leave --all || return 1
+    for k in 1 2 3; do has "^LINE-$k ([0-9.-]*)  *ok " || return 1; done
+    has "^F405A ([0-9.-]*)  *ok " || return 1
+    for k in 1 2 3; do
+        run_rc 0 dfu --serial "LINE-$k" read --address 0x08000000 --length 65536 -o "line-$k.bin" || return 1
+        run cmp line.bin "line-$k.bin" || return 1
+    done
+    run stop_server 3244 || return 1
 }
 
 sc_photon_flash_read() {
@@ -224,12 +243,13 @@ sc_server_stop() {
 }
 
 main() {
-    plan list stm32-flash-read photon-flash-read dapboot-flash-read runtime-detach-flash \
+    plan list stm32-flash-read many-all photon-flash-read dapboot-flash-read runtime-detach-flash \
         dfu-util non-root doctor-fix unplug-mid-flash timeout-unlink leave-unplugs klipper-link server-stop
     serve 3240 "$MAIN_SPEC"
     autoattach 3240
     case_ list sc_list
     case_ stm32-flash-read sc_stm32_flash_read
+    case_ many-all sc_many_all
     case_ photon-flash-read sc_photon_flash_read
     case_ dapboot-flash-read sc_dapboot_flash_read
     case_ runtime-detach-flash sc_runtime_detach_flash
