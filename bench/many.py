@@ -17,6 +17,7 @@ flashes one device per run, so N devices take N runs one after another).
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -126,4 +127,7 @@ def entry(root, args):
         cmd = ["cargo", "build", "-q", "-p", "dfu-cli", "-p", "dfu-sim-libusb"]
         subprocess.run(cmd + ([] if debug else ["--release"]), cwd=root, check=True)
     work = tempfile.mkdtemp(prefix="dfu-bench-many-")
-    main(os.path.join(bindir, "dfu"), os.path.join(bindir, "libdfu_sim_libusb.so"), work)
+    try:
+        main(os.path.join(bindir, "dfu"), os.path.join(bindir, "libdfu_sim_libusb.so"), work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
