@@ -204,7 +204,7 @@ fn dfu_flash_works_as_a_cargo_runner() {
     payload[4..8].copy_from_slice(&0x0800_0201u32.to_le_bytes());
     let elf = s.file("blinky", &cortex_m_elf(&payload));
     std::fs::create_dir(s.path(".cargo")).unwrap();
-    let config = "[target.thumbv7em-none-eabihf]\nrunner = \"dfu flash\"\n";
+    let config = "[target.thumbv7em-none-eabihf]\nrunner = \"dfu flash --wait\"\n";
     std::fs::write(s.path(".cargo/config.toml"), config).unwrap();
     // What cargo does with it: split the runner on whitespace, run it with the executable's
     // path appended, `dfu` found on PATH.
@@ -223,17 +223,19 @@ fn dfu_flash_works_as_a_cargo_runner() {
         std::env::var("PATH").unwrap_or_default()
     );
     let state = s.state("f4.json");
+    // The board comes up in DFU mode two seconds (simulated) after the runner starts.
     let sim = format!("stm32f405,state={state}");
+    let appearing = format!("{sim},appear-after=2000");
     let out = Command::new(words.next().unwrap())
         .args(words)
         .arg(&elf)
         .current_dir(s.dir.path())
         .env("PATH", path)
-        .env("DFU_SIM", &sim)
+        .env("DFU_SIM", &appearing)
         .output()
         .expect("the runner runs");
     let r: common::Run = out.into();
-    r.ok().says("verified");
+    r.ok().says("waiting for a DFU device").says("verified");
     let back = s.state("back.bin");
     dfu_in(
         s.dir.path(),
