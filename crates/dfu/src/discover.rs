@@ -69,6 +69,9 @@ pub struct DeviceInfo {
     pub profile: Option<Profile>,
     /// Its name (for JSON output).
     pub profile_name: Option<String>,
+    /// Why the profile applies, or why none does (`matched by ids and layout`,
+    /// `generic: no profile has this layout`).
+    pub profile_reason: String,
 }
 
 impl DeviceInfo {
@@ -169,6 +172,7 @@ struct DeviceView<'a> {
     will_detach: bool,
     detach_timeout_ms: u16,
     profile: Option<&'a str>,
+    profile_reason: &'a str,
     alts: &'a [AltInfo],
 }
 
@@ -198,6 +202,7 @@ impl Serialize for DeviceInfo {
             will_detach: f.will_detach(),
             detach_timeout_ms: f.detach_timeout_ms,
             profile: self.profile_name.as_deref(),
+            profile_reason: &self.profile_reason,
             alts: &self.alts,
         }
         .serialize(s)
@@ -309,15 +314,16 @@ pub fn describe(
         });
     }
     drop(t);
-    let alt_names: Vec<String> = alts.iter().map(AltInfo::display_name).collect();
-    let profile = match profile_override {
-        Some(p) => Some(p.clone()),
-        None => Profile::match_device(
-            usb.vendor_id,
-            usb.product_id,
-            Some(usb.bcd_device),
-            &alt_names,
-        ),
+    let chosen = choose_profile(
+        usb,
+        profile_override,
+        &functional,
+        &alts,
+        (&manufacturer, &product, &serial),
+    );
+    let (profile, profile_reason) = match chosen {
+        Ok((p, why)) => (Some(p), why),
+        Err(why) => (None, why),
     };
     Ok(DeviceInfo {
         usb: usb.clone(),
@@ -334,7 +340,56 @@ pub fn describe(
         serial,
         profile_name: profile.as_ref().map(|p| p.name.clone()),
         profile,
+        profile_reason,
     })
+}
+
+type Strings<'a> = (&'a Option<String>, &'a Option<String>, &'a Option<String>);
+
+/// The profile for a device, and why: the one given, else the built-in profile that agrees
+/// with its ids and every layout, else (DfuSe) a generic profile built from its own map.
+fn choose_profile(
+    usb: &UsbDevice,
+    given: Option<&Profile>,
+    functional: &FunctionalDescriptor,
+    alts: &[AltInfo],
+    strings: Strings,
+) -> std::result::Result<(Profile, String), String> {
+    if let Some(p) = given {
+        return Ok((p.clone(), "given by the user".into()));
+    }
+    let names: Vec<Option<String>> = alts.iter().map(|a| a.name.clone()).collect();
+    let facts = dfu_profiles::DeviceFacts {
+        vendor: usb.vendor_id,
+        product: usb.product_id,
+        bcd_device: Some(usb.bcd_device),
+        alt_names: &names,
+    };
+    let why = match Profile::match_facts(&facts) {
+        Ok(m) => return Ok((m.profile, m.reason)),
+        Err(why) => why,
+    };
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    let (m, p, sn) = (s(strings.0), s(strings.1), s(strings.2));
+    let generic = Profile::generic(&dfu_profiles::GenericDevice {
+        ids: (usb.vendor_id, usb.product_id, usb.bcd_device),
+        strings: (&m, &p, &sn),
+        dfu: dfu_profiles::DfuFunctional {
+            attributes: functional.attributes,
+            detach_timeout_ms: functional.detach_timeout_ms,
+            transfer_size: functional.transfer_size,
+            dfu_version: functional.dfu_version,
+            interface: 0,
+        },
+        alt_names: &names,
+    });
+    match generic {
+        Some(g) => Ok((
+            g,
+            format!("generic: {why}; built from the device's own memory map"),
+        )),
+        None => Err(why),
+    }
 }
 
 /// Which devices the user means.
