@@ -93,6 +93,49 @@ pub enum Command {
     /// Simulated devices
     #[command(subcommand)]
     Sim(SimCmd),
+    /// Read and decode the option bytes (read protection, write protection, user bits), or
+    /// write them
+    OptionBytes(OptionBytesArgs),
+    /// Remove read protection (DfuSe read-unprotect): this erases the whole flash
+    Unprotect {
+        /// Confirm that the whole flash is erased
+        #[arg(long)]
+        force: bool,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `dfu option-bytes`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct OptionBytesArgs {
+    /// Write new option bytes
+    #[command(subcommand)]
+    pub write: Option<OptionBytesCmd>,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `dfu option-bytes write`.
+#[derive(Debug, Subcommand)]
+pub enum OptionBytesCmd {
+    /// Show the decoded difference, write, wait for the device to reset and read them again
+    Write {
+        /// A file holding the option bytes, or hex ("ECAAFFFF...", spaces allowed)
+        value: String,
+        /// Allow raising read protection or adding write protection
+        #[arg(long)]
+        force: bool,
+        /// Allow read protection level 2 (permanent: no bootloader, no debug)
+        #[arg(long)]
+        irreversible: bool,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl Command {
@@ -117,6 +160,11 @@ impl Command {
             ) => *json,
             Command::Sim(SimCmd::Profiles { json }) => *json,
             Command::Sim(SimCmd::Serve { .. }) => false,
+            Command::OptionBytes(a) => match &a.write {
+                Some(OptionBytesCmd::Write { json, .. }) => *json,
+                None => a.json,
+            },
+            Command::Unprotect { json, .. } => *json,
         }
     }
 }
@@ -148,6 +196,9 @@ pub struct FlashArgs {
     /// Allow writes to the bootloader and settings regions, and images linked elsewhere
     #[arg(long)]
     pub force: bool,
+    /// Allow writes that cannot be undone (OTP memory, read protection level 2)
+    #[arg(long)]
+    pub irreversible: bool,
     /// JSON lines: events, then the result
     #[arg(long)]
     pub json: bool,

@@ -6,6 +6,7 @@ mod cmd_device;
 mod cmd_flash;
 mod cmd_image;
 mod cmd_info;
+mod cmd_protect;
 mod cmd_read;
 mod cmd_suffix;
 mod compat;
@@ -59,5 +60,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Suffix(c) => cmd_suffix::suffix(c),
         Command::Doctor { json } => doctor::run(&global, json),
         Command::Sim(c) => cmd_device::sim(c),
+        Command::OptionBytes(a) => cmd_protect::option_bytes(&global, a),
+        Command::Unprotect { force, json } => cmd_protect::unprotect(&global, force, json),
     }
 }

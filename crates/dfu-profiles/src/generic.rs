@@ -110,6 +110,7 @@ impl Profile {
             },
             quirks: Vec::new(),
             leave: None,
+            option_bytes: None,
         };
         p.validate().ok()?;
         Some(p)

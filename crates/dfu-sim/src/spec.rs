@@ -17,6 +17,7 @@ pub const VALID_KEYS: &[&str] = &[
     "mode",
     "serial",
     "fault",
+    "rdp",
 ];
 
 /// Which side of DFU the device starts in.
@@ -124,6 +125,8 @@ pub struct SimSpec {
     pub serial: Option<String>,
     /// `fault=` (repeatable): injected faults.
     pub faults: Vec<Fault>,
+    /// `rdp=`: the read protection level the option bytes have when the state is created.
+    pub rdp: Option<u8>,
 }
 
 impl SimSpec {
@@ -141,6 +144,7 @@ impl SimSpec {
             mode: Mode::Dfu,
             serial: None,
             faults: Vec::new(),
+            rdp: None,
         }
     }
 
@@ -240,6 +244,20 @@ impl SimSpec {
                 self.serial = Some(value.to_string());
             }
             "fault" => self.faults.push(Fault::parse(value)?),
+            "rdp" => {
+                if self.profile.option_bytes.is_none() {
+                    return Err(bad(&format!(
+                        "profile {} has no option bytes this simulator models ([option_bytes] table)",
+                        self.profile.name
+                    )));
+                }
+                self.rdp = Some(match value {
+                    "0" => 0,
+                    "1" => 1,
+                    "2" => 2,
+                    _ => return Err(bad("expected 0, 1 or 2")),
+                });
+            }
             _ => {
                 return Err(format!(
                     "unknown key {key:?}; valid keys: {}",
