@@ -98,6 +98,17 @@ pub fn option_bytes(g: &Global, a: OptionBytesArgs) -> Result<(), Failure> {
     };
     let new = parse_value(&value)?;
     let (at, old) = read(backend.as_mut(), info.clone())?;
+    if new.len() as u64 != u64::from(at.size) {
+        return Err(Failure::usage(
+            format!(
+                "the option bytes are {} bytes at 0x{:08x}; {} given",
+                at.size,
+                at.address,
+                new.len()
+            ),
+            "give all of them, as `dfu option-bytes` shows them",
+        ));
+    }
     let Some(old) = old else {
         let mut f = Failure::new(
             exit::REFUSED,

@@ -8,4 +8,5 @@ mod knobs;
 mod persist;
 mod plain;
 mod props;
+mod protect;
 mod runtime;
