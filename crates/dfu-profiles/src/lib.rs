@@ -76,6 +76,9 @@ const BUILTIN: &[(&str, &str)] = &[
     ("stm32f722", include_str!("../profiles/stm32f722.toml")),
     ("argon", include_str!("../profiles/argon.toml")),
     ("boron", include_str!("../profiles/boron.toml")),
+    ("stm32f401", include_str!("../profiles/stm32f401.toml")),
+    ("at32f415", include_str!("../profiles/at32f415.toml")),
+    ("at32f435", include_str!("../profiles/at32f435.toml")),
 ];
 
 /// Names of the built-in profiles.

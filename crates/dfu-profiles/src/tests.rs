@@ -3,7 +3,7 @@ use super::*;
 #[test]
 fn every_builtin_loads_and_validates() {
     let all = builtins();
-    assert_eq!(all.len(), 20);
+    assert_eq!(all.len(), 23);
     for p in &all {
         assert_eq!(Profile::builtin(&p.name).unwrap().name, p.name);
         assert!(!p.sources.is_empty(), "{}", p.name);
@@ -227,7 +227,7 @@ fn a_device_whose_layout_no_profile_has_gets_no_profile() {
         names(&["@Flash /0x90000000/64*4Kg/0x90040000/60*64Kg/0x90400000/60*64Kg"]),
         names(&["@External Flash /0x90000000/1024*4Kg"]),
         names(&[
-            "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,01*128Kg",
+            "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,02*128Kg",
             "@Option Bytes  /0x1FFFC000/01*016 e",
             "@OTP Memory /0x1FFF7800/01*512 e,01*016 e",
             "@Device Feature/0xFFFF0000/01*004 e",

@@ -17,7 +17,7 @@ mod runtime;
 mod stories;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 20] = [
+pub const PROFILES: [&str; 23] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -38,6 +38,9 @@ pub const PROFILES: [&str; 20] = [
     "stm32f722",
     "argon",
     "boron",
+    "stm32f401",
+    "at32f415",
+    "at32f435",
 ];
 
 #[test]
