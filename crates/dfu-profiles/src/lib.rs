@@ -79,6 +79,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("stm32f401", include_str!("../profiles/stm32f401.toml")),
     ("at32f415", include_str!("../profiles/at32f415.toml")),
     ("at32f435", include_str!("../profiles/at32f435.toml")),
+    ("stm32h723", include_str!("../profiles/stm32h723.toml")),
 ];
 
 /// Names of the built-in profiles.
@@ -173,3 +174,6 @@ impl Profile {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod captures;

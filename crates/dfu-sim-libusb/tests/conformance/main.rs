@@ -17,7 +17,7 @@ mod runtime;
 mod stories;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 23] = [
+pub const PROFILES: [&str; 24] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -41,6 +41,7 @@ pub const PROFILES: [&str; 23] = [
     "stm32f401",
     "at32f415",
     "at32f435",
+    "stm32h723",
 ];
 
 #[test]
