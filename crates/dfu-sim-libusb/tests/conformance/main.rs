@@ -17,7 +17,7 @@ mod runtime;
 mod stories;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 24] = [
+pub const PROFILES: [&str; 25] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -42,6 +42,7 @@ pub const PROFILES: [&str; 24] = [
     "at32f415",
     "at32f435",
     "stm32h723",
+    "p2",
 ];
 
 #[test]
