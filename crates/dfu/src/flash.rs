@@ -127,7 +127,7 @@ impl DfuDevice {
             .steps
             .clone()
             .into_iter()
-            .partition(|s| crate::pipeline::writes_option_bytes(profile.as_ref(), s));
+            .partition(|s| crate::optbytes::writes_option_bytes(profile.as_ref(), s));
         for s in &steps {
             self.select_alt(s.alt)?;
             self.erase_and_write(s, events, report)?;

@@ -23,6 +23,7 @@
 
 pub mod backend;
 pub mod checks;
+mod choose;
 pub mod code;
 mod compare;
 pub mod device;

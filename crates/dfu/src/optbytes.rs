@@ -289,6 +289,61 @@ pub fn otp_write(name: &str, start: u32, len: u64, irreversible: bool) -> Findin
     }
 }
 
+/// Findings for steps that write option bytes (judged on their own: the plan reads nothing)
+/// or OTP memory.
+pub(crate) fn plan_findings(
+    dev: &crate::DeviceView,
+    steps: &[crate::Step],
+    irreversible: bool,
+) -> Vec<Finding> {
+    let Some(p) = dev.info.profile.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for s in steps {
+        for r in &s.writes {
+            let len = r.data.len() as u64;
+            let on = |role| {
+                p.regions
+                    .iter()
+                    .any(|g| g.alt == s.alt && g.role == role && g.overlaps(r.address, len))
+            };
+            if on(Role::Otp) {
+                let name = s.files.join(", ");
+                out.push(otp_write(&name, r.address, len, irreversible));
+            }
+            if on(Role::OptionBytes) {
+                match OptionBytesAt::of(p) {
+                    Some(at) if at.alt == s.alt && r.address == at.address && len == u64::from(at.size) => {
+                        let old = dev.option_bytes.as_deref();
+                        out.extend(judge(&at, old, &r.data, irreversible));
+                    }
+                    _ => out.push(Finding::hard(
+                        Code::Usage,
+                        format!("{} writes part of the option bytes (0x{:08x}, {len} bytes); they are written whole", s.files.join(", "), r.address),
+                        "give all of them, as `dfu option-bytes` shows them",
+                    )),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// True when `step` writes the device's option bytes (the ROM resets after that write).
+pub(crate) fn writes_option_bytes(dev: Option<&dfu_profiles::Profile>, step: &crate::Step) -> bool {
+    dev.is_some_and(|p| {
+        p.regions.iter().any(|g| {
+            g.role == Role::OptionBytes
+                && g.alt == step.alt
+                && step
+                    .writes
+                    .iter()
+                    .any(|r| g.overlaps(r.address, r.data.len() as u64))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
