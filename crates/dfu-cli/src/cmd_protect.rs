@@ -118,6 +118,12 @@ pub fn option_bytes(g: &Global, a: OptionBytesArgs) -> Result<(), Failure> {
         f.error_code = Some(Code::ReadProtected);
         return Err(f);
     };
+    if old == new {
+        errln!("note: the option bytes already hold these values; nothing was written");
+        backend.finish()?;
+        show(&at, Some(&old), json);
+        return Ok(());
+    }
     let findings: Vec<dfu::Finding> = optbytes::judge(&at, Some(&old), &new, irreversible)
         .into_iter()
         .map(|f| f.forced(force))

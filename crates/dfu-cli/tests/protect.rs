@@ -35,6 +35,9 @@ fn option_bytes_start_at_the_factory_state_and_are_decoded() {
 fn writes_show_the_difference_and_protection_needs_force_or_irreversible() {
     let s = Scratch::new();
     let sim = format!("stm32f405,state={}", s.state("f.json"));
+    dfu(&["--sim", &sim, "option-bytes", "write", FACTORY])
+        .ok()
+        .says("already hold these values; nothing was written");
     let user = "e0 aa ff ff ff ff ff ff ff 0f ff ff ff ff ff ff";
     dfu(&["--sim", &sim, "option-bytes", "write", user])
         .ok()
