@@ -95,6 +95,19 @@ fn one_space_after_the_name_still_matches_the_f405() {
 }
 
 #[test]
+fn a_run_time_device_is_matched_by_its_run_time_ids() {
+    for name in ["photon", "electron", "core"] {
+        let sim = format!("{name},mode=runtime");
+        let v = info_json(&sim);
+        assert_eq!(v["profile"], name, "{v}");
+        assert_eq!(
+            v["profile_reason"],
+            "matched by ids (no layouts to compare in this mode)"
+        );
+    }
+}
+
+#[test]
 fn every_profile_is_listed_by_the_simulator() {
     let r = dfu(&["sim", "profiles"]);
     r.ok();

@@ -105,12 +105,22 @@ fn score(p: &Profile, d: &DeviceFacts) -> Option<(u32, bool)> {
             AltAgreement::Contradicts => return None,
         }
     }
-    if agree == 0 {
+    if agree == 0 && !ids_unique(d) {
+        // Nothing readable agrees, and other profiles share the ids: no way to tell.
         return None;
     }
     // A device whose strings cannot be read is most likely the board known for that.
     let quirk = u32::from(unknown && p.has_quirk(Quirk::GarbageAltName));
     Some((agree * 4 + quirk * 2 + bcd, unknown))
+}
+
+/// True when only one built-in profile has the device's ids.
+fn ids_unique(d: &DeviceFacts) -> bool {
+    builtin_profiles()
+        .iter()
+        .filter(|p| p.matches_ids(d.vendor, d.product))
+        .count()
+        == 1
 }
 
 impl Profile {
@@ -139,9 +149,11 @@ impl Profile {
             [(a, p), (b, _), ..] if a.0 > b.0 => (*a, *p),
             _ => return Err("several profiles fit equally well".into()),
         };
-        let ((_, unknown), p) = best;
+        let ((points, unknown), p) = best;
         let reason = if d.alt_names.is_empty() {
             "matched by ids (no layouts to compare in this mode)"
+        } else if points < 4 {
+            "matched by ids (no alt string could be read)"
         } else if unknown {
             "matched by ids and the layouts it could read"
         } else {

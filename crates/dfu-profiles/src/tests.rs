@@ -300,3 +300,19 @@ fn a_generic_profile_is_built_from_the_devices_own_map() {
     });
     assert!(none.is_none(), "plain DFU devices have no map of their own");
 }
+
+#[test]
+fn unreadable_strings_match_only_where_the_ids_say_enough() {
+    let unreadable = vec![None];
+    let m = Profile::match_facts(&DeviceFacts {
+        vendor: 0x1209,
+        product: 0xdb42,
+        bcd_device: None,
+        alt_names: &unreadable,
+    })
+    .unwrap();
+    assert_eq!(m.profile.name, "dapboot");
+    assert_eq!(m.reason, "matched by ids (no alt string could be read)");
+    let four = vec![None, None, None, None];
+    assert!(Profile::match_facts(&facts(0x2200, &four)).is_err());
+}

@@ -314,11 +314,17 @@ pub fn describe(
         });
     }
     drop(t);
+    // A run-time interface's alt settings say nothing about the DFU-mode memory.
+    let layouts: &[AltInfo] = if protocol == PROTOCOL_RUNTIME {
+        &[]
+    } else {
+        &alts
+    };
     let chosen = crate::choose::choose_profile(
         usb,
         profile_override,
         &functional,
-        &alts,
+        layouts,
         (&manufacturer, &product, &serial),
     );
     let (profile, profile_reason) = match chosen {
