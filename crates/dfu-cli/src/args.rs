@@ -96,6 +96,9 @@ pub enum Command {
     /// Read and decode the option bytes (read protection, write protection, user bits), or
     /// write them
     OptionBytes(OptionBytesArgs),
+    /// Device profiles
+    #[command(subcommand)]
+    Profile(ProfileCmd),
     /// Remove read protection (DfuSe read-unprotect): this erases the whole flash
     Unprotect {
         /// Confirm that the whole flash is erased
@@ -104,6 +107,24 @@ pub enum Command {
         /// JSON output
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `dfu profile ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// Write a profile file from the connected device: ids, strings, functional descriptor,
+    /// alt settings and layouts (timing and regions marked assumed)
+    New {
+        /// Output file (default: standard output); never overwritten without --force
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// The profile's name (default: board)
+        #[arg(long)]
+        name: Option<String>,
+        /// Overwrite the output file
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -165,6 +186,7 @@ impl Command {
                 None => a.json,
             },
             Command::Unprotect { json, .. } => *json,
+            Command::Profile(_) => false,
         }
     }
 }

@@ -6,6 +6,7 @@ mod cmd_device;
 mod cmd_flash;
 mod cmd_image;
 mod cmd_info;
+mod cmd_profile;
 mod cmd_protect;
 mod cmd_read;
 mod cmd_suffix;
@@ -62,5 +63,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sim(c) => cmd_device::sim(c),
         Command::OptionBytes(a) => cmd_protect::option_bytes(&global, a),
         Command::Unprotect { force, json } => cmd_protect::unprotect(&global, force, json),
+        Command::Profile(c) => cmd_profile::profile(&global, c),
     }
 }

@@ -108,6 +108,43 @@ fn a_run_time_device_is_matched_by_its_run_time_ids() {
 }
 
 #[test]
+fn a_profile_made_from_a_device_loads_and_simulates_the_same_device() {
+    let s = Scratch::new();
+    for name in ["stm32f405", "stm32g474", "argon"] {
+        let file = s.path(&format!("{name}-new.toml")).display().to_string();
+        dfu(&[
+            "--sim", name, "profile", "new", "-o", &file, "--name", "mine",
+        ])
+        .ok()
+        .says("wrote profile mine");
+        let made = dfu_profiles::Profile::from_file(std::path::Path::new(&file)).unwrap();
+        let real = dfu_profiles::Profile::builtin(name).unwrap();
+        assert_eq!(made.usb, real.usb, "{name}");
+        assert_eq!(made.dfu.descriptor(), real.dfu.descriptor(), "{name}");
+        let names = |p: &dfu_profiles::Profile| -> Vec<String> {
+            p.alts.iter().map(|a| a.name.clone()).collect()
+        };
+        assert_eq!(names(&made), names(&real), "{name}");
+        assert!(made.sources.iter().any(|x| x.starts_with("assumed:")));
+        // Simulated from the file, the device looks the same and takes an image.
+        let v = info_json(&file);
+        assert_eq!(
+            v["profile"], name,
+            "the built-in profile still describes it: {v}"
+        );
+        let sim = format!("{file},state={}", s.state(&format!("{name}.json")));
+        let app = s.file("app.bin", &pattern(3000, 5));
+        let at = format!("0x{:08x}", real.app_address.unwrap());
+        dfu(&["--sim", &sim, "flash", &app, "--address", &at])
+            .ok()
+            .says("verified");
+    }
+    dfu(&["--sim", "dapboot", "profile", "new"])
+        .code(5)
+        .says("does not describe its memory");
+}
+
+#[test]
 fn every_profile_is_listed_by_the_simulator() {
     let r = dfu(&["sim", "profiles"]);
     r.ok();

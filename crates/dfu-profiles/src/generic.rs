@@ -52,21 +52,32 @@ impl Profile {
         let mut regions = Vec::new();
         for (i, a) in alts.iter().enumerate() {
             let l = a.layout();
-            let (Some((role, name)), Some(first), Ok(alt)) =
-                (role_of(&l.name), l.segments.first(), u8::try_from(i))
-            else {
+            let (Some((role, name)), Ok(alt)) = (role_of(&l.name), u8::try_from(i)) else {
                 continue;
             };
-            let size = u32::try_from(l.total_size()).unwrap_or(u32::MAX);
-            regions.push(Region {
-                name: name.into(),
-                role,
-                alt,
-                start: first.start,
-                size,
-                module_index: None,
-                module_header_offset: None,
-            });
+            // One region per contiguous run (the G474 names two option-byte groups).
+            let mut runs: Vec<(u32, u64)> = Vec::new();
+            for s in &l.segments {
+                match runs.last_mut() {
+                    Some((_, end)) if *end == u64::from(s.start) => *end = s.end(),
+                    _ => runs.push((s.start, s.end())),
+                }
+            }
+            for (k, (start, end)) in runs.iter().enumerate() {
+                regions.push(Region {
+                    name: if k == 0 {
+                        name.into()
+                    } else {
+                        format!("{name}-{}", k + 1)
+                    },
+                    role,
+                    alt,
+                    start: *start,
+                    size: u32::try_from(end - u64::from(*start)).unwrap_or(u32::MAX),
+                    module_index: None,
+                    module_header_offset: None,
+                });
+            }
         }
         let app_address = alts[0]
             .layout()

@@ -11,6 +11,7 @@ mod alt;
 mod generic;
 mod matching;
 mod model;
+mod write;
 
 pub use alt::Alt;
 pub use generic::{GenericDevice, GENERIC_DFUSE};

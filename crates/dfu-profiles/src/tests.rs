@@ -316,3 +316,19 @@ fn unreadable_strings_match_only_where_the_ids_say_enough() {
     let four = vec![None, None, None, None];
     assert!(Profile::match_facts(&facts(0x2200, &four)).is_err());
 }
+
+#[test]
+fn a_generic_profile_written_as_toml_reads_back_the_same() {
+    let f405 = Profile::builtin_ref("stm32f405").unwrap();
+    let names: Vec<Option<String>> = f405.alts.iter().map(|a| Some(a.name.clone())).collect();
+    let mut g = Profile::generic(&GenericDevice {
+        ids: (0x0483, 0xdf11, 0x2200),
+        strings: ("ST \"quoted\"", "STM32  BOOTLOADER", "1\\2"),
+        dfu: f405.dfu.clone(),
+        alt_names: &names,
+    })
+    .unwrap();
+    g.name = "myboard".into();
+    let back = Profile::from_toml(&g.to_toml(), "x").unwrap();
+    assert_eq!(back, g);
+}
