@@ -179,8 +179,10 @@ pub fn unprotect(g: &Global, force: bool, json: bool) -> Result<(), Failure> {
     let mut notes = Vec::new();
     let info = g.connect(backend.as_mut(), &mut notes)?;
     notes.iter().for_each(|n| errln!("note: {n}"));
-    errln!("note: read-unprotect: the device erases its whole flash, clears read protection and resets");
     let mut dev = DfuDevice::open(backend.as_mut(), info.clone(), 0)?;
+    // Read-unprotect is an ST ROM command: only for devices with option bytes.
+    dev.option_bytes_at()?;
+    errln!("note: read-unprotect: the device erases its whole flash, clears read protection and resets");
     dev.read_unprotect()?;
     drop(dev);
     let usb = dfu::device::wait_for_dfu(backend.as_mut(), &info, COME_BACK)?;

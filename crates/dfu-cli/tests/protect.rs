@@ -93,6 +93,10 @@ fn bad_option_byte_values_are_usage_errors() {
     dfu(&["--sim", "photon", "option-bytes"])
         .code(5)
         .says("no option bytes");
+    // Read-unprotect is an ST ROM command: a Photon's flash is not erased by it.
+    dfu(&["--sim", "photon", "unprotect", "--force"])
+        .code(5)
+        .says("no option bytes");
 }
 
 #[test]
