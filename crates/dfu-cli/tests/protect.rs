@@ -83,6 +83,34 @@ fn writes_show_the_difference_and_protection_needs_force_or_irreversible() {
 }
 
 #[test]
+fn a_write_protected_sector_refuses_erase_and_write() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("w.json"));
+    let wrp = "ec aa ff ff ff ff ff ff fe 0f ff ff ff ff ff ff";
+    dfu(&["--sim", &sim, "option-bytes", "write", wrp, "--force"]).ok();
+    let app = s.file("app.bin", &pattern(2000, 4));
+    dfu(&["--sim", &sim, "flash", &app, "--address", "0x08000000"])
+        .code(6)
+        .says("errWRITE")
+        .says("remove the write protection (option bytes)");
+    dfu(&[
+        "--sim",
+        &sim,
+        "erase",
+        "--address",
+        "0x08000000",
+        "--length",
+        "16",
+    ])
+    .code(6)
+    .says("errERASE")
+    .says("check the option bytes");
+    dfu(&["--sim", &sim, "flash", &app, "--address", "0x08004000"])
+        .ok()
+        .says("verified");
+}
+
+#[test]
 fn bad_option_byte_values_are_usage_errors() {
     dfu(&["--sim", "stm32f405", "option-bytes", "write", "xyz"])
         .code(2)

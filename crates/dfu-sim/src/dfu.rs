@@ -281,6 +281,9 @@ impl Device {
         if let Some(done) = self.option_byte_write(address, data) {
             return done;
         }
+        if let Some(s) = self.refused_by_write_protection(None, address) {
+            return (Duration::ZERO, s);
+        }
         let Some(flash) = self.flash.get_mut(usize::from(alt)) else {
             return (Duration::ZERO, Status::ErrAddress);
         };

@@ -147,6 +147,11 @@ impl Device {
         if self.rdp() > 0 {
             return (Duration::ZERO, Status::ErrVendor);
         }
+        if let DfuseCommand::ErasePage(a) = cmd {
+            if let Some(s) = self.refused_by_write_protection(Some(cmd), u64::from(a)) {
+                return (Duration::ZERO, s);
+            }
+        }
         let timing = self.spec.profile.timing.clone();
         let Some(flash) = self.flash.get_mut(usize::from(self.core.alt)) else {
             return (Duration::ZERO, Status::ErrAddress);

@@ -10,6 +10,7 @@ use crate::device::{AfterBusy, Device};
 use crate::memory::Flash;
 use crate::spec::SimSpec;
 use dfu_profiles::{OptionBytesFormat, Role};
+use dfu_proto::DfuseCommand;
 use dfu_proto::Status;
 use std::time::Duration;
 
@@ -83,6 +84,39 @@ impl Device {
             Duration::from_millis(u64::from(self.spec.profile.timing.poll_erase_ms)),
             Status::Ok,
         ))
+    }
+
+    /// True when `address` on the selected alt is in a flash sector the option bytes
+    /// write-protect (STM32F4: nWRP bit n clear protects sector n of alt 0).
+    pub(crate) fn write_protected(&self, address: u64) -> bool {
+        let f4 = self.spec.profile.option_bytes.as_ref().map(|o| o.format)
+            == Some(OptionBytesFormat::Stm32f4);
+        let Some((alt, start, _)) = region(&self.spec).filter(|_| f4 && self.core.alt == 0) else {
+            return false;
+        };
+        let b = self.flash[alt].read(start + 8, 2);
+        let nwrp = u16::from_le_bytes([b[0], b[1]]);
+        let sector = self.flash[0]
+            .layout
+            .sectors()
+            .position(|s| u64::from(s.start) <= address && address < s.end());
+        sector.is_some_and(|i| i < 16 && nwrp & (1 << i) == 0)
+    }
+
+    /// What the ROM answers to an erase or write of a write-protected sector (the statuses,
+    /// errERASE and errWRITE, are assumed), or `None` when the sector is not protected.
+    pub(crate) fn refused_by_write_protection(
+        &self,
+        cmd: Option<DfuseCommand>,
+        address: u64,
+    ) -> Option<Status> {
+        if !self.write_protected(address) {
+            return None;
+        }
+        Some(match cmd {
+            Some(DfuseCommand::ErasePage(_)) => Status::ErrErase,
+            _ => Status::ErrWrite,
+        })
     }
 
     /// Read-unprotect: erases every erasable sector outside the option bytes and OTP,
