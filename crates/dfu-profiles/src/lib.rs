@@ -82,6 +82,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("at32f435", include_str!("../profiles/at32f435.toml")),
     ("stm32h723", include_str!("../profiles/stm32h723.toml")),
     ("p2", include_str!("../profiles/p2.toml")),
+    ("stm32l432", include_str!("../profiles/stm32l432.toml")),
 ];
 
 /// Names of the built-in profiles.

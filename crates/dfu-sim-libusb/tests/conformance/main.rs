@@ -17,7 +17,7 @@ mod runtime;
 mod stories;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 25] = [
+pub const PROFILES: [&str; 26] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -43,6 +43,7 @@ pub const PROFILES: [&str; 25] = [
     "at32f435",
     "stm32h723",
     "p2",
+    "stm32l432",
 ];
 
 #[test]
