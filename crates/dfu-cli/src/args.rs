@@ -125,6 +125,70 @@ pub enum Command {
     },
     /// Print the man page dfu.1 (roff): every command in one page
     Manpage,
+    /// Read and decode the option bytes (read protection, write protection, user bits), or
+    /// write them
+    OptionBytes(OptionBytesArgs),
+    /// Device profiles
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Remove read protection (DfuSe read-unprotect): this erases the whole flash
+    Unprotect {
+        /// Confirm that the whole flash is erased
+        #[arg(long)]
+        force: bool,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `dfu profile ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// Write a profile file from the connected device: ids, strings, functional descriptor,
+    /// alt settings and layouts (timing and regions marked assumed)
+    New {
+        /// Output file (default: standard output); never overwritten without --force
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// The profile's name (default: board)
+        #[arg(long)]
+        name: Option<String>,
+        /// Overwrite the output file
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `dfu option-bytes`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct OptionBytesArgs {
+    /// Write new option bytes
+    #[command(subcommand)]
+    pub write: Option<OptionBytesCmd>,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `dfu option-bytes write`.
+#[derive(Debug, Subcommand)]
+pub enum OptionBytesCmd {
+    /// Show the decoded difference, write, wait for the device to reset and read them again
+    Write {
+        /// A file holding the option bytes, or hex ("ECAAFFFF...", spaces allowed)
+        value: String,
+        /// Allow raising read protection or adding write protection
+        #[arg(long)]
+        force: bool,
+        /// Allow read protection level 2 (permanent: no bootloader, no debug)
+        #[arg(long)]
+        irreversible: bool,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl Command {
@@ -151,6 +215,12 @@ impl Command {
             Command::Sim(SimCmd::Serve { .. }) | Command::Completions { .. } | Command::Manpage => {
                 false
             }
+            Command::OptionBytes(a) => match &a.write {
+                Some(OptionBytesCmd::Write { json, .. }) => *json,
+                None => a.json,
+            },
+            Command::Unprotect { json, .. } => *json,
+            Command::Profile(_) => false,
         }
     }
 }
@@ -182,6 +252,9 @@ pub struct FlashArgs {
     /// Allow writes to the bootloader and settings regions, and images linked elsewhere
     #[arg(long)]
     pub force: bool,
+    /// Allow writes that cannot be undone (OTP memory, read protection level 2)
+    #[arg(long)]
+    pub irreversible: bool,
     /// JSON lines: events, then the result
     #[arg(long)]
     pub json: bool,

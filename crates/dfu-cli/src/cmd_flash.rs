@@ -41,6 +41,9 @@ fn plan_notes(plan: &FlashPlan) -> Vec<String> {
     }
     for f in plan.notes() {
         match f.severity {
+            Severity::Overridden if f.code == dfu::Code::Irreversible => {
+                notes.push(format!("--irreversible: {}", f.message))
+            }
             Severity::Overridden => notes.push(format!("--force: {}", f.message)),
             _ => notes.push(f.message.clone()),
         }
@@ -59,6 +62,7 @@ pub fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
         mass_erase: a.mass_erase,
         force: a.force,
         dry_run: a.dry_run,
+        irreversible: a.irreversible,
     }
 }
 
@@ -135,7 +139,8 @@ fn prepare(
         .map(Firmware::load)
         .collect::<Result<Vec<_>, _>>()?;
     let mut notes = Vec::new();
-    let (dev, view) = g.open(backend, &mut notes)?;
+    let (mut dev, mut view) = g.open(backend, &mut notes)?;
+    dev.read_option_bytes_for(&mut view, &files)?;
     let asked_alt = g.alt.is_some().then_some(view.alt);
     let plan = dfu::plan(&view, files, &options(a, asked_alt))?;
     notes.extend(plan_notes(&plan));

@@ -111,6 +111,7 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
     match &d.profile {
         Some(p) => {
             outln!("  profile {}: {}", p.name, p.title);
+            outln!("    why: {}", d.profile_reason);
             if let Some(a) = p.app_address {
                 outln!("    applications go at 0x{a:08x}");
             }
@@ -132,7 +133,10 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
                 outln!("    installed at 0x{:08x}: {}", m.start, m.describe());
             }
         }
-        None => outln!("  no known profile matches this device (give one with --profile FILE)"),
+        None => outln!(
+            "  no known profile matches this device: {} (give one with --profile FILE)",
+            d.profile_reason
+        ),
     }
     for line in crate::picture::memory_strips(&d, &modules) {
         outln!("  {line}");

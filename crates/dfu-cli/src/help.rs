@@ -74,10 +74,21 @@ fn refused(f: &dfu::Finding) -> String {
             return "give the device's layout with --layout \"@Name/0xADDR/N*SIZEKg\", or a profile with --profile FILE".into()
         }
         Code::MassEraseSystem => "add --force to erase everything anyway: ",
+        Code::RaisesProtection => "`dfu option-bytes` shows the current ones; add --force to protect the device anyway: ",
+        Code::Irreversible if f.message.contains("never erased") => "",
+        Code::Irreversible => "add --irreversible only if you mean it for good: ",
+        Code::ReadProtected => {
+            return "`dfu option-bytes` shows the protection; `dfu unprotect --force` removes it, which erases the whole flash".into()
+        }
         _ => "",
     };
     let mut h = format!("{lead}{}", f.detail);
-    if f.overridable && f.code != Code::ProtectedRegion && f.code != Code::MassEraseSystem {
+    let says_how = [
+        Code::ProtectedRegion,
+        Code::MassEraseSystem,
+        Code::RaisesProtection,
+    ];
+    if f.overridable && !says_how.contains(&f.code) {
         h.push_str("\n(--force writes it anyway)");
     }
     h

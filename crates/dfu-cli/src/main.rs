@@ -7,6 +7,8 @@ mod cmd_flash;
 mod cmd_image;
 mod cmd_info;
 mod cmd_many;
+mod cmd_profile;
+mod cmd_protect;
 mod cmd_read;
 mod cmd_suffix;
 mod cmd_watch;
@@ -104,5 +106,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sim(c) => cmd_device::sim(c),
         Command::Completions { shell } => generate::completions(shell),
         Command::Manpage => generate::manpage(),
+        Command::OptionBytes(a) => cmd_protect::option_bytes(&global, a),
+        Command::Unprotect { force, json } => cmd_protect::unprotect(&global, force, json),
+        Command::Profile(c) => cmd_profile::profile(&global, c),
     }
 }

@@ -37,7 +37,9 @@ fn a_two_target_dfuse_file_lands_each_target_on_its_alt() {
     let s = Scratch::new();
     let sim = format!("stm32f405,state={}", s.state("f.json"));
     let app = pattern(50_000, 1);
-    let ob: Vec<u8> = (0..16u8).map(|i| 0xA0 | i).collect();
+    // Option bytes that keep the device unprotected: only the USER byte changes.
+    let mut ob = vec![0xFF; 16];
+    (ob[0], ob[1], ob[9]) = (0xE0, 0xAA, 0x0F);
     let targets = [
         DfuseTarget {
             alt: 0,
@@ -58,6 +60,8 @@ fn a_two_target_dfuse_file_lands_each_target_on_its_alt() {
         .ok()
         .says("plan: alt 0: write 0x08000000")
         .says("plan: alt 1: ")
+        .says("option bytes: user byte: 0xec -> 0xe0")
+        .says("the device resets to apply them")
         .says("verified by reading back");
     assert_eq!(read_alt(&sim, &s, "0", "0x08000000", "50000"), app);
     assert_eq!(read_alt(&sim, &s, "1", "0x1FFFC000", "16"), ob);

@@ -142,10 +142,12 @@ pub(crate) struct Device {
 impl Device {
     pub(crate) fn new(slot: usize, spec: SimSpec, flash: Vec<Flash>) -> Self {
         let mode = spec.mode;
+        // At read protection level 2 the ROM bootloader never runs: the device never shows.
+        let level2 = crate::protect::rdp_level(&spec, &flash) == 2 && mode == Mode::Dfu;
         Device {
             slot,
             presence: Presence::Away {
-                back_at: Some(spec.appear_after),
+                back_at: (!level2).then_some(spec.appear_after),
                 mode,
             },
             unplug_at: spec.unplug_after.map(|d| spec.appear_after + d),
@@ -188,7 +190,9 @@ impl Device {
     /// The device reboots into its DFU bootloader at `at`.
     pub(crate) fn reboot_to_dfu(&mut self, at: Duration) {
         let reset = Duration::from_millis(u64::from(self.spec.profile.timing.reset_ms));
-        self.go_away(Some(at + reset), Mode::Dfu);
+        // At read protection level 2 the ROM bootloader never runs again.
+        let back = (self.rdp() < 2).then_some(at + reset);
+        self.go_away(back, Mode::Dfu);
     }
 
     /// A USB bus reset from the host.

@@ -33,6 +33,7 @@ mod error;
 mod fault;
 mod memory;
 mod particle;
+mod protect;
 mod spec;
 mod spec_many;
 mod state;

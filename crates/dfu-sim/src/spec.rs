@@ -21,6 +21,7 @@ pub const VALID_KEYS: &[&str] = &[
     "appear-after",
     "unplug-after",
     "hub",
+    "rdp",
 ];
 
 /// Which side of DFU the device starts in.
@@ -136,6 +137,8 @@ pub struct SimSpec {
     pub unplug_after: Option<std::time::Duration>,
     /// `hub=NAME`: the device sits behind this full-speed hub and shares its bus time.
     pub hub: Option<String>,
+    /// `rdp=`: the read protection level the option bytes have when the state is created.
+    pub rdp: Option<u8>,
 }
 
 impl SimSpec {
@@ -157,6 +160,7 @@ impl SimSpec {
             appear_after: std::time::Duration::ZERO,
             unplug_after: None,
             hub: None,
+            rdp: None,
         }
     }
 
@@ -258,6 +262,20 @@ impl SimSpec {
             "fault" => self.faults.push(Fault::parse(value)?),
             "time-scale" | "appear-after" | "unplug-after" | "hub" => {
                 crate::spec_many::set_pacing(self, key, value).map_err(|e| bad(&e))?
+            }
+            "rdp" => {
+                if self.profile.option_bytes.is_none() {
+                    return Err(bad(&format!(
+                        "profile {} has no option bytes this simulator models ([option_bytes] table)",
+                        self.profile.name
+                    )));
+                }
+                self.rdp = Some(match value {
+                    "0" => 0,
+                    "1" => 1,
+                    "2" => 2,
+                    _ => return Err(bad("expected 0, 1 or 2")),
+                });
             }
             _ => {
                 return Err(format!(

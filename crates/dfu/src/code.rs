@@ -96,6 +96,12 @@ codes! {
     PlainRuns = "dfu::refused::plain-runs",
     /// A plain DFU device writes from its own start address only.
     PlainAddress = "dfu::refused::plain-address",
+    /// A write that raises read protection or adds write protection.
+    RaisesProtection = "dfu::refused::raises-protection",
+    /// A write that can never be undone: OTP memory, read protection level 2.
+    Irreversible = "dfu::refused::irreversible",
+    /// The device is read-protected: it refuses reads, writes and erases.
+    ReadProtected = "dfu::refused::read-protected",
     /// The device cannot upload, so it cannot be read.
     NoUpload = "dfu::unsupported::upload",
     /// The device has no erase command (plain DFU).
@@ -110,6 +116,8 @@ codes! {
     Padded = "dfu::note::padded",
     /// A device state was recovered or a stand-in layout used.
     Recovered = "dfu::note::recovered",
+    /// Option bytes are written (the decoded change); the device resets to apply them.
+    OptionBytes = "dfu::note::option-bytes",
 }
 
 impl fmt::Display for Code {

@@ -198,6 +198,9 @@ impl DfuDevice {
                 DfuError::Usb { source, .. } => DfuError::usb(op, source),
                 e => e,
             })?;
+            if s.status == Status::ErrVendor && self.vendor_means_protected() {
+                return Err(crate::protect::read_protected(op));
+            }
             if s.state == State::Error || s.status != Status::Ok {
                 return Err(DfuError::Status {
                     op,

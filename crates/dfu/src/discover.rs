@@ -69,6 +69,9 @@ pub struct DeviceInfo {
     pub profile: Option<Profile>,
     /// Its name (for JSON output).
     pub profile_name: Option<String>,
+    /// Why the profile applies, or why none does (`matched by ids and layout`,
+    /// `generic: no profile has this layout`).
+    pub profile_reason: String,
 }
 
 impl DeviceInfo {
@@ -169,6 +172,7 @@ struct DeviceView<'a> {
     will_detach: bool,
     detach_timeout_ms: u16,
     profile: Option<&'a str>,
+    profile_reason: &'a str,
     alts: &'a [AltInfo],
 }
 
@@ -198,6 +202,7 @@ impl Serialize for DeviceInfo {
             will_detach: f.will_detach(),
             detach_timeout_ms: f.detach_timeout_ms,
             profile: self.profile_name.as_deref(),
+            profile_reason: &self.profile_reason,
             alts: &self.alts,
         }
         .serialize(s)
@@ -309,15 +314,22 @@ pub fn describe(
         });
     }
     drop(t);
-    let alt_names: Vec<String> = alts.iter().map(AltInfo::display_name).collect();
-    let profile = match profile_override {
-        Some(p) => Some(p.clone()),
-        None => Profile::match_device(
-            usb.vendor_id,
-            usb.product_id,
-            Some(usb.bcd_device),
-            &alt_names,
-        ),
+    // A run-time interface's alt settings say nothing about the DFU-mode memory.
+    let layouts: &[AltInfo] = if protocol == PROTOCOL_RUNTIME {
+        &[]
+    } else {
+        &alts
+    };
+    let chosen = crate::choose::choose_profile(
+        usb,
+        profile_override,
+        &functional,
+        layouts,
+        (&manufacturer, &product, &serial),
+    );
+    let (profile, profile_reason) = match chosen {
+        Ok((p, why)) => (Some(p), why),
+        Err(why) => (None, why),
     };
     Ok(DeviceInfo {
         usb: usb.clone(),
@@ -334,6 +346,7 @@ pub fn describe(
         serial,
         profile_name: profile.as_ref().map(|p| p.name.clone()),
         profile,
+        profile_reason,
     })
 }
 

@@ -23,6 +23,7 @@
 
 pub mod backend;
 pub mod checks;
+mod choose;
 pub mod code;
 mod compare;
 pub mod device;
@@ -36,9 +37,11 @@ pub mod json;
 mod leave;
 pub mod many;
 mod ops;
+pub mod optbytes;
 pub mod pipeline;
 pub mod plain;
 pub mod plan;
+mod protect;
 mod quick;
 pub mod survey;
 pub mod udev;

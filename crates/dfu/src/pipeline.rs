@@ -32,6 +32,9 @@ pub struct FlashOptions {
     pub force: bool,
     /// Read what the real run would read, and stop before the first erase or write.
     pub dry_run: bool,
+    /// Allow writes that can never be undone (OTP memory, read protection level 2).
+    #[serde(default)]
+    pub irreversible: bool,
 }
 
 impl Default for FlashOptions {
@@ -45,6 +48,7 @@ impl Default for FlashOptions {
             mass_erase: false,
             force: false,
             dry_run: false,
+            irreversible: false,
         }
     }
 }
@@ -160,7 +164,13 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
         parts_of.push((f.name.clone(), parts));
     }
     let steps = if dev.info.is_dfuse() {
-        dfuse_steps(dev, parts_of, &mut findings)
+        let steps = dfuse_steps(dev, parts_of, &mut findings);
+        findings.extend(crate::optbytes::plan_findings(
+            dev,
+            &steps,
+            opts.irreversible,
+        ));
+        steps
     } else {
         plain_steps(dev, parts_of, &mut findings)
     };

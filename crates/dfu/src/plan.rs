@@ -129,7 +129,7 @@ impl Memory<'_> {
                         ),
                         self.map(),
                     ));
-                } else if s.flags.erasable() && !erase.contains(&s) {
+                } else if s.flags.erasable() && !erase.contains(&s) && !self.never_erased(s) {
                     erase.push(s);
                 }
             }
@@ -141,6 +141,18 @@ impl Memory<'_> {
         }
         erase.sort_by_key(|s| s.start);
         (erase, findings)
+    }
+
+    /// OTP and option bytes are never erased: OTP cannot be, and the ROM rewrites the option
+    /// bytes whole (some ROMs type those pages erasable all the same).
+    fn never_erased(&self, s: Sector) -> bool {
+        self.profile.is_some_and(|p| {
+            p.regions.iter().any(|g| {
+                g.alt == self.alt
+                    && matches!(g.role, Role::Otp | Role::OptionBytes)
+                    && g.overlaps(s.start, u64::from(s.size))
+            })
+        })
     }
 
     fn protected_regions(&self, start: u32, len: u64, what: &str) -> Vec<Finding> {

@@ -152,11 +152,11 @@ fn before_device(o: &mut UtilOptions) -> Result<Option<FileFacts>, Exit> {
         }
     }
     let d = o.dfuse.unwrap_or_default();
-    if d.unprotect {
+    if d.unprotect && d.force == 0 {
         return Err(refuse(
             EX_USAGE,
-            "-s ...:unprotect (read-unprotect, which erases the whole flash) is not supported",
-            "use ST's tools to remove read protection; then flash again",
+            "-s ...:unprotect (read-unprotect) erases the whole flash and needs :force as well",
+            "add :force, e.g. -s 0x08000000:unprotect:force (or use `dfu unprotect --force`)",
         ));
     }
     if d.mass_erase && d.force == 0 {
@@ -268,6 +268,11 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
     }
     let mut left = false;
     match &o.action {
+        // As dfu-util: read-unprotect, and nothing else (the device erases and resets).
+        Action::Download(_) if d.unprotect => {
+            unprotect(g)?;
+            return Ok(());
+        }
         Action::Download(file) => {
             left = download(g, file, &d, is_dfuse, dfuse_file, o.reset)?;
         }
@@ -305,6 +310,19 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
     if o.reset && !left {
         crate::cmd_device::reset(g, false)?;
     }
+    Ok(())
+}
+
+/// `-s :unprotect:force -D FILE`: DfuSe read-unprotect; the file is not written.
+fn unprotect(g: &Global) -> Result<(), Exit> {
+    let mut backend = g.backend()?;
+    let mut notes = Vec::new();
+    let info = g.connect(backend.as_mut(), &mut notes)?;
+    let mut dev = dfu::DfuDevice::open(backend.as_mut(), info, 0)?;
+    dev.read_unprotect()?;
+    drop(dev);
+    backend.finish()?;
+    println!("Device disconnects, erases flash and resets now");
     Ok(())
 }
 
@@ -349,6 +367,7 @@ fn download(
         no_skip: false,
         mass_erase: d.mass_erase,
         force: false,
+        irreversible: false,
         json: false,
         ..FlashArgs::default()
     };

@@ -9,4 +9,5 @@ mod many;
 mod persist;
 mod plain;
 mod props;
+mod protect;
 mod runtime;
