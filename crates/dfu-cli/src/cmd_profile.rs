@@ -49,7 +49,7 @@ pub fn profile(g: &Global, c: ProfileCmd) -> Result<(), Failure> {
                 info.usb.id()
             ),
             "write the profile by hand from a built-in one (crates/dfu-profiles/profiles); plain DFU alts need `memory = \"@Name/0xADDR/N*SIZEKg\"`",
-        ));
+        ).with_code(dfu::Code::NoLayout));
     };
     made.name = name.unwrap_or_else(|| "board".into());
     made.title = format!("{} {} (made by `dfu profile new`)", m.trim(), p.trim())

@@ -85,7 +85,8 @@ pub fn fix(yes: bool, access: Option<Access>, rules_dir: Option<&Path>) -> Resul
                 REFUSED,
                 format!("cannot read {}: {e}", path.display()),
                 "check the file by hand; `dfu doctor` prints the rule",
-            ))
+            )
+            .with_code(dfu::Code::Output))
         }
     }
     outln!(
@@ -129,6 +130,7 @@ fn different_file(path: &Path) -> Failure {
             path.display()
         ),
     )
+    .with_code(dfu::Code::Output)
 }
 
 /// Asks on the terminal, unless `--yes`; without a terminal and without `--yes`, refuses.
@@ -174,6 +176,7 @@ fn write_rules(path: &Path, rules: &str) -> Result<(), Failure> {
             format!("cannot write {}: {e}; nothing was changed", path.display()),
             help,
         )
+        .with_code(dfu::Code::Output)
     })
 }
 

@@ -63,6 +63,12 @@ impl Failure {
         }
     }
 
+    /// The same failure with another stable code.
+    pub fn with_code(mut self, code: dfu::Code) -> Self {
+        self.error_code = Some(code);
+        self
+    }
+
     /// The exit code.
     pub fn code(&self) -> i32 {
         self.code
@@ -76,6 +82,7 @@ fn default_code(exit: i32) -> Option<dfu::Code> {
         USAGE => dfu::Code::Usage,
         FILE => dfu::Code::InputRead,
         NO_DEVICE => dfu::Code::NoDevice,
+        REFUSED => dfu::Code::NeedsConfirmation,
         DEVICE => dfu::Code::Usb,
         VERIFY => dfu::Code::Verify,
         _ => return None,

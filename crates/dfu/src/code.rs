@@ -102,6 +102,8 @@ codes! {
     Irreversible = "dfu::refused::irreversible",
     /// The device is read-protected: it refuses reads, writes and erases.
     ReadProtected = "dfu::refused::read-protected",
+    /// An operation that destroys data was asked for without the flag that confirms it.
+    NeedsConfirmation = "dfu::refused::needs-confirmation",
     /// The device cannot upload, so it cannot be read.
     NoUpload = "dfu::unsupported::upload",
     /// The device has no erase command (plain DFU).

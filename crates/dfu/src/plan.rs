@@ -17,6 +17,7 @@ pub struct Run {
     #[serde(skip)]
     pub data: Vec<u8>,
     /// Their count (for JSON).
+    #[serde(rename = "length")]
     pub len: u64,
 }
 
