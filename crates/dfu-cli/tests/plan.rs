@@ -379,3 +379,33 @@ fn a_flash_ends_with_the_strip_of_its_sectors() {
         .says("  0x08000000 =====E=\n")
         .says("E erased and written, W written without erasing (was blank), = unchanged, skipped");
 }
+
+#[test]
+fn off_a_terminal_progress_is_a_plain_line_now_and_then() {
+    // In real time (twice as fast), writing 512 KiB takes more than two seconds, so the
+    // write phase prints at least one progress line; no bars, no control characters.
+    let s = Scratch::new();
+    let a = s.file("a.bin", &pattern(512 * 1024, 3));
+    let r = dfu(&[
+        "--sim",
+        "stm32f405,time-scale=2",
+        "flash",
+        &a,
+        "--address",
+        "0x08000000",
+        "--no-verify",
+    ]);
+    r.ok();
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("Write: ") && l.contains(" of 524288 bytes (")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains('\x1b') && !r.stderr.contains('\r'),
+        "{}",
+        r.stderr
+    );
+}
