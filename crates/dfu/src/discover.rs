@@ -3,12 +3,12 @@
 
 use crate::backend::{Backend, UsbDevice};
 use crate::error::{DfuError, Result};
+pub use crate::selector::Selector;
 use dfu_profiles::Profile;
 use dfu_proto::descriptor::{parse_string, PROTOCOL_RUNTIME};
-use dfu_proto::num::{serialize_hex16, Addr};
 use dfu_proto::request::{DESC_CONFIG, DESC_STRING};
 use dfu_proto::{ConfigDescriptor, FunctionalDescriptor, MemoryLayout, Setup, Transport};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 /// Run-time (application) or DFU mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,7 +28,7 @@ pub struct AltInfo {
     /// The interface string; `None` when the device did not return it.
     pub name: Option<String>,
     /// The parsed DfuSe layout, when the string is one.
-    #[serde(serialize_with = "serialize_layout")]
+    #[serde(serialize_with = "crate::info_json::serialize_layout")]
     pub layout: Option<MemoryLayout>,
     /// Why the string is not a layout (DfuSe devices only).
     pub layout_error: Option<String>,
@@ -106,106 +106,6 @@ impl DeviceInfo {
                 .map(|p| format!(" (profile {p})"))
                 .unwrap_or_default()
         )
-    }
-}
-
-/// How a layout shows in JSON: segment starts as addresses, access in words and letter.
-fn serialize_layout<S: Serializer>(l: &Option<MemoryLayout>, s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct SegmentView {
-        start: Addr,
-        count: u32,
-        sector_size: u32,
-        access: String,
-        #[serde(rename = "type")]
-        letter: String,
-    }
-    #[derive(Serialize)]
-    struct LayoutView<'a> {
-        name: &'a str,
-        segments: Vec<SegmentView>,
-    }
-    l.as_ref()
-        .map(|l| LayoutView {
-            name: &l.name,
-            segments: l
-                .segments
-                .iter()
-                .map(|g| SegmentView {
-                    start: Addr(g.start),
-                    count: g.count,
-                    sector_size: g.sector_size,
-                    access: g.flags.describe(),
-                    letter: g.flags.letter().to_string(),
-                })
-                .collect(),
-        })
-        .serialize(s)
-}
-
-/// The flat JSON view of a [`DeviceInfo`].
-#[derive(Serialize)]
-struct DeviceView<'a> {
-    id: String,
-    #[serde(serialize_with = "serialize_hex16")]
-    vendor_id: u16,
-    #[serde(serialize_with = "serialize_hex16")]
-    product_id: u16,
-    #[serde(serialize_with = "serialize_hex16")]
-    bcd_device: u16,
-    path: String,
-    bus: u8,
-    address: u8,
-    mode: Mode,
-    manufacturer: Option<&'a str>,
-    product: Option<&'a str>,
-    serial: Option<&'a str>,
-    interface: u8,
-    #[serde(serialize_with = "serialize_hex16")]
-    dfu_version: u16,
-    dfuse: bool,
-    transfer_size: u16,
-    attributes: String,
-    can_download: bool,
-    can_upload: bool,
-    manifestation_tolerant: bool,
-    will_detach: bool,
-    detach_timeout_ms: u16,
-    profile: Option<&'a str>,
-    profile_reason: &'a str,
-    alts: &'a [AltInfo],
-}
-
-impl Serialize for DeviceInfo {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let f = &self.functional;
-        DeviceView {
-            id: self.usb.id(),
-            vendor_id: self.usb.vendor_id,
-            product_id: self.usb.product_id,
-            bcd_device: self.usb.bcd_device,
-            path: self.usb.path(),
-            bus: self.usb.bus,
-            address: self.usb.address,
-            mode: self.mode,
-            manufacturer: self.manufacturer.as_deref(),
-            product: self.product.as_deref(),
-            serial: self.serial.as_deref(),
-            interface: self.interface,
-            dfu_version: f.dfu_version,
-            dfuse: self.is_dfuse(),
-            transfer_size: f.transfer_size,
-            attributes: format!("0x{:02x}", f.attributes),
-            can_download: f.can_download(),
-            can_upload: f.can_upload(),
-            manifestation_tolerant: f.manifestation_tolerant(),
-            will_detach: f.will_detach(),
-            detach_timeout_ms: f.detach_timeout_ms,
-            profile: self.profile_name.as_deref(),
-            profile_reason: &self.profile_reason,
-            alts: &self.alts,
-        }
-        .serialize(s)
     }
 }
 
@@ -348,92 +248,6 @@ pub fn describe(
         profile,
         profile_reason,
     })
-}
-
-/// Which devices the user means.
-#[derive(Debug, Clone, Default)]
-pub struct Selector {
-    /// Vendor/product pairs; `None` is a wildcard. Empty: any.
-    pub ids: Vec<(Option<u16>, Option<u16>)>,
-    /// Serial number string.
-    pub serial: Option<String>,
-    /// Bus path (`1-2.3`).
-    pub path: Option<String>,
-}
-
-fn parse_hex16(s: &str, what: &str) -> Result<Option<u16>> {
-    let s = s.trim();
-    if s.is_empty() || s == "*" || s == "-" {
-        return Ok(None);
-    }
-    dfu_proto::num::parse_usb_id(s)
-        .map(Some)
-        .map_err(|e| DfuError::usage(format!("{what}: {e}")))
-}
-
-impl Selector {
-    /// Parses `VID:PID[,VID:PID...]` (hex, `*` for any; an empty element is skipped, so
-    /// dfu-util's `,0483:df11` works).
-    pub fn parse_ids(text: &str) -> Result<Vec<(Option<u16>, Option<u16>)>> {
-        let mut out = Vec::new();
-        for part in text.split(',') {
-            if part.trim().is_empty() {
-                continue;
-            }
-            let (v, p) = part.split_once(':').ok_or_else(|| {
-                DfuError::usage(format!(
-                    "device ids {part:?}: expected VID:PID in hex, e.g. 0483:df11"
-                ))
-            })?;
-            out.push((parse_hex16(v, "vendor id")?, parse_hex16(p, "product id")?));
-        }
-        if out.is_empty() {
-            return Err(DfuError::usage(format!(
-                "device ids {text:?} name no VID:PID"
-            )));
-        }
-        Ok(out)
-    }
-
-    /// True when the device matches every given criterion.
-    pub fn matches(&self, d: &UsbDevice, serial: Option<&str>) -> bool {
-        let id_ok = self.ids.is_empty()
-            || self.ids.iter().any(|(v, p)| {
-                v.is_none_or(|v| v == d.vendor_id) && p.is_none_or(|p| p == d.product_id)
-            });
-        let serial_ok = self
-            .serial
-            .as_deref()
-            .is_none_or(|s| serial.or(d.serial.as_deref()) == Some(s));
-        let path_ok = self.path.as_deref().is_none_or(|p| p == d.path());
-        id_ok && serial_ok && path_ok
-    }
-
-    /// The ids as `VID:PID[,VID:PID...]`, `*` for a wildcard half.
-    pub fn ids_text(&self) -> String {
-        let half = |x: Option<u16>| x.map_or("*".to_string(), |v| format!("{v:04x}"));
-        let ids: Vec<String> = self
-            .ids
-            .iter()
-            .map(|(v, p)| format!("{}:{}", half(*v), half(*p)))
-            .collect();
-        ids.join(",")
-    }
-
-    /// The selection in words (for messages).
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if !self.ids.is_empty() {
-            parts.push(format!("ids {}", self.ids_text()));
-        }
-        if let Some(s) = &self.serial {
-            parts.push(format!("serial {s}"));
-        }
-        if let Some(p) = &self.path {
-            parts.push(format!("path {p}"));
-        }
-        parts.join(", ")
-    }
 }
 
 /// Every DFU-capable device that matches, described.

@@ -1,0 +1,109 @@
+//! The JSON view of a [`DeviceInfo`]: flat, as `dfu list --json` shows it (docs/json.md).
+
+use crate::discover::{AltInfo, DeviceInfo, Mode};
+use dfu_proto::num::{serialize_hex16, Addr};
+use dfu_proto::MemoryLayout;
+use serde::{Serialize, Serializer};
+
+/// How a layout shows in JSON: segment starts as addresses, access in words and letter.
+pub(crate) fn serialize_layout<S: Serializer>(
+    l: &Option<MemoryLayout>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct SegmentView {
+        start: Addr,
+        count: u32,
+        sector_size: u32,
+        access: String,
+        #[serde(rename = "type")]
+        letter: String,
+    }
+    #[derive(Serialize)]
+    struct LayoutView<'a> {
+        name: &'a str,
+        segments: Vec<SegmentView>,
+    }
+    l.as_ref()
+        .map(|l| LayoutView {
+            name: &l.name,
+            segments: l
+                .segments
+                .iter()
+                .map(|g| SegmentView {
+                    start: Addr(g.start),
+                    count: g.count,
+                    sector_size: g.sector_size,
+                    access: g.flags.describe(),
+                    letter: g.flags.letter().to_string(),
+                })
+                .collect(),
+        })
+        .serialize(s)
+}
+
+/// The flat JSON view of a [`DeviceInfo`].
+#[derive(Serialize)]
+struct DeviceView<'a> {
+    id: String,
+    #[serde(serialize_with = "serialize_hex16")]
+    vendor_id: u16,
+    #[serde(serialize_with = "serialize_hex16")]
+    product_id: u16,
+    #[serde(serialize_with = "serialize_hex16")]
+    bcd_device: u16,
+    path: String,
+    bus: u8,
+    address: u8,
+    mode: Mode,
+    manufacturer: Option<&'a str>,
+    product: Option<&'a str>,
+    serial: Option<&'a str>,
+    interface: u8,
+    #[serde(serialize_with = "serialize_hex16")]
+    dfu_version: u16,
+    dfuse: bool,
+    transfer_size: u16,
+    attributes: String,
+    can_download: bool,
+    can_upload: bool,
+    manifestation_tolerant: bool,
+    will_detach: bool,
+    detach_timeout_ms: u16,
+    profile: Option<&'a str>,
+    profile_reason: &'a str,
+    alts: &'a [AltInfo],
+}
+
+impl Serialize for DeviceInfo {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let f = &self.functional;
+        DeviceView {
+            id: self.usb.id(),
+            vendor_id: self.usb.vendor_id,
+            product_id: self.usb.product_id,
+            bcd_device: self.usb.bcd_device,
+            path: self.usb.path(),
+            bus: self.usb.bus,
+            address: self.usb.address,
+            mode: self.mode,
+            manufacturer: self.manufacturer.as_deref(),
+            product: self.product.as_deref(),
+            serial: self.serial.as_deref(),
+            interface: self.interface,
+            dfu_version: f.dfu_version,
+            dfuse: self.is_dfuse(),
+            transfer_size: f.transfer_size,
+            attributes: format!("0x{:02x}", f.attributes),
+            can_download: f.can_download(),
+            can_upload: f.can_upload(),
+            manifestation_tolerant: f.manifestation_tolerant(),
+            will_detach: f.will_detach(),
+            detach_timeout_ms: f.detach_timeout_ms,
+            profile: self.profile_name.as_deref(),
+            profile_reason: &self.profile_reason,
+            alts: &self.alts,
+        }
+        .serialize(s)
+    }
+}
