@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod args_tools;
 mod cmd_device;
 mod cmd_flash;
 mod cmd_image;
