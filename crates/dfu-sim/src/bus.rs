@@ -67,10 +67,25 @@ impl Inner {
             .position(|d| d.attached().is_some_and(|(i, _, _)| i == id))
     }
 
-    fn control(&mut self, id: DeviceId, setup: Setup, data: &[u8]) -> Result<Vec<u8>, UsbError> {
+    fn control(
+        &mut self,
+        id: DeviceId,
+        setup: Setup,
+        data: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, UsbError> {
         let mut slot = self.find(id).ok_or(UsbError::NoDevice)?;
-        // A busy device takes no request until it is done.
+        // A busy device takes no request until it is done (it NAKs); a host whose timeout
+        // runs out first cancels the transfer, which the device never sees.
         if let Some(t) = self.devices[slot].core.busy_until.filter(|t| *t > self.now) {
+            if let Some(limit) = timeout.filter(|l| t - self.now > *l) {
+                let dev = &mut self.devices[slot];
+                dev.counters.blocked += limit;
+                dev.counters.timeouts += 1;
+                self.now += limit;
+                self.settle();
+                return Err(UsbError::Timeout);
+            }
             self.devices[slot].counters.blocked += t - self.now;
             self.now = t;
             slot = self.find(id).ok_or(UsbError::NoDevice)?;
@@ -229,7 +244,21 @@ impl Bus {
         setup: Setup,
         data_out: &[u8],
     ) -> Result<Vec<u8>, UsbError> {
-        self.lock().control(dev, setup, data_out)
+        self.lock().control(dev, setup, data_out, None)
+    }
+
+    /// [`Bus::control`] with the host's transfer timeout: a request that the busy device
+    /// would hold longer than `timeout` fails with [`UsbError::Timeout`] after `timeout` of
+    /// virtual time, as libusb and nusb report it, and the device never sees it. `None`
+    /// waits as long as the device is busy (libusb's timeout 0).
+    pub fn control_timeout(
+        &self,
+        dev: DeviceId,
+        setup: Setup,
+        data_out: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, UsbError> {
+        self.lock().control(dev, setup, data_out, timeout)
     }
 
     /// SET_CONFIGURATION.
@@ -331,12 +360,18 @@ impl Bus {
 /// [`Bus::control`]; `wait` advances the virtual clock; `reset` is a USB bus reset,
 /// after which the device has a new id, so this transport then reports
 /// [`TransportError::Disconnected`] (find the device again with [`Bus::devices`]).
+/// Every control transfer has the host's timeout ([`HOST_TIMEOUT`] unless
+/// [`Transport::set_timeout`] says otherwise).
 #[derive(Debug, Clone)]
 pub struct SimTransport {
     bus: Bus,
     dev: DeviceId,
     interface: u8,
+    timeout: Duration,
 }
+
+/// The control-transfer timeout a host gives by default (nusb backend, dfu-util: 5 s).
+pub const HOST_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SimTransport {
     pub(crate) fn new(bus: Bus, dev: DeviceId, interface: u8) -> Self {
@@ -344,6 +379,7 @@ impl SimTransport {
             bus,
             dev,
             interface,
+            timeout: HOST_TIMEOUT,
         }
     }
 
@@ -365,12 +401,22 @@ impl SimTransport {
 
 impl Transport for SimTransport {
     fn control_in(&mut self, setup: Setup) -> Result<Vec<u8>, TransportError> {
-        Ok(self.bus.control(self.dev, setup, &[])?)
+        let t = Some(self.timeout);
+        Ok(self.bus.control_timeout(self.dev, setup, &[], t)?)
     }
 
     fn control_out(&mut self, setup: Setup, data: &[u8]) -> Result<(), TransportError> {
-        self.bus.control(self.dev, setup, data)?;
+        let t = Some(self.timeout);
+        self.bus.control_timeout(self.dev, setup, data, t)?;
         Ok(())
+    }
+
+    fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     fn set_alt_setting(&mut self, interface: u8, alt: u8) -> Result<(), TransportError> {

@@ -39,6 +39,7 @@ mod stats;
 mod timing;
 mod usb;
 
+pub use bus::HOST_TIMEOUT;
 pub use bus::{Bus, DeviceView, SimTransport};
 pub use error::{DeviceId, SimError, UsbError};
 pub use fault::{Fault, FaultAction, FaultTrigger, FAULT_TIMEOUT};

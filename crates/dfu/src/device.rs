@@ -29,6 +29,8 @@ pub struct DfuDevice {
     pub requests: u64,
     /// Where a streamed DfuSe read can continue.
     pub(crate) stream: Stream,
+    /// Status requests that timed out while the device was busy and were sent again.
+    pub timeouts: u64,
 }
 
 impl DfuDevice {
@@ -44,6 +46,7 @@ impl DfuDevice {
             layout: None,
             requests: 0,
             stream: Stream::default(),
+            timeouts: 0,
         };
         dev.select_alt(alt)?;
         Ok(dev)
@@ -150,7 +153,7 @@ impl DfuDevice {
                     self.clear_status()?;
                 }
                 State::DnBusy | State::Manifest => {
-                    self.wait(s.poll_timeout().max(Duration::from_millis(1)))
+                    self.wait(crate::patience::poll_wait(s.poll_timeout()))
                 }
                 State::AppIdle | State::AppDetach => {
                     return Err(DfuError::UnexpectedState {
@@ -183,13 +186,36 @@ impl DfuDevice {
     /// Polls GETSTATUS until the device is no longer busy, honouring the poll timeout it
     /// reports (and never sleeping after a status that is already final). Returns the final
     /// status; an error status becomes an error with `op` as context.
+    /// The GETSTATUS requests get a transfer timeout sized to `op`; one that times out (the
+    /// device still busy, NAKing) is sent again, until [`DfuDevice::busy_limit`].
     pub fn wait_ready(&mut self, op: Op) -> Result<GetStatus> {
+        let before = self.t.timeout();
+        self.t.set_timeout(self.busy_timeout(op, Duration::ZERO));
+        let r = self.poll_until_ready(op);
+        self.t.set_timeout(before);
+        r
+    }
+
+    fn poll_until_ready(&mut self, op: Op) -> Result<GetStatus> {
         let start = self.t.now();
+        let limit = self.busy_limit(op);
         loop {
-            let s = self.get_status().map_err(|e| match e {
-                DfuError::Usb { source, .. } => DfuError::usb(op, source),
-                e => e,
-            })?;
+            let s = match self.get_status() {
+                Ok(s) => s,
+                Err(DfuError::Usb {
+                    source: dfu_proto::TransportError::Timeout,
+                    ..
+                }) if self.t.now().saturating_sub(start) <= limit => {
+                    self.timeouts += 1;
+                    continue;
+                }
+                Err(DfuError::Usb {
+                    source: dfu_proto::TransportError::Timeout,
+                    ..
+                }) => return Err(DfuError::Timeout { op }),
+                Err(DfuError::Usb { source, .. }) => return Err(DfuError::usb(op, source)),
+                Err(e) => return Err(e),
+            };
             if s.state == State::Error || s.status != Status::Ok {
                 return Err(DfuError::Status {
                     op,
@@ -199,10 +225,11 @@ impl DfuDevice {
             }
             match s.state {
                 State::DnBusy | State::DnloadSync | State::Manifest | State::ManifestSync => {
-                    if self.t.now().saturating_sub(start) > BUSY_LIMIT {
+                    if self.t.now().saturating_sub(start) > limit {
                         return Err(DfuError::Timeout { op });
                     }
-                    self.wait(s.poll_timeout().max(Duration::from_millis(1)));
+                    self.t.set_timeout(self.busy_timeout(op, s.poll_timeout()));
+                    self.wait(crate::patience::poll_wait(s.poll_timeout()));
                 }
                 _ => return Ok(s),
             }

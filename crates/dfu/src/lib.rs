@@ -35,6 +35,7 @@ pub mod flash;
 pub mod json;
 mod leave;
 mod ops;
+pub mod patience;
 pub mod pipeline;
 pub mod plain;
 pub mod plan;

@@ -8,7 +8,6 @@ use crate::events::{Event, Phase, Sink};
 use crate::flash::{announce, note, FlashReport};
 use crate::pipeline::FlashPlan;
 use dfu_proto::{DfuRequest, State};
-use std::time::Duration;
 
 impl DfuDevice {
     /// Downloads `data` as blocks 0, 1, 2... (the device places them itself).
@@ -60,7 +59,7 @@ impl DfuDevice {
                     if self.t.now().saturating_sub(start) > crate::device::BUSY_LIMIT {
                         return Err(DfuError::Timeout { op: Op::Manifest });
                     }
-                    self.wait(s.poll_timeout().max(Duration::from_millis(1)));
+                    self.wait(crate::patience::poll_wait(s.poll_timeout()));
                 }
             }
         }

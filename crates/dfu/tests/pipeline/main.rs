@@ -4,6 +4,7 @@
 
 mod checks;
 mod runs;
+mod timeouts;
 
 use dfu::backend::sim::SimBackend;
 use dfu::{Backend, DeviceView, DfuDevice, Event, Firmware, FlashFailure, FlashOptions, FlashPlan};
