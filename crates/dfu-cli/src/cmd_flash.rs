@@ -65,6 +65,9 @@ fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
 pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let mut backend = g.backend()?;
     let (mut dev, plan) = prepare(g, &a, backend.as_mut()).map_err(nothing_written)?;
+    if !plan.options.dry_run {
+        dev.cancel_on(crate::interrupt::install());
+    }
     let start = backend.now();
     let mut progress = Progress::new(a.json);
     let result = dev.execute(&plan, &mut |e| progress.event(e));

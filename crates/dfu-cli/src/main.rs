@@ -12,6 +12,7 @@ mod compat;
 mod doctor;
 mod exit;
 mod help;
+mod interrupt;
 mod out;
 mod render;
 mod select;

@@ -114,6 +114,12 @@ impl Inner {
             }
             Some(FaultAction::Stall) => None,
             Some(FaultAction::Status(s)) => Some(s),
+            Some(FaultAction::Signal(n)) => {
+                if let Err(e) = signal_hook::low_level::raise(n) {
+                    eprintln!("dfu-sim: cannot raise signal {n}: {e}");
+                }
+                None
+            }
             None => None,
         };
         let bytes = if setup.is_in() {

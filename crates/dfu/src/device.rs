@@ -8,6 +8,8 @@ use crate::discover::{DeviceInfo, Mode};
 use crate::error::{DfuError, Op, Result};
 use dfu_profiles::Profile;
 use dfu_proto::{DfuRequest, GetStatus, MemoryLayout, Setup, State, Status, Transport};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest a device may stay busy on one request (mass erase of a 2 MiB part takes
@@ -31,6 +33,8 @@ pub struct DfuDevice {
     pub(crate) stream: Stream,
     /// Status requests that timed out while the device was busy and were sent again.
     pub timeouts: u64,
+    /// Set by the caller to stop at the next safe point (see [`DfuDevice::cancel_on`]).
+    pub(crate) cancel: Option<Arc<AtomicBool>>,
 }
 
 impl DfuDevice {
@@ -47,6 +51,7 @@ impl DfuDevice {
             requests: 0,
             stream: Stream::default(),
             timeouts: 0,
+            cancel: None,
         };
         dev.select_alt(alt)?;
         Ok(dev)
@@ -68,6 +73,23 @@ impl DfuDevice {
             .find(|a| a.alt == alt)
             .and_then(|a| a.layout.clone());
         Ok(())
+    }
+
+    /// Cancels on `flag`: once it is set (by a Ctrl-C handler, another thread), the next
+    /// DNLOAD or UPLOAD is not sent and the operation fails with
+    /// [`DfuError::Interrupted`]. That point is safe: the block or sector before it is
+    /// complete, and [`DfuDevice::execute`] then ABORTs to dfuIDLE, so the next run starts
+    /// from a clean state and the report says exactly what was erased and written.
+    pub fn cancel_on(&mut self, flag: Arc<AtomicBool>) {
+        self.cancel = Some(flag);
+    }
+
+    /// Fails with [`DfuError::Interrupted`] when the cancel flag is set.
+    pub(crate) fn check_cancel(&self, op: Op) -> Result<()> {
+        match &self.cancel {
+            Some(f) if f.load(Ordering::SeqCst) => Err(DfuError::Interrupted { op }),
+            _ => Ok(()),
+        }
     }
 
     /// The matched profile.
@@ -100,6 +122,7 @@ impl DfuDevice {
     /// Sends a DNLOAD and waits until the device has carried it out and is ready for the
     /// next one (dfuDNLOAD-IDLE).
     pub(crate) fn dnload_ready(&mut self, value: u16, data: &[u8], op: Op) -> Result<()> {
+        self.check_cancel(op)?;
         self.out(DfuRequest::Dnload, value, data, op)?;
         let s = self.wait_ready(op)?;
         if s.state != State::DnloadIdle {

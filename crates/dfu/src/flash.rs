@@ -80,6 +80,11 @@ impl DfuDevice {
         } else {
             self.run_plain(plan, events, &mut report)
         };
+        if let Err(DfuError::Interrupted { .. }) = &r {
+            // Between two requests: back to dfuIDLE, so that nothing is manifested and the
+            // next run starts clean.
+            let _ = self.end_upload().and_then(|()| self.abort());
+        }
         match r {
             Ok(()) => Ok(report),
             Err(error) => Err(FlashFailure {

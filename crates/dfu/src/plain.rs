@@ -83,6 +83,7 @@ impl DfuDevice {
                 address: at as u64,
                 len: usize::from(want),
             };
+            self.check_cancel(op)?;
             let b = self.input(DfuRequest::Upload, block, want, op)?;
             let short = b.len() < usize::from(want);
             let take = b.len().min((len - out.len() as u64) as usize);

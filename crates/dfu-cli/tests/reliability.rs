@@ -1,0 +1,162 @@
+//! Long operations and interruptions through the real binary: a mass erase longer than
+//! the host's 5 s transfer timeout, and Ctrl-C (SIGINT) or SIGTERM in the middle of a
+//! flash. The simulator raises the signal in the `dfu` process when a chosen request
+//! arrives (`fault=interrupt@dnload:N`), so the point is exact and nothing sleeps.
+
+mod common;
+use common::*;
+
+fn stats(s: &Scratch) -> serde_json::Value {
+    serde_json::from_slice(&read_file(&s.path("stats.json"))).unwrap()
+}
+
+fn count(v: &serde_json::Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("{key} in {v}"))
+}
+
+/// Bytes in the report's `erased A-B (N bytes)` / `wrote A-B (N bytes)` lines.
+fn reported(r: &Run, verb: &str) -> u64 {
+    r.stderr
+        .lines()
+        .filter(|l| l.starts_with(verb))
+        .filter_map(|l| {
+            l.rsplit_once('(')?
+                .1
+                .split_whitespace()
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+#[test]
+fn erase_all_on_an_f405_outlasts_the_5_s_transfer_timeout() {
+    let s = Scratch::new();
+    let sim = format!(
+        "stm32f405,state={},stats={}",
+        s.state("f4.json"),
+        s.state("stats.json")
+    );
+    let img = s.file("a.bin", &pattern(4096, 1));
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &img,
+        "--address",
+        "0x08000000",
+        "--no-leave",
+    ])
+    .ok();
+    dfu(&["--sim", &sim, "erase", "--all"])
+        .ok()
+        .says("Mass erase done.");
+    let st = stats(&s);
+    assert_eq!(
+        (count(&st, "erases"), count(&st, "timeouts")),
+        (1, 0),
+        "{st}"
+    );
+    assert!(st["blocked_ms"].as_f64().unwrap() > 5000.0, "{st}");
+    assert_eq!(
+        read_back(&sim, &s, "blank.bin", 0x0800_0000, 4096),
+        vec![0xff; 4096]
+    );
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &img,
+        "--address",
+        "0x08000000",
+        "--mass-erase",
+        "--force",
+    ])
+    .ok()
+    .says("verified by reading back");
+    let st = stats(&s);
+    assert_eq!(
+        (count(&st, "erases"), count(&st, "timeouts")),
+        (1, 0),
+        "{st}"
+    );
+    assert_eq!(
+        read_back(&sim, &s, "back.bin", 0x0800_0000, 4096),
+        pattern(4096, 1)
+    );
+}
+
+/// Flashes `old`, then `new` with a signal raised at DNLOAD `n` (on the F405 the first 7
+/// are the compare's set-addresses, the erases and the write's set-address): checks exit
+/// 130, that the report names exactly what the simulator erased and programmed, and that
+/// the next run finishes and verifies.
+fn interrupted_then_recovered(profile: &str, address: u32, signal: &str, n: u32) {
+    let s = Scratch::new();
+    let state = s.state("dev.json");
+    let stats_file = s.state("stats.json");
+    let sim = format!("{profile},state={state},stats={stats_file}");
+    let at = format!("0x{address:08x}");
+    let old = s.file("old.bin", &pattern(40_000, 1));
+    let new = pattern(40_000, 2);
+    let new_file = s.file("new.bin", &new);
+    dfu(&["--sim", &sim, "flash", &old, "--address", &at, "--no-leave"]).ok();
+    let faulty = format!("{sim},fault={signal}@dnload:{n}");
+    let r = dfu(&[
+        "--sim",
+        &faulty,
+        "flash",
+        &new_file,
+        "--address",
+        &at,
+        "--no-leave",
+    ]);
+    r.code(130)
+        .says("error: interrupted before the")
+        .says("code: dfu::interrupted")
+        .says("help: the device is back in dfuIDLE");
+    let st = stats(&s);
+    let written = reported(&r, "wrote");
+    assert!(written < new.len() as u64, "{}", r.stderr);
+    assert_eq!(written > 0, n > 7 || profile == "dapboot", "{}", r.stderr);
+    assert_eq!(
+        written,
+        count(&st, "programmed_bytes"),
+        "{}\n{st}",
+        r.stderr
+    );
+    if profile != "dapboot" {
+        // Plain DFU devices erase as they write: the report names what was written.
+        let erased = reported(&r, "erased");
+        assert_eq!(erased, count(&st, "erased_bytes"), "{}\n{st}", r.stderr);
+    }
+    let again = dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &new_file,
+        "--address",
+        &at,
+        "--no-leave",
+    ]);
+    again.ok().says("verified by reading back");
+    assert!(!again.stderr.contains("dfuERROR"), "{}", again.stderr);
+    assert_eq!(read_back(&sim, &s, "back.bin", address, new.len()), new);
+}
+
+#[test]
+fn ctrl_c_mid_write_on_dfuse_stops_after_the_block() {
+    // DNLOADs: set address x3 (compare), erase x3 (16 KiB sectors), set address, 2 KiB
+    // blocks.
+    interrupted_then_recovered("stm32f405", 0x0800_0000, "interrupt", 12);
+}
+
+#[test]
+fn ctrl_c_mid_erase_on_dfuse_stops_after_the_sector() {
+    interrupted_then_recovered("stm32f405", 0x0800_0000, "interrupt", 5);
+}
+
+#[test]
+fn sigterm_mid_download_on_plain_dfu_stops_and_the_next_run_recovers() {
+    interrupted_then_recovered("dapboot", 0x0800_2000, "terminate", 7);
+}
