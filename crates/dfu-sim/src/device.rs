@@ -135,6 +135,8 @@ pub(crate) struct Device {
     pub start_error_pending: bool,
     /// A reset the device will do by itself (Particle bootloader >= 0.4.5 on leave).
     pub scheduled_reset: Option<Duration>,
+    /// `hostile=SEED`: the liar.
+    pub hostile: Option<crate::hostile::Hostile>,
 }
 
 impl Device {
@@ -151,6 +153,7 @@ impl Device {
             faults: FaultCounter::new(&spec.faults),
             start_error_pending: spec.start_state == StartState::Error,
             scheduled_reset: None,
+            hostile: spec.hostile.map(crate::hostile::Hostile::new),
             spec,
             flash,
         }

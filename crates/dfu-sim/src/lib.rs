@@ -31,6 +31,7 @@ mod dfu;
 mod dfuse;
 mod error;
 mod fault;
+mod hostile;
 mod memory;
 mod particle;
 mod spec;
