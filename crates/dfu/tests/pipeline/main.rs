@@ -3,6 +3,7 @@
 //! what a failure reports.
 
 mod checks;
+mod liar;
 mod runs;
 mod timeouts;
 

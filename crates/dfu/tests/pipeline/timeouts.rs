@@ -89,3 +89,42 @@ fn a_device_busy_beyond_the_bound_ends_with_a_timeout() {
         "{took:?}"
     );
 }
+
+mod liar_props {
+    use crate::liar::{drive, drive_with};
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    /// Mostly the truth (a zero byte), now and then a lie.
+    fn script() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(prop_oneof![12 => Just(0u8), 1 => any::<u8>()], 0..2000)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+
+        #[test]
+        fn a_lying_dfuse_device_never_panics(script in script()) {
+            drive("stm32f405", 0x0800_0000, &script);
+        }
+
+        #[test]
+        fn a_lying_plain_device_never_panics(script in script()) {
+            drive("dapboot", 0x0800_2000, &script);
+        }
+    }
+
+    /// Past connect, every GETSTATUS says "dfuDNBUSY, poll 0xFFFFFF ms" (4.6 hours): the
+    /// first wait for the device ends with a timeout after the bounded wait, not hours.
+    #[test]
+    fn busy_forever_with_hour_long_polls_ends_with_a_timeout() {
+        let mut script = vec![0; 12];
+        for _ in 0..200 {
+            script.extend([255, 6, 0, 0xff, 0xff, 0xff, 4, 0]);
+        }
+        let status = dfu_proto::DfuRequest::GetStatus as u8;
+        let (took, r) = drive_with("stm32f405", 0x0800_0000, &script, Some(status));
+        assert!(matches!(r, Err(dfu::DfuError::Timeout { .. })), "{r:?}");
+        assert!(took > Duration::from_secs(60), "{took:?}");
+    }
+}
