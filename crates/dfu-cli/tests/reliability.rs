@@ -160,3 +160,70 @@ fn ctrl_c_mid_erase_on_dfuse_stops_after_the_sector() {
 fn sigterm_mid_download_on_plain_dfu_stops_and_the_next_run_recovers() {
     interrupted_then_recovered("dapboot", 0x0800_2000, "terminate", 7);
 }
+
+/// A sample of the fault matrix (crates/dfu/tests/pipeline/matrix.rs) through the binary:
+/// flashes `old`, then `new` with `fault`; checks the exit code, the stable code, the
+/// report against the simulator's ground truth, and that the next run verifies.
+fn faulted_then_recovered(profile: &str, address: u32, fault: &str, code: &str) {
+    let s = Scratch::new();
+    let sim = format!(
+        "{profile},state={},stats={}",
+        s.state("dev.json"),
+        s.state("stats.json")
+    );
+    let at = format!("0x{address:08x}");
+    let old = s.file("old.bin", &pattern(6000, 1));
+    let new = pattern(6000, 2);
+    let new_file = s.file("new.bin", &new);
+    dfu(&["--sim", &sim, "flash", &old, "--address", &at, "--no-leave"]).ok();
+    let faulty = format!("{sim},fault={fault}");
+    let r = dfu(&["--sim", &faulty, "flash", &new_file, "--address", &at]);
+    r.code(6).says(&format!("code: {code}")).says("help: ");
+    let st = stats(&s);
+    assert!(count(&st, "programmed_bytes") > 0, "{}", r.stderr);
+    assert_eq!(
+        reported(&r, "wrote"),
+        count(&st, "programmed_bytes"),
+        "{}\n{st}",
+        r.stderr
+    );
+    if profile == "photon" {
+        assert_eq!(
+            reported(&r, "erased"),
+            count(&st, "erased_bytes"),
+            "{}",
+            r.stderr
+        );
+    }
+    dfu(&["--sim", &sim, "flash", &new_file, "--address", &at])
+        .ok()
+        .says("verified by reading back");
+    assert_eq!(read_back(&sim, &s, "back.bin", address, new.len()), new);
+}
+
+#[test]
+fn matrix_sample_disconnect_mid_write_on_dfuse() {
+    // DNLOADs: set addresses (modules, compare), erase (7), set address, block 1, block 2
+    // (10): the second block is lost, the first is reported and on the device.
+    faulted_then_recovered(
+        "photon",
+        0x080A_0000,
+        "disconnect@dnload:10",
+        "dfu::device::usb",
+    );
+}
+
+#[test]
+fn matrix_sample_error_status_mid_write_on_plain_dfu() {
+    faulted_then_recovered(
+        "tinyusb",
+        0,
+        "status=errPROG@dnload:40",
+        "dfu::device::status",
+    );
+}
+
+#[test]
+fn matrix_sample_stall_mid_verify_on_intolerant_plain_dfu() {
+    faulted_then_recovered("dapboot", 0x0800_2000, "stall@upload:3", "dfu::device::usb");
+}

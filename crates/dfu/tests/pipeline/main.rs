@@ -4,6 +4,7 @@
 
 mod checks;
 mod liar;
+mod matrix;
 mod runs;
 mod timeouts;
 
