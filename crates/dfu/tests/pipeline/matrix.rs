@@ -17,7 +17,7 @@ use dfu::backend::sim::SimBackend;
 use dfu::backend::{Backend, UsbDevice};
 use dfu::{DfuDevice, DfuError, Event, Firmware, FlashOptions, Op, Phase, Selector};
 use dfu_proto::request::RequestKind;
-use dfu_proto::{DfuRequest, DfuseCommand, Setup, Transport, TransportError};
+use dfu_proto::{DfuseCommand, Setup, Transport, TransportError};
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::path::Path;
