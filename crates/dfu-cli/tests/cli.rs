@@ -379,9 +379,11 @@ fn stalls_and_timeouts_are_device_errors_with_help() {
     .says("help:");
     assert!(!s.path("o.bin").exists(), "no partial output file");
     let f = s.file("a.bin", &pattern(4096, 22));
+    // A DNLOAD that times out fails; a GETSTATUS that times out while the device is busy is
+    // sent again (docs/reliability.md).
     dfu(&[
         "--sim",
-        "stm32f405,fault=timeout@getstatus:4",
+        "stm32f405,fault=timeout@dnload:2",
         "flash",
         &f,
         "--address",
