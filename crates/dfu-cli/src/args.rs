@@ -148,6 +148,10 @@ pub struct FlashArgs {
     /// Allow writes to the bootloader and settings regions, and images linked elsewhere
     #[arg(long)]
     pub force: bool,
+    /// Keep the bytes next to the image in the sectors that are erased (read first, written
+    /// back, verified)
+    #[arg(long)]
+    pub preserve: bool,
     /// JSON lines: events, then the result
     #[arg(long)]
     pub json: bool,

@@ -58,6 +58,7 @@ fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
         mass_erase: a.mass_erase,
         force: a.force,
         dry_run: a.dry_run,
+        preserve: a.preserve,
     }
 }
 

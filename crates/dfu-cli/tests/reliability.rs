@@ -227,3 +227,57 @@ fn matrix_sample_error_status_mid_write_on_plain_dfu() {
 fn matrix_sample_stall_mid_verify_on_intolerant_plain_dfu() {
     faulted_then_recovered("dapboot", 0x0800_2000, "stall@upload:3", "dfu::device::usb");
 }
+
+/// A 1 KiB image in the middle of a 16 KiB sector full of other data.
+#[test]
+fn preserve_keeps_every_byte_outside_the_image_in_an_erased_sector() {
+    let s = Scratch::new();
+    let sim = format!(
+        "stm32f405,state={},stats={}",
+        s.state("f4.json"),
+        s.state("stats.json")
+    );
+    let old = pattern(16 * 1024, 5);
+    let new = pattern(1024, 6);
+    let old_file = s.file("old.bin", &old);
+    let new_file = s.file("new.bin", &new);
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &old_file,
+        "--address",
+        "0x08004000",
+        "--no-leave",
+    ])
+    .ok();
+    dfu(&[
+        "--sim", &sim, "flash", &new_file, "--address", "0x08004400", "--no-leave", "--preserve",
+    ])
+    .ok()
+    .says("kept 15360 byte(s) next to the image in the erased sectors (0x08004000-0x080043ff, 0x08004800-0x08007fff)")
+    .says("verified by reading back");
+    let st = stats(&s);
+    assert_eq!(count(&st, "erased_bytes"), 16 * 1024, "{st}");
+    let mut expected = old.clone();
+    expected[0x400..0x800].copy_from_slice(&new);
+    assert_eq!(
+        read_back(&sim, &s, "kept.bin", 0x0800_4000, 16 * 1024),
+        expected
+    );
+    // The sectors around it are untouched.
+    assert_eq!(
+        read_back(&sim, &s, "before.bin", 0x0800_0000, 16 * 1024),
+        vec![0xff; 16 * 1024]
+    );
+
+    // Without --preserve the note names what is lost, and it is lost.
+    let other = s.file("other.bin", &pattern(1024, 7));
+    dfu(&["--sim", &sim, "flash", &other, "--address", "0x08004400", "--no-leave"])
+        .ok()
+        .says("erasing whole sectors also clears 15360 byte(s) next to the image: 0x08004000-0x080043ff, 0x08004800-0x08007fff");
+    let back = read_back(&sim, &s, "lost.bin", 0x0800_4000, 16 * 1024);
+    assert_eq!(back[..0x400], [0xff; 0x400]);
+    assert_eq!(back[0x400..0x800], pattern(1024, 7)[..]);
+    assert_eq!(back[0x800..], vec![0xff; 16 * 1024 - 0x800][..]);
+}

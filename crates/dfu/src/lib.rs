@@ -39,6 +39,7 @@ pub mod patience;
 pub mod pipeline;
 pub mod plain;
 pub mod plan;
+mod preserve;
 mod quick;
 pub mod survey;
 pub mod udev;

@@ -351,6 +351,7 @@ fn download(
         no_skip: false,
         mass_erase: d.mass_erase,
         force: false,
+        preserve: false,
         json: false,
     };
     crate::cmd_flash::flash(g, args)?;
