@@ -78,3 +78,13 @@ fn config_with_odd_lengths() {
         checks::descriptors(&b);
     }
 }
+
+/// Found by the `layout` fuzz target: a sector size that fits u64 but overflows when
+/// multiplied by its unit (a panic in debug builds, a wrapped size in release builds).
+#[test]
+fn regression_huge_sector_size_times_unit() {
+    let text = "@Inte@rnal Flash   /0x08000000/20*001Ka,108*22222222222222002Kg";
+    checks::layout(text.as_bytes());
+    let e = dfu_proto::MemoryLayout::parse(text).unwrap_err();
+    assert!(e.reason.contains("over 4 GiB"), "{e:?}");
+}
