@@ -248,15 +248,23 @@ fn no_device_and_several_devices() {
         .says("2 DFU devices match")
         .says("--path")
         .says("--serial ABC");
-    dfu(&[
-        "--sim",
-        "photon;photon,serial=ABC",
-        "--serial",
-        "ABC",
-        "flash",
-        &f,
-    ])
-    .ok();
+    // Which device was written: the one with serial ABC, and only that one.
+    let two = format!(
+        "photon,state={};photon,serial=ABC,state={}",
+        s.state("first.json"),
+        s.state("abc.json")
+    );
+    dfu(&["--sim", &two, "--serial", "ABC", "flash", &f]).ok();
+    let abc = format!("photon,serial=ABC,state={}", s.state("abc.json"));
+    let first = format!("photon,state={}", s.state("first.json"));
+    assert_eq!(
+        read_back(&abc, &s, "abc.bin", 0x080A_0000, 1024),
+        pattern(1024, 8)
+    );
+    assert_eq!(
+        read_back(&first, &s, "first.bin", 0x080A_0000, 1024),
+        vec![0xff; 1024]
+    );
     dfu(&["--device", "/dev/ttyACM0", "--sim", "photon", "flash", &f])
         .code(2)
         .says("is a serial port, not a USB VID:PID");
@@ -408,9 +416,25 @@ fn path_selects_one_of_several_devices() {
         .map(|d| d["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, ["1-1", "1-2"]);
-    dfu(&["--sim", "photon;photon", "--path", "1-2", "flash", &f])
+    let two = format!(
+        "photon,state={};photon,state={}",
+        s.state("p1.json"),
+        s.state("p2.json")
+    );
+    dfu(&["--sim", &two, "--path", "1-2", "flash", &f])
         .ok()
         .says("verified");
+    // Which device was written: the second (path 1-2), not the first.
+    let second = format!("photon,state={}", s.state("p2.json"));
+    let first = format!("photon,state={}", s.state("p1.json"));
+    assert_eq!(
+        read_back(&second, &s, "p2.bin", 0x080A_0000, 4096),
+        pattern(4096, 23)
+    );
+    assert_eq!(
+        read_back(&first, &s, "p1.bin", 0x080A_0000, 4096),
+        vec![0xff; 4096]
+    );
     dfu(&[
         "--sim",
         "photon;stm32f405",

@@ -287,7 +287,9 @@ fn preserve_keeps_every_byte_outside_the_image_in_an_erased_sector() {
 fn reset_resets_the_device_and_writes_nothing() {
     let s = Scratch::new();
     let sim = prefilled(&s, "stm32f405", 0x0800_0000, 2048);
-    dfu(&["--sim", &sim, "reset"]).ok().says("0483:df11 was reset");
+    dfu(&["--sim", &sim, "reset"])
+        .ok()
+        .says("0483:df11 was reset");
     let st = stats(&s);
     assert_eq!(count(&st, "resets"), 1, "{st}");
     assert_untouched(&sim, &s, 0x0800_0000, 2048);
