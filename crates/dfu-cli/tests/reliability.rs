@@ -295,3 +295,22 @@ fn reset_resets_the_device_and_writes_nothing() {
     assert_untouched(&sim, &s, 0x0800_0000, 2048);
     dfu(&["--sim", "dapboot", "--device", "0483:df11", "reset"]).code(4);
 }
+
+/// Under dfu-util's command line (`dfu util`, the drop-in) Ctrl-C also stops at a safe point
+/// and exits 130, what a shell reports for dfu-util killed by SIGINT.
+#[test]
+fn ctrl_c_under_the_dfu_util_command_line_exits_130() {
+    let s = Scratch::new();
+    let img = s.file("a.bin", &pattern(20_000, 3));
+    let spec = format!(
+        "stm32f405,state={},fault=interrupt@dnload:6",
+        s.state("f4.json")
+    );
+    let r: Run = std::process::Command::new(env!("CARGO_BIN_EXE_dfu"))
+        .args(["util", "-a", "0", "-s", "0x08000000", "-D", &img])
+        .env("DFU_SIM", &spec)
+        .output()
+        .unwrap()
+        .into();
+    r.code(130).says("interrupted before the");
+}
