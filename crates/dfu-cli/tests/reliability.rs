@@ -314,3 +314,58 @@ fn ctrl_c_under_the_dfu_util_command_line_exits_130() {
         .into();
     r.code(130).says("interrupted before the");
 }
+
+/// Two `dfu` processes on the same device: the second fails clearly while the first holds
+/// it, and the first is not disturbed. The first is held mid-flash by its own output: its
+/// JSON events fill a pipe nobody reads yet.
+#[test]
+fn a_second_process_on_the_same_device_is_refused_while_the_first_flashes() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let s = Scratch::new();
+    let state = s.state("f4.json");
+    let sim = format!("stm32f405,state={state}");
+    let image = pattern(1 << 20, 8);
+    let img = s.file("a.bin", &image);
+    let mut first = Command::new(env!("CARGO_BIN_EXE_dfu"))
+        .args([
+            "--sim",
+            &sim,
+            "flash",
+            &img,
+            "--address",
+            "0x08000000",
+            "--json",
+        ])
+        .env_remove("DFU_SIM")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = s.path("f4.json.lock");
+    for _ in 0..3000 {
+        if lock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(lock.exists(), "the first process claims the device");
+    dfu(&["--sim", &sim, "flash", &img, "--address", "0x08000000"])
+        .code(6)
+        .says("in use by another program")
+        .says("help: another program");
+    let mut events = String::new();
+    first
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut events)
+        .unwrap();
+    assert!(
+        first.wait().unwrap().success(),
+        "{}",
+        &events[events.len() - 300..]
+    );
+    assert!(!lock.exists(), "the claim ends with the process");
+    assert_eq!(read_back(&sim, &s, "back.bin", 0x0800_0000, 1 << 20), image);
+}

@@ -76,6 +76,9 @@ impl Inner {
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, UsbError> {
         let mut slot = self.find(id).ok_or(UsbError::NoDevice)?;
+        if setup.kind() == RequestKind::Class {
+            self.devices[slot].claim()?;
+        }
         // A busy device takes no request until it is done (it NAKs); a host whose timeout
         // runs out first cancels the transfer, which the device never sees.
         if let Some(t) = self.devices[slot].core.busy_until.filter(|t| *t > self.now) {
@@ -194,7 +197,9 @@ impl Inner {
 
     fn flush(&self) -> Result<(), SimError> {
         for d in &self.devices {
-            if let Some(path) = &d.spec.state {
+            // Only the process that claimed a device writes its state: another one that
+            // merely listed it must not overwrite what the owner wrote.
+            if let Some(path) = d.spec.state.as_ref().filter(|_| d.claim.is_some()) {
                 state::save(path, &d.spec, &d.flash)?;
             }
             if let Some(path) = &d.spec.stats {

@@ -137,9 +137,27 @@ pub(crate) struct Device {
     pub scheduled_reset: Option<Duration>,
     /// `hostile=SEED`: the liar.
     pub hostile: Option<crate::hostile::Hostile>,
+    /// This process's claim on the device (devices with a state file only).
+    pub claim: Option<crate::claim::Claim>,
 }
 
 impl Device {
+    /// Claims the device for this process at its first DFU request (when it has a state
+    /// file), and reloads its memory from the file, which the previous owner may have
+    /// changed since this bus loaded it.
+    pub(crate) fn claim(&mut self) -> Result<(), crate::UsbError> {
+        let Some(path) = self.spec.state.clone() else {
+            return Ok(());
+        };
+        if self.claim.is_some() {
+            return Ok(());
+        }
+        let claim = crate::claim::acquire(&path).map_err(|_| crate::UsbError::Busy)?;
+        self.flash = crate::state::open(&self.spec).map_err(|_| crate::UsbError::Io)?;
+        self.claim = Some(claim);
+        Ok(())
+    }
+
     pub(crate) fn new(slot: usize, spec: SimSpec, flash: Vec<Flash>) -> Self {
         let mode = spec.mode;
         Device {
@@ -154,6 +172,7 @@ impl Device {
             start_error_pending: spec.start_state == StartState::Error,
             scheduled_reset: None,
             hostile: spec.hostile.map(crate::hostile::Hostile::new),
+            claim: None,
             spec,
             flash,
         }

@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 mod bus;
+mod claim;
 mod device;
 mod dfu;
 mod dfuse;
