@@ -5,7 +5,6 @@
 use crate::device::{Device, Ids};
 use crate::error::{DeviceId, SimError, UsbError};
 use crate::fault::{FaultAction, FAULT_TIMEOUT};
-use crate::hostile::{Hostile, Lie};
 use crate::spec::{parse_specs, Mode, SimSpec};
 use crate::stats::Stats;
 use crate::timing::bus_time;
@@ -142,24 +141,8 @@ impl Inner {
             dev.counters.bytes_down += data.len() as u64;
         }
         let reply = dev.request(now, mode, setup, data, forced);
-        let reply = match (dev.hostile.as_mut(), reply) {
-            (Some(h), Ok(truth)) => match h.lie(&setup, &truth) {
-                Lie::Truth => Ok(truth),
-                Lie::Reply(r) if setup.is_in() => Ok(r),
-                Lie::Reply(_) => Ok(truth),
-                Lie::Stall => Err(UsbError::Stall),
-                Lie::Timeout => {
-                    dev.counters.timeouts += 1;
-                    self.now += FAULT_TIMEOUT;
-                    Err(UsbError::Timeout)
-                }
-                Lie::Disconnect => {
-                    dev.go_away(None, mode);
-                    Err(UsbError::NoDevice)
-                }
-            },
-            (_, reply) => reply,
-        };
+        let (reply, lost) = crate::hostile::tell(dev, mode, &setup, reply);
+        self.now += lost;
         self.settle();
         reply
     }
@@ -172,12 +155,8 @@ impl Inner {
                 let (id, address, mode) = d.attached()?;
                 let p = &d.spec.profile;
                 let desc = usb::device_descriptor(p, mode);
-                let mut config_descriptor = usb::config_descriptor(p, mode);
-                if let Some(seed) = d.spec.hostile {
-                    let mut h = Hostile::new(seed ^ u64::from(id.0));
-                    let len = config_descriptor.len();
-                    config_descriptor = h.distort(&config_descriptor, len);
-                }
+                let config_descriptor =
+                    crate::hostile::enumerated(d.spec.hostile, id, usb::config_descriptor(p, mode));
                 Some(DeviceView {
                     id,
                     slot: d.slot,

@@ -13,8 +13,51 @@
 //! distorted the same way, with its own generator so that listing does not shift what the
 //! requests see.
 
+use crate::device::Device;
+use crate::error::{DeviceId, UsbError};
+use crate::fault::FAULT_TIMEOUT;
+use crate::spec::Mode;
 use dfu_proto::request::{RequestKind, STD_GET_DESCRIPTOR};
 use dfu_proto::{DfuRequest, Setup};
+use std::time::Duration;
+
+/// What a hostile device (if `dev` is one) makes of its true answer `reply` to `setup`;
+/// the second value is the virtual time a timeout costs the host.
+pub(crate) fn tell(
+    dev: &mut Device,
+    mode: Mode,
+    setup: &Setup,
+    reply: Result<Vec<u8>, UsbError>,
+) -> (Result<Vec<u8>, UsbError>, Duration) {
+    let (Some(h), Ok(truth)) = (dev.hostile.as_mut(), &reply) else {
+        return (reply, Duration::ZERO);
+    };
+    match h.lie(setup, truth) {
+        Lie::Reply(r) if setup.is_in() => (Ok(r), Duration::ZERO),
+        Lie::Truth | Lie::Reply(_) => (reply, Duration::ZERO),
+        Lie::Stall => (Err(UsbError::Stall), Duration::ZERO),
+        Lie::Timeout => {
+            dev.counters.timeouts += 1;
+            (Err(UsbError::Timeout), FAULT_TIMEOUT)
+        }
+        Lie::Disconnect => {
+            dev.go_away(None, mode);
+            (Err(UsbError::NoDevice), Duration::ZERO)
+        }
+    }
+}
+
+/// The configuration descriptor the bus reports for listing: distorted when the device is
+/// hostile (the same way for one incarnation `id`).
+pub(crate) fn enumerated(seed: Option<u64>, id: DeviceId, config: Vec<u8>) -> Vec<u8> {
+    match seed {
+        Some(seed) => {
+            let len = config.len();
+            Hostile::new(seed ^ u64::from(id.0)).distort(&config, len)
+        }
+        None => config,
+    }
+}
 
 /// What the hostile device does with one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
