@@ -151,7 +151,9 @@ fn detach_from_run_time_mode() {
 #[test]
 fn read_only_sector_is_refused_and_nothing_is_written() {
     let s = Scratch::new();
-    let sim = format!("photon,state={}", s.state("p.json"));
+    // Known data in the first writable sector the image would reach: a refused flash that
+    // erased it anyway would show.
+    let sim = prefilled(&s, "photon", 0x0800_C000, 0x4000);
     let before = read_back(&sim, &s, "before.bin", 0x0800_4000, 0x8000);
     let core_app = s.file("core.bin", &pattern(78_172, 6));
     dfu(&["--sim", &sim, "flash", &core_app, "--address", "0x08005000"])
@@ -169,6 +171,7 @@ fn read_only_sector_is_refused_and_nothing_is_written() {
         "--force",
     ])
     .code(5);
+    assert_untouched(&sim, &s, 0x0800_C000, 0x4000);
     assert_eq!(
         read_back(&sim, &s, "after.bin", 0x0800_4000, 0x8000),
         before
@@ -179,9 +182,11 @@ fn read_only_sector_is_refused_and_nothing_is_written() {
 fn empty_image_is_refused() {
     let s = Scratch::new();
     let f = s.file("empty.bin", b"");
-    dfu(&["--sim", "core", "flash", &f, "--address", "0x08005000"])
+    let sim = prefilled(&s, "core", 0x0800_5000, 2048);
+    dfu(&["--sim", &sim, "flash", &f, "--address", "0x08005000"])
         .code(5)
         .says("empty");
+    assert_untouched(&sim, &s, 0x0800_5000, 2048);
 }
 
 #[test]
