@@ -43,6 +43,14 @@ impl DfuDevice {
                 Err(DfuError::Usb { .. }) if !self.info.functional.manifestation_tolerant() => {
                     return Ok(false)
                 }
+                // Still manifesting (NAKing): ask again, within the bound.
+                Err(DfuError::Usb {
+                    source: dfu_proto::TransportError::Timeout,
+                    ..
+                }) if self.t.now().saturating_sub(start) <= crate::device::BUSY_LIMIT => {
+                    self.timeouts += 1;
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             match s.state {
