@@ -5,7 +5,9 @@
 # Main server (port 3240): a stm32f405 ROM, a Photon in DFU mode, dapboot, and a Photon in
 # run-time mode. Fault server (port 3241): a stm32f405 that drops off the bus at its
 # 20th DNLOAD; restarted without the fault to show the next run recovers. Timeout server
-# (port 3242): a stm32f405 that never answers one UPLOAD.
+# (port 3242): a stm32f405 that never answers one UPLOAD. Klipper server (port 3243): a
+# stm32f446 flashed with Klipper's own dfu-util command line through a `dfu-util` link.
+# Line server (port 3244): three more stm32f405s, flashed at once with `--all`.
 
 F405=0483:df11 PHOTON=2b04:d006 PHOTON_RT=2b04:c006 DAPBOOT=1209:db42
 
@@ -41,6 +43,24 @@ sc_stm32_flash_read() {
     # Unchanged sectors are skipped the second time: nothing erased, nothing written.
     run_rc 0 dfu --serial F405A flash f405.bin --address 0x08000000 --no-leave || return 1
     has ": 0 bytes written, 0 sector(s) erased" && has "skipped as unchanged" || return 1
+}
+
+sc_many_all() {
+    # Three more STM32F405s on their own server: `--all` flashes every 0483:df11 device at
+    # once (these three and F405A), each through the kernel's USB stack in its own thread.
+    serve 3244 "stm32f405*3,serial=LINE,state=$SIM/line.json"
+    autoattach 3244
+    for k in 1 2 3; do wait_dev "LINE-$k" "$F405" || return 1; done
+    wait_dev F405A "$F405" || return 1
+    firmware line.bin 65536 0x08000000
+    run_rc 0 dfu --device "$F405" flash line.bin --address 0x08000000 --no-leave --all || return 1
+    for k in 1 2 3; do has "^LINE-$k ([0-9.-]*)  *ok " || return 1; done
+    has "^F405A ([0-9.-]*)  *ok " || return 1
+    for k in 1 2 3; do
+        run_rc 0 dfu --serial "LINE-$k" read --address 0x08000000 --length 65536 -o "line-$k.bin" || return 1
+        run cmp line.bin "line-$k.bin" || return 1
+    done
+    run stop_server 3244 || return 1
 }
 
 sc_photon_flash_read() {
@@ -124,6 +144,42 @@ sc_non_root() {
     has "0483" || return 1
 }
 
+# A headless machine (no desktop session, as a Raspberry Pi running Klipper): the user
+# cannot open the device; `dfu doctor --fix` run by root installs the plugdev rule and
+# reloads udev; then the user flashes and reads back. The rule is removed at the end.
+sc_doctor_fix() {
+    wait_dev F405A "$F405" || return 1
+    path=$(sysfs_dev F405A) || return 1
+    d=/sys/bus/usb/devices/$path
+    node=/dev/bus/usb/$(printf %03d "$(cat $d/busnum)")/$(printf %03d "$(cat $d/devnum)")
+    as_user() { su user -c "$*"; }
+    /lib/systemd/systemd-udevd --daemon >"$SIM/udevd.log" 2>&1 || { echo "udevd did not start"; return 1; }
+    run ls -l "$node"
+    firmware fix.bin 65536 0x08000000
+    run_rc 6 as_user dfu --serial F405A flash /tmp/fix.bin --address 0x08000000 --no-leave || return 1
+    has "permission" || return 1
+    run_rc 2 dfu doctor --fix </dev/null || return 1
+    has "not a terminal" || return 1
+    [ ! -e /etc/udev/rules.d/70-dfu.rules ] || { echo "written without --yes"; return 1; }
+    run_rc 0 dfu doctor --fix --yes || return 1
+    has 'wrote /etc/udev/rules.d/70-dfu.rules' || return 1
+    has 'plugdev' || return 1
+    has 'ran udevadm trigger' || return 1
+    has 'To undo' || return 1
+    run udevadm settle --timeout=10
+    run ls -l "$node"
+    run_rc 0 as_user dfu --serial F405A flash /tmp/fix.bin --address 0x08000000 --no-leave || return 1
+    has "verified" || return 1
+    run_rc 0 as_user dfu --serial F405A read --address 0x08000000 --length 65536 -o /tmp/fix-back.bin || return 1
+    run cmp /tmp/fix.bin /tmp/fix-back.bin || return 1
+    # A different rule file of the same name is never replaced.
+    run_rc 5 dfu doctor --fix --yes --access uaccess || return 1
+    has "left unchanged" || return 1
+    rm -f /etc/udev/rules.d/70-dfu.rules
+    udevadm control --reload && udevadm trigger --subsystem-match=usb && udevadm settle --timeout=10
+    udevadm control --exit
+}
+
 sc_unplug_mid_flash() {
     serve 3241 "$FAULT_STATE,fault=disconnect@dnload:20"
     autoattach 3241
@@ -164,6 +220,27 @@ sc_leave_unplugs() {
     wait_gone F405A || return 1
 }
 
+sc_klipper_link() {
+    # Klipper's `make flash` line, unchanged, through a link named dfu-util: the drop-in
+    # verifies before leaving and exits 0 where dfu-util 0.11 exits 251 (-R after :leave).
+    # The fault server's stm32f405 has the same ids: stop it (if it runs) so the line's
+    # `-d ,0483:df11` finds one device, as on a printer with one board.
+    stop_server 3241 >/dev/null 2>&1 || true
+    wait_gone F405F || return 1
+    serve 3243 "stm32f446,serial=KLIP,state=$SIM/klip.json"
+    autoattach 3243
+    wait_dev KLIP "$F405" || return 1
+    mkdir -p links && ln -sf "$(command -v dfu)" links/dfu-util
+    firmware klipper.bin 32768 0x08000000
+    run_rc 0 env PATH="$PWD/links:$PATH" dfu-util -d ,0483:df11 -R -a 0 -s 0x8000000:leave -D klipper.bin || return 1
+    has "verified" || return 1
+    wait_gone KLIP || return 1
+    run stop_server 3243 || return 1
+    # What the board holds now, from the simulator's saved state.
+    run_rc 0 dfu --sim "stm32f446,state=$SIM/klip.json" read --address 0x08000000 --length 32768 -o klip-back.bin || return 1
+    run cmp klipper.bin klip-back.bin || return 1
+}
+
 sc_server_stop() {
     run stop_server 3240 || return 1
     run ls -l "$SIM" || return 1
@@ -172,20 +249,23 @@ sc_server_stop() {
 }
 
 main() {
-    plan list stm32-flash-read photon-flash-read dapboot-flash-read runtime-detach-flash \
-        dfu-util non-root unplug-mid-flash timeout-unlink leave-unplugs server-stop
+    plan list stm32-flash-read many-all photon-flash-read dapboot-flash-read runtime-detach-flash \
+        dfu-util non-root doctor-fix unplug-mid-flash timeout-unlink leave-unplugs klipper-link server-stop
     serve 3240 "$MAIN_SPEC"
     autoattach 3240
     case_ list sc_list
     case_ stm32-flash-read sc_stm32_flash_read
+    case_ many-all sc_many_all
     case_ photon-flash-read sc_photon_flash_read
     case_ dapboot-flash-read sc_dapboot_flash_read
     case_ runtime-detach-flash sc_runtime_detach_flash
     case_ dfu-util sc_dfu_util
     case_ non-root sc_non_root
+    case_ doctor-fix sc_doctor_fix
     case_ unplug-mid-flash sc_unplug_mid_flash
     case_ timeout-unlink sc_timeout_unlink
     case_ leave-unplugs sc_leave_unplugs
+    case_ klipper-link sc_klipper_link
     case_ server-stop sc_server_stop
     touch "$SIM/stop-attach"
     if [ "$FAILED" != 0 ]; then

@@ -28,11 +28,7 @@ struct Args {
 }
 
 fn number(s: &str) -> Result<u64, String> {
-    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => s.parse(),
-    };
-    r.map_err(|_| format!("{s:?} is not a number"))
+    dfu_proto::num::parse_u64(s).map_err(|e| e.to_string())
 }
 
 fn parse(rest: &[String]) -> Result<Args, String> {

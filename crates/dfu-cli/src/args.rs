@@ -18,18 +18,19 @@ pub struct Cli {
 }
 
 /// Device selection, shared by every command.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct Global {
     /// USB ids VID:PID[,VID:PID...] in hex (`*` for any); a serial port path is also accepted
     /// by `dfu detach`
     #[arg(long, short = 'd', global = true, value_name = "VID:PID")]
     pub device: Option<String>,
-    /// Serial number string of the device
-    #[arg(long, global = true, value_name = "S")]
-    pub serial: Option<String>,
-    /// USB bus path BUS-PORT[.PORT...] as in `dfu list`
-    #[arg(long, global = true, value_name = "BUS-PORTS")]
-    pub path: Option<String>,
+    /// Serial number string of the device; `dfu flash` takes several (repeated or
+    /// comma-separated) and flashes exactly those
+    #[arg(long, global = true, value_name = "S", value_delimiter = ',')]
+    pub serial: Vec<String>,
+    /// USB bus path BUS-PORT[.PORT...] as in `dfu list`; `dfu flash` takes several
+    #[arg(long, global = true, value_name = "BUS-PORTS", value_delimiter = ',')]
+    pub path: Vec<String>,
     /// Use simulated devices: `PROFILE[,key=value...][;...]` (`dfu sim profiles` lists the profiles)
     #[arg(long, global = true, env = "DFU_SIM", value_name = "SPEC")]
     pub sim: Option<String>,
@@ -43,6 +44,16 @@ pub struct Global {
     /// Alt setting: number or (part of) its name
     #[arg(long, short = 'a', global = true, value_name = "N|NAME")]
     pub alt: Option<String>,
+    /// Print every USB request as it happens (request, wValue, length, status, state, poll
+    /// timeout), on standard error
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+    /// Wait for a matching device to be plugged in (and put in DFU mode)
+    #[arg(long, short = 'w', global = true)]
+    pub wait: bool,
+    /// With --wait: give up after this long (`30s`, `500ms`, `2m`; a bare number is seconds)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, requires = "wait")]
+    pub wait_timeout: Option<std::time::Duration>,
 }
 
 /// The commands.
@@ -89,10 +100,95 @@ pub enum Command {
         /// JSON output
         #[arg(long)]
         json: bool,
+        /// Linux: install the udev rule that grants access (asks first), and reload udev
+        #[arg(long, conflicts_with = "json")]
+        fix: bool,
+        /// With --fix: do not ask
+        #[arg(long, requires = "fix")]
+        yes: bool,
+        /// With --fix: access for the desktop user (uaccess) or the plugdev group (headless
+        /// machines); default: uaccess when a desktop seat is running
+        #[arg(long, value_enum, requires = "fix")]
+        access: Option<crate::doctor_fix::Access>,
+        /// Directory of the udev rules (default /etc/udev/rules.d)
+        #[arg(long, hide = true, value_name = "DIR")]
+        udev_rules_dir: Option<PathBuf>,
     },
     /// Simulated devices
     #[command(subcommand)]
     Sim(SimCmd),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page dfu.1 (roff): every command in one page
+    Manpage,
+    /// Read and decode the option bytes (read protection, write protection, user bits), or
+    /// write them
+    OptionBytes(OptionBytesArgs),
+    /// Device profiles
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Remove read protection (DfuSe read-unprotect): this erases the whole flash
+    Unprotect {
+        /// Confirm that the whole flash is erased
+        #[arg(long)]
+        force: bool,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `dfu profile ...`.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// Write a profile file from the connected device: ids, strings, functional descriptor,
+    /// alt settings and layouts (timing and regions marked assumed)
+    New {
+        /// Output file (default: standard output); never overwritten without --force
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// The profile's name (default: board)
+        #[arg(long)]
+        name: Option<String>,
+        /// Overwrite the output file
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `dfu option-bytes`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct OptionBytesArgs {
+    /// Write new option bytes
+    #[command(subcommand)]
+    pub write: Option<OptionBytesCmd>,
+    /// JSON output
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `dfu option-bytes write`.
+#[derive(Debug, Subcommand)]
+pub enum OptionBytesCmd {
+    /// Show the decoded difference, write, wait for the device to reset and read them again
+    Write {
+        /// A file holding the option bytes, or hex ("ECAAFFFF...", spaces allowed)
+        value: String,
+        /// Allow raising read protection or adding write protection
+        #[arg(long)]
+        force: bool,
+        /// Allow read protection level 2 (permanent: no bootloader, no debug)
+        #[arg(long)]
+        irreversible: bool,
+        /// JSON output
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl Command {
@@ -103,7 +199,7 @@ impl Command {
             | Command::Info { json }
             | Command::Detach { json }
             | Command::Reset { json }
-            | Command::Doctor { json } => *json,
+            | Command::Doctor { json, .. } => *json,
             Command::Flash(a) => a.json,
             Command::Read(a) => a.json,
             Command::Erase(a) => a.json,
@@ -116,13 +212,21 @@ impl Command {
                 | SuffixCmd::Remove { json, .. },
             ) => *json,
             Command::Sim(SimCmd::Profiles { json }) => *json,
-            Command::Sim(SimCmd::Serve { .. }) => false,
+            Command::Sim(SimCmd::Serve { .. }) | Command::Completions { .. } | Command::Manpage => {
+                false
+            }
+            Command::OptionBytes(a) => match &a.write {
+                Some(OptionBytesCmd::Write { json, .. }) => *json,
+                None => a.json,
+            },
+            Command::Unprotect { json, .. } => *json,
+            Command::Profile(_) => false,
         }
     }
 }
 
 /// `dfu flash`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct FlashArgs {
     /// Firmware files; each is placed where it says it belongs
     #[arg(required = true)]
@@ -152,9 +256,50 @@ pub struct FlashArgs {
     /// back, verified)
     #[arg(long)]
     pub preserve: bool,
+    /// Allow writes that cannot be undone (OTP memory, read protection level 2)
+    #[arg(long)]
+    pub irreversible: bool,
     /// JSON lines: events, then the result
     #[arg(long)]
     pub json: bool,
+    /// Flash every matching device at once
+    #[arg(long, conflicts_with = "watch")]
+    pub all: bool,
+    /// Production line: flash each matching device as it is plugged in, until Ctrl-C
+    #[arg(long, conflicts_with = "dry_run")]
+    pub watch: bool,
+    /// With --watch: stop after this many devices (flashed or failed)
+    #[arg(long, value_name = "N", requires = "watch", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// With --watch: append one JSON line per device to this file
+    #[arg(long, value_name = "FILE", requires = "watch")]
+    pub log: Option<PathBuf>,
+}
+
+/// Parses `30s`, `500ms`, `2m`, `1h` or a bare number of seconds (`1.5`).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "{text:?}: expected a duration such as 30s, 500ms or 2m"
+            ))
+        }
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * scale)
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("{text:?}: expected a duration such as 30s, 500ms or 2m"))
 }
 
 /// `dfu read`.
@@ -267,7 +412,7 @@ pub enum SuffixCmd {
         /// The file
         file: PathBuf,
         /// Vendor id
-        #[arg(long, short = 'v', value_parser = parse_usb_id, default_value = "0xffff")]
+        #[arg(long, value_parser = parse_usb_id, default_value = "0xffff")]
         vid: u16,
         /// Product id
         #[arg(long, short = 'p', value_parser = parse_usb_id, default_value = "0xffff")]
@@ -341,6 +486,18 @@ mod tests {
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("3 parsecs").is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::exit::{self, Failure};
 use crate::out::{self, outln};
 use crate::render::{self, Progress};
 use dfu::{AddressSource, DfuDevice, Firmware, FlashOptions, FlashPlan, Severity};
-use serde_json::json;
+use serde::Serialize;
 use std::time::Duration;
 
 fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
@@ -41,6 +41,9 @@ fn plan_notes(plan: &FlashPlan) -> Vec<String> {
     }
     for f in plan.notes() {
         match f.severity {
+            Severity::Overridden if f.code == dfu::Code::Irreversible => {
+                notes.push(format!("--irreversible: {}", f.message))
+            }
             Severity::Overridden => notes.push(format!("--force: {}", f.message)),
             _ => notes.push(f.message.clone()),
         }
@@ -48,7 +51,8 @@ fn plan_notes(plan: &FlashPlan) -> Vec<String> {
     notes
 }
 
-fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
+/// The library's options from the command line.
+pub fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
     FlashOptions {
         address: a.address,
         alt,
@@ -59,11 +63,36 @@ fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
         force: a.force,
         dry_run: a.dry_run,
         preserve: a.preserve,
+        irreversible: a.irreversible,
     }
+}
+
+/// The JSON result of `dfu flash`.
+#[derive(Serialize)]
+struct FlashJson<'a> {
+    result: &'static str,
+    plan: &'a FlashPlan,
+    report: &'a dfu::FlashReport,
+    seconds: f64,
+    backend: &'static str,
+}
+
+/// The JSON result of `dfu erase`.
+#[derive(Serialize)]
+struct EraseJson {
+    result: &'static str,
+    mass_erase: bool,
+    erased: Vec<dfu::json::Range>,
 }
 
 /// `dfu flash`.
 pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
+    if a.watch {
+        return crate::cmd_watch::watch(g, a);
+    }
+    if crate::cmd_many::wanted(g, &a) {
+        return crate::cmd_many::flash(g, a);
+    }
     let mut backend = g.backend()?;
     let (mut dev, plan) = prepare(g, &a, backend.as_mut()).map_err(nothing_written)?;
     if !plan.options.dry_run {
@@ -86,12 +115,19 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     };
     finish?;
     if a.json {
-        out::json_result(
-            &json!({"result": "ok", "plan": plan, "report": report, "seconds": elapsed.as_secs_f64(), "backend": backend.name()}),
-        );
+        out::json_result(&FlashJson {
+            result: "ok",
+            plan: &plan,
+            report: &report,
+            seconds: elapsed.as_secs_f64(),
+            backend: backend.name(),
+        });
         return Ok(());
     }
     summary(&report, &plan.options, elapsed, backend.name() == "sim");
+    for line in crate::strip::lines(&plan, &report, crate::out::colour_stdout()) {
+        outln!("{line}");
+    }
     Ok(())
 }
 
@@ -107,7 +143,8 @@ fn prepare(
         .map(Firmware::load)
         .collect::<Result<Vec<_>, _>>()?;
     let mut notes = Vec::new();
-    let (dev, view) = g.open(backend, &mut notes)?;
+    let (mut dev, mut view) = g.open(backend, &mut notes)?;
+    dev.read_option_bytes_for(&mut view, &files)?;
     let asked_alt = g.alt.is_some().then_some(view.alt);
     let plan = dfu::plan(&view, files, &options(a, asked_alt))?;
     notes.extend(plan_notes(&plan));
@@ -195,7 +232,11 @@ pub fn erase(g: &Global, a: EraseArgs) -> Result<(), Failure> {
                 length: u64::from(*n),
             })
             .collect();
-        out::json_result(&json!({"result": "ok", "mass_erase": range.is_none(), "erased": ranges}));
+        out::json_result(&EraseJson {
+            result: "ok",
+            mass_erase: range.is_none(),
+            erased: ranges,
+        });
     } else if range.is_none() {
         outln!("Mass erase done.");
     } else {

@@ -30,7 +30,7 @@ struct InspectJson<'a> {
 #[derive(Serialize)]
 struct SegmentJson {
     address: Addr,
-    len: usize,
+    length: usize,
 }
 
 /// A DFU suffix.
@@ -262,7 +262,7 @@ fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
                 .iter()
                 .map(|s| SegmentJson {
                     address: Addr(s.address),
-                    len: s.data.len(),
+                    length: s.data.len(),
                 })
                 .collect(),
             suffix: img.suffix.as_ref().map(SuffixJson::from),

@@ -18,6 +18,7 @@ struct InfoJson<'a> {
     installed_modules: Vec<String>,
     profile_detail: Option<ProfileJson<'a>>,
     layout_given: Option<LayoutGiven>,
+    settings: Vec<crate::config::Setting>,
 }
 
 /// A profile in `dfu info --json`.
@@ -53,7 +54,7 @@ struct LayoutGiven {
 /// `dfu info`.
 pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
     let mut backend = g.backend()?;
-    let d = dfu::select_one(backend.as_mut(), &g.selector()?, g.profile()?.as_ref())?;
+    let d = g.select_one(backend.as_mut())?;
     let modules = installed_modules(backend.as_mut(), &d);
     backend.finish()?;
     let layout_given = layout_given(g, &d)?;
@@ -67,6 +68,7 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
                 .collect(),
             profile_detail: d.profile.as_ref().map(profile_json),
             layout_given,
+            settings: settings()?,
         });
         return Ok(());
     }
@@ -109,6 +111,7 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
     match &d.profile {
         Some(p) => {
             outln!("  profile {}: {}", p.name, p.title);
+            outln!("    why: {}", d.profile_reason);
             if let Some(a) = p.app_address {
                 outln!("    applications go at 0x{a:08x}");
             }
@@ -130,7 +133,41 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
                 outln!("    installed at 0x{:08x}: {}", m.start, m.describe());
             }
         }
-        None => outln!("  no known profile matches this device (give one with --profile FILE)"),
+        None => outln!(
+            "  no known profile matches this device: {} (give one with --profile FILE)",
+            d.profile_reason
+        ),
+    }
+    for line in crate::picture::memory_strips(&d, &modules) {
+        outln!("  {line}");
+    }
+    print_settings()
+}
+
+/// The settings in force and where each came from: this command's, then those that
+/// `dfu flash` would take from the environment and dfu.toml.
+fn settings() -> Result<Vec<crate::config::Setting>, Failure> {
+    let mut all: Vec<crate::config::Setting> = crate::config::settings().to_vec();
+    for s in crate::config::settings_for("flash")? {
+        if !all.iter().any(|x| x.key == s.key) {
+            all.push(crate::config::Setting {
+                key: format!("flash.{}", s.key),
+                ..s
+            });
+        }
+    }
+    Ok(all)
+}
+
+fn print_settings() -> Result<(), Failure> {
+    let all = settings()?;
+    if all.is_empty() {
+        outln!("  settings: none from the command line, DFU_* variables or dfu.toml");
+    } else {
+        outln!("  settings:");
+    }
+    for s in all {
+        outln!("    {} = {}  ({})", s.key, s.value, s.source);
     }
     Ok(())
 }

@@ -101,7 +101,7 @@ fn open_output(path: &Path, force: bool) -> Result<Output, Failure> {
         return Ok(Output::Stdout);
     }
     if path.exists() && !force {
-        return Err(Failure::file(
+        return Err(Failure::output(
             format!("{} exists; not overwriting it", path.display()),
             "choose another file name, or add --force to replace it",
         ));
@@ -113,7 +113,7 @@ fn open_output(path: &Path, force: bool) -> Result<Output, Failure> {
         .truncate(false)
         .open(path)
         .map_err(|e| {
-            Failure::file(
+            Failure::output(
                 format!("cannot create {}: {e}", path.display()),
                 "check that the directory exists and is writable; nothing was read",
             )
@@ -225,7 +225,7 @@ pub fn write_new(path: &Path, data: &[u8], force: bool) -> Result<(), Failure> {
         opts.create_new(true);
     }
     let mut f = opts.open(path).map_err(|e| {
-        Failure::file(
+        Failure::output(
             format!("cannot create {}: {e}", path.display()),
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 "choose another file name, or add --force to replace it"
@@ -235,7 +235,7 @@ pub fn write_new(path: &Path, data: &[u8], force: bool) -> Result<(), Failure> {
         )
     })?;
     f.write_all(data).map_err(|e| {
-        Failure::file(
+        Failure::output(
             format!("writing {}: {e}", path.display()),
             "check the free space",
         )

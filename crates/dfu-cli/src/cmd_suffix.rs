@@ -21,7 +21,7 @@ fn replace_file(path: &Path, data: &[u8]) -> Result<(), Failure> {
     std::fs::write(&tmp, data)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| {
-            Failure::file(
+            Failure::output(
                 format!("cannot write {}: {e}", path.display()),
                 "check that the file is writable",
             )

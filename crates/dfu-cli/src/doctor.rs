@@ -246,4 +246,5 @@ fn print_report(linux: bool, usb: bool, devices: &[DeviceCheck], blocked: bool) 
     outln!(
         "\nthen: sudo udevadm control --reload && sudo udevadm trigger, and re-plug the device."
     );
+    outln!("Or let `sudo dfu doctor --fix` install it and reload udev (it asks first).");
 }

@@ -43,7 +43,7 @@ impl Failure {
             message: message.into(),
             help: help.into(),
             progress: None,
-            error_code: None,
+            error_code: default_code(code),
         }
     }
 
@@ -57,10 +57,38 @@ impl Failure {
         Failure::new(FILE, message, help)
     }
 
+    /// An output file that exists or cannot be written.
+    pub fn output(message: impl Into<String>, help: impl Into<String>) -> Self {
+        Failure {
+            error_code: Some(dfu::Code::Output),
+            ..Failure::new(FILE, message, help)
+        }
+    }
+
+    /// The same failure with another stable code.
+    pub fn with_code(mut self, code: dfu::Code) -> Self {
+        self.error_code = Some(code);
+        self
+    }
+
     /// The exit code.
     pub fn code(&self) -> i32 {
         self.code
     }
+}
+
+/// The stable code of a failure the command line finds itself (the library's errors bring
+/// their own).
+fn default_code(exit: i32) -> Option<dfu::Code> {
+    Some(match exit {
+        USAGE => dfu::Code::Usage,
+        FILE => dfu::Code::InputRead,
+        NO_DEVICE => dfu::Code::NoDevice,
+        REFUSED => dfu::Code::NeedsConfirmation,
+        DEVICE => dfu::Code::Usb,
+        VERIFY => dfu::Code::Verify,
+        _ => return None,
+    })
 }
 
 /// The exit code for a library error kind.
@@ -78,7 +106,14 @@ pub fn code_for(kind: ErrorKind) -> i32 {
 
 impl From<DfuError> for Failure {
     fn from(e: DfuError) -> Self {
-        let message = match &e {
+        Failure::of(&e)
+    }
+}
+
+impl Failure {
+    /// The failure for a library error (message, help, exit code and stable code).
+    pub fn of(e: &DfuError) -> Self {
+        let message = match e {
             DfuError::AddressConflict {
                 file,
                 file_start,
@@ -107,7 +142,7 @@ impl From<DfuError> for Failure {
             }
             e => e.to_string(),
         };
-        let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(&e));
+        let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(e));
         f.error_code = Some(e.code());
         if e.kind() == ErrorKind::Refused {
             // Checks run before anything is erased or written.

@@ -77,10 +77,21 @@ fn refused(f: &dfu::Finding) -> String {
             return "give the device's layout with --layout \"@Name/0xADDR/N*SIZEKg\", or a profile with --profile FILE".into()
         }
         Code::MassEraseSystem => "add --force to erase everything anyway: ",
+        Code::RaisesProtection => "`dfu option-bytes` shows the current ones; add --force to protect the device anyway: ",
+        Code::Irreversible if f.message.contains("never erased") => "",
+        Code::Irreversible => "add --irreversible only if you mean it for good: ",
+        Code::ReadProtected => {
+            return "`dfu option-bytes` shows the protection; `dfu unprotect --force` removes it, which erases the whole flash".into()
+        }
         _ => "",
     };
     let mut h = format!("{lead}{}", f.detail);
-    if f.overridable && f.code != Code::ProtectedRegion && f.code != Code::MassEraseSystem {
+    let says_how = [
+        Code::ProtectedRegion,
+        Code::MassEraseSystem,
+        Code::RaisesProtection,
+    ];
+    if f.overridable && !says_how.contains(&f.code) {
         h.push_str("\n(--force writes it anyway)");
     }
     h
@@ -132,13 +143,7 @@ pub fn usb(e: &TransportError) -> String {
 pub fn selection_flags(s: &dfu::Selector) -> String {
     let mut parts = Vec::new();
     if !s.ids.is_empty() {
-        let id = |x: Option<u16>| x.map_or("*".to_string(), |v| format!("{v:04x}"));
-        let ids: Vec<String> = s
-            .ids
-            .iter()
-            .map(|(v, p)| format!("{}:{}", id(*v), id(*p)))
-            .collect();
-        parts.push(format!("--device {}", ids.join(",")));
+        parts.push(format!("--device {}", s.ids_text()));
     }
     if let Some(x) = &s.serial {
         parts.push(format!("--serial {x}"));

@@ -6,18 +6,28 @@ mod cmd_device;
 mod cmd_flash;
 mod cmd_image;
 mod cmd_info;
+mod cmd_many;
+mod cmd_profile;
+mod cmd_protect;
 mod cmd_read;
 mod cmd_suffix;
+mod cmd_watch;
 mod compat;
+mod config;
 mod doctor;
+mod doctor_fix;
 mod exit;
+mod generate;
 mod help;
 mod interrupt;
 mod out;
+mod picture;
 mod render;
+mod render_many;
 mod select;
 mod serial;
 mod sim_serve;
+mod strip;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -31,7 +41,16 @@ fn main() {
     if let Some(code) = compat::dispatch(&argv) {
         std::process::exit(code);
     }
-    let cli = Cli::parse();
+    // Defaults from DFU_* variables and dfu.toml join the command line before clap reads it.
+    let asked_json = argv.iter().any(|a| a == "--json");
+    let argv = match config::apply(argv) {
+        Ok(argv) => argv,
+        Err(f) => {
+            render::failure(&f, asked_json);
+            std::process::exit(f.code());
+        }
+    };
+    let cli = parse_command_line(argv);
     let json = cli.command.wants_json();
     let code = match run(cli) {
         Ok(()) => exit::OK,
@@ -41,6 +60,20 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// clap's parse, with where a refused value came from and the stable code after a usage
+/// error (help and version print as usual).
+fn parse_command_line(argv: Vec<String>) -> Cli {
+    Cli::try_parse_from(argv).unwrap_or_else(|e| {
+        // Printing goes to a closed pipe at worst; the exit code still tells.
+        let _ = e.print();
+        config::explain(&e);
+        if e.use_stderr() {
+            out::errln!("code: {}", dfu::Code::Usage);
+        }
+        std::process::exit(e.exit_code())
+    })
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -58,7 +91,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Erase(a) => cmd_flash::erase(&global, a),
         Command::Image(c) => cmd_image::image(c),
         Command::Suffix(c) => cmd_suffix::suffix(c),
-        Command::Doctor { json } => doctor::run(&global, json),
+        Command::Doctor {
+            json,
+            fix,
+            yes,
+            access,
+            udev_rules_dir,
+        } => {
+            if fix {
+                doctor_fix::fix(yes, access, udev_rules_dir.as_deref())
+            } else {
+                doctor::run(&global, json)
+            }
+        }
         Command::Sim(c) => cmd_device::sim(c),
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Manpage => generate::manpage(),
+        Command::OptionBytes(a) => cmd_protect::option_bytes(&global, a),
+        Command::Unprotect { force, json } => cmd_protect::unprotect(&global, force, json),
+        Command::Profile(c) => cmd_profile::profile(&global, c),
     }
 }

@@ -49,10 +49,20 @@ pub fn stdout_bytes(data: &[u8]) {
     }
 }
 
-/// Writes one JSON value as one line of standard output.
+/// The version of the JSON described in docs/json.md; every object `dfu` writes carries it
+/// as `schema_version`. It changes when a key is removed or changes meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Writes one JSON value as one line of standard output (an object gets `schema_version`).
 pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
-    match serde_json::to_string(value) {
-        Ok(s) => stdout_line(format_args!("{s}")),
+    let versioned = serde_json::to_value(value).map(|mut v| {
+        if let Some(o) = v.as_object_mut() {
+            o.insert("schema_version".into(), SCHEMA_VERSION.into());
+        }
+        v
+    });
+    match versioned {
+        Ok(v) => stdout_line(format_args!("{v}")),
         Err(e) => stderr_line(format_args!("error: cannot write JSON output: {e}")),
     }
 }
@@ -119,6 +129,12 @@ macro_rules! errln {
 
 #[allow(unused_imports)]
 pub(crate) use {errln, out, outln};
+
+/// True when standard output is a terminal and `NO_COLOR` is not set: colour is welcome.
+pub fn colour_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,10 @@ use std::io::IsTerminal;
 
 /// Appended to `dfu --help`.
 pub const EXIT_CODES_HELP: &str = "Exit codes: 0 success, 2 usage, 3 file (unreadable/invalid input, output exists), \
-4 no device or several, 5 refused by a check (nothing written), 6 device or USB error, 7 verify mismatch.";
+4 no device or several, 5 refused by a check (nothing written), 6 device or USB error, 7 verify mismatch; \
+with several devices, 0 only when all succeeded, else the most serious code among them.\n\
+`dfu util ARGS...` (or this binary named dfu-util) takes dfu-util 0.11's command line; \
+`dfu suffix-compat` and `dfu prefix-compat` those of dfu-suffix and dfu-prefix.";
 
 /// Prints a failure: `error:` line, `help:` line, what was written.
 pub fn failure(f: &Failure, json: bool) {
@@ -134,6 +137,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     /// A finished bar is still on the terminal's current line (the cursor after it).
     finished_on_line: bool,
+    /// Off a terminal: the running phase's size and when its last progress line was printed.
+    plain: Option<(u64, std::time::Instant)>,
 }
 
 impl Progress {
@@ -144,7 +149,21 @@ impl Progress {
             bars: !json && std::io::stderr().is_terminal(),
             bar: None,
             finished_on_line: false,
+            plain: None,
         }
+    }
+
+    /// Off a terminal (a CI log): a progress line at most once a second.
+    fn plain_line(&mut self, phase: Phase, done: u64) {
+        let Some((total, last)) = self.plain.as_mut() else {
+            return;
+        };
+        if *total == 0 || last.elapsed() < std::time::Duration::from_secs(1) {
+            return;
+        }
+        *last = std::time::Instant::now();
+        let pct = done.saturating_mul(100) / *total;
+        errln!("{}: {done} of {} bytes ({pct}%)", phase.label(), *total);
     }
 
     /// Prints a line above the progress bar, if one is shown.
@@ -184,14 +203,18 @@ impl Progress {
                     self.finish();
                     self.bar = Some(bar);
                 } else if *total == 0 && *phase != Phase::Leave {
+                    self.plain = None;
                     errln!("{}...", phase.label());
                 } else if *phase != Phase::Leave {
+                    self.plain = Some((*total, std::time::Instant::now()));
                     errln!("{}: {} bytes", phase.label(), total);
                 }
             }
-            Event::Progress { done, .. } => {
+            Event::Progress { phase, done } => {
                 if let Some(b) = &self.bar {
                     b.set_position(*done);
+                } else {
+                    self.plain_line(*phase, *done);
                 }
             }
             Event::Done { .. } => {
@@ -232,6 +255,19 @@ impl Drop for Progress {
     fn drop(&mut self) {
         self.finish();
     }
+}
+
+/// A spinner with `message` on a terminal (ticking by itself); elsewhere the message is
+/// printed once and `None` comes back.
+pub fn spinner(message: &str) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        errln!("{message}");
+        return None;
+    }
+    let s = ProgressBar::new_spinner();
+    s.set_message(message.to_string());
+    s.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(s)
 }
 
 /// `0x08000000-0x0800ffff (65536 bytes)`.

@@ -7,12 +7,26 @@ use dfu::{Backend, DeviceInfo, Selector};
 use dfu_profiles::Profile;
 
 impl Global {
-    /// The backend: simulated devices when `--sim`/`DFU_SIM` is given, else real USB.
+    /// The backend (see [`Global::plain_backend`]), tracing every USB request with
+    /// `--verbose`.
     pub fn backend(&self) -> Result<Box<dyn Backend>, Failure> {
+        let backend = self.plain_backend()?;
+        if !self.verbose {
+            return Ok(backend as Box<dyn Backend>);
+        }
+        let sink: dfu::backend::trace::TraceSink = std::sync::Arc::new(|line: &str| {
+            crate::out::errln!("usb: {line}");
+        });
+        Ok(Box::new(dfu::backend::trace::Tracing::new(backend, sink)))
+    }
+
+    /// The backend without tracing: simulated devices when `--sim`/`DFU_SIM` is given,
+    /// else real USB.
+    fn plain_backend(&self) -> Result<Box<dyn Backend + Send>, Failure> {
         if let Some(spec) = &self.sim {
             #[cfg(feature = "sim")]
             return dfu::backend::sim::SimBackend::new(spec)
-                .map(|b| Box::new(b) as Box<dyn Backend>)
+                .map(|b| Box::new(b) as Box<dyn Backend + Send>)
                 .map_err(|e| match e {
                     dfu::DfuError::Sim(m) => Failure::usage(format!("--sim: {m}"), SIM_HELP),
                     e => e.into(),
@@ -44,10 +58,44 @@ impl Global {
             Some(d) => Selector::parse_ids(d)?,
             None => Vec::new(),
         };
+        if self.serial.len() > 1 || self.path.len() > 1 {
+            return Err(Failure::usage(
+                "several --serial or --path values select several devices",
+                "only `dfu flash` works on several devices at once; give one device to this command",
+            ));
+        }
         Ok(Selector {
             ids,
-            serial: self.serial.clone(),
-            path: self.path.clone(),
+            serial: self.serial.first().cloned(),
+            path: self.path.first().cloned(),
+        })
+    }
+
+    /// With `--wait`: waits (a spinner on a terminal) until a device `selector` matches is
+    /// plugged in, or `--wait-timeout` passes (exit 4). Without it, does nothing.
+    pub fn wait_for(
+        &self,
+        backend: &mut dyn Backend,
+        selector: &Selector,
+        profile: Option<&Profile>,
+    ) -> Result<(), Failure> {
+        if !self.wait || dfu::wait::present(backend, selector)? {
+            return Ok(());
+        }
+        let hint = dfu::wait::hint_for(selector, profile);
+        let message = format!("waiting for a DFU device: put it in DFU mode ({hint})");
+        let spinner = crate::render::spinner(&message);
+        let r = dfu::wait::wait_for_device(backend, selector, self.wait_timeout, &mut |_| {});
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
+        r.map_err(|e| {
+            let mut f = Failure::from(e);
+            if let Some(t) = self.wait_timeout {
+                f.message = format!("{} within --wait-timeout {:?}", f.message, t);
+                f.help = format!("put the device in DFU mode ({hint}), or wait longer with a larger --wait-timeout");
+            }
+            f
         })
     }
 
@@ -60,6 +108,14 @@ impl Global {
             .map_err(|e| Failure::usage(e.to_string(), "use a built-in profile name (`dfu sim profiles`) or the path of a profile TOML file"))
     }
 
+    /// The one device the user means, in whatever mode it is (after `--wait`).
+    pub fn select_one(&self, backend: &mut dyn Backend) -> Result<DeviceInfo, Failure> {
+        let selector = self.selector()?;
+        let profile = self.profile()?;
+        self.wait_for(backend, &selector, profile.as_ref())?;
+        Ok(dfu::select_one(backend, &selector, profile.as_ref())?)
+    }
+
     /// The one device the user means, in DFU mode: a run-time device is detached first.
     pub fn connect(
         &self,
@@ -68,6 +124,7 @@ impl Global {
     ) -> Result<DeviceInfo, Failure> {
         let selector = self.selector()?;
         let profile = self.profile()?;
+        self.wait_for(backend, &selector, profile.as_ref())?;
         let info = dfu::select_one(backend, &selector, profile.as_ref())?;
         if info.mode == dfu::Mode::Dfu {
             return Ok(info);

@@ -202,3 +202,19 @@ pub fn assert_untouched(sim: &str, s: &Scratch, address: u32, len: usize) {
         prefill_data(len)
     );
 }
+
+/// Runs `dfu args` in `dir` with exactly the `DFU_*` variables in `env` (none inherited), as
+/// a user's shell in a project directory would.
+pub fn dfu_in(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dfu"));
+    cmd.args(args).current_dir(dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("DFU_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied())
+        .output()
+        .expect("the dfu binary runs")
+        .into()
+}

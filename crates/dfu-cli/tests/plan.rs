@@ -37,7 +37,9 @@ fn a_two_target_dfuse_file_lands_each_target_on_its_alt() {
     let s = Scratch::new();
     let sim = format!("stm32f405,state={}", s.state("f.json"));
     let app = pattern(50_000, 1);
-    let ob: Vec<u8> = (0..16u8).map(|i| 0xA0 | i).collect();
+    // Option bytes that keep the device unprotected: only the USER byte changes.
+    let mut ob = vec![0xFF; 16];
+    (ob[0], ob[1], ob[9]) = (0xE0, 0xAA, 0x0F);
     let targets = [
         DfuseTarget {
             alt: 0,
@@ -58,6 +60,8 @@ fn a_two_target_dfuse_file_lands_each_target_on_its_alt() {
         .ok()
         .says("plan: alt 0: write 0x08000000")
         .says("plan: alt 1: ")
+        .says("option bytes: user byte: 0xec -> 0xe0")
+        .says("the device resets to apply them")
         .says("verified by reading back");
     assert_eq!(read_alt(&sim, &s, "0", "0x08000000", "50000"), app);
     assert_eq!(read_alt(&sim, &s, "1", "0x1FFFC000", "16"), ob);
@@ -299,4 +303,109 @@ fn a_layout_given_for_a_device_that_announces_one_is_noted() {
     ])
     .ok()
     .says("the layout given was not used");
+}
+
+#[test]
+fn every_failure_carries_a_stable_code() {
+    let s = Scratch::new();
+    let out = s.file("exists.bin", b"keep");
+    dfu(&[
+        "--sim",
+        "stm32f405",
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "16",
+        "-o",
+        &out,
+    ])
+    .code(3)
+    .says("code: dfu::output::file");
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep");
+    dfu(&["--sim", "stm32f405", "erase", "--address", "0x08000000"])
+        .code(2)
+        .says("code: dfu::usage::argument");
+    let missing = s.path("missing.bin").display().to_string();
+    dfu(&["--sim", "stm32f405", "flash", &missing])
+        .code(3)
+        .says("code: dfu::input::read")
+        .says("nothing was written");
+    let r = dfu(&["--sim", "dapboot", "erase", "--all", "--json"]);
+    r.code(5);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(v["code"], "dfu::unsupported::erase");
+}
+
+#[test]
+fn verbose_prints_every_usb_request() {
+    let r = dfu(&[
+        "--sim",
+        "stm32f405",
+        "-v",
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "4",
+        "-o",
+        "-",
+    ]);
+    r.ok()
+        .says("usb: GET_DESCRIPTOR wValue=512")
+        .says("usb: GETSTATUS wValue=0 wIndex=0 wLength=6 -> status OK, state dfuIDLE, poll")
+        .says("usb: UPLOAD wValue=2 wIndex=0 wLength=4 -> 4 byte(s)");
+    // Four erased bytes (0xFF, read lossily as four replacement characters) and nothing else.
+    assert_eq!(
+        r.stdout.chars().count(),
+        4,
+        "the data alone goes to standard output"
+    );
+}
+
+#[test]
+fn a_flash_ends_with_the_strip_of_its_sectors() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let mut img = pattern(300_000, 9);
+    let a = s.file("a.bin", &img);
+    dfu(&["--sim", &sim, "flash", &a, "--address", "0x08000000"])
+        .ok()
+        .says("sectors of alt 0 (7):\n  0x08000000 WWWWWWW\n");
+    img[200_000] ^= 1;
+    let b = s.file("b.bin", &img);
+    dfu(&["--sim", &sim, "flash", &b, "--address", "0x08000000"])
+        .ok()
+        .says("  0x08000000 =====E=\n")
+        .says("E erased and written, W written without erasing (was blank), = unchanged, skipped");
+}
+
+#[test]
+fn off_a_terminal_progress_is_a_plain_line_now_and_then() {
+    // In real time (twice as fast), writing 512 KiB takes more than two seconds, so the
+    // write phase prints at least one progress line; no bars, no control characters.
+    let s = Scratch::new();
+    let a = s.file("a.bin", &pattern(512 * 1024, 3));
+    let r = dfu(&[
+        "--sim",
+        "stm32f405,time-scale=2",
+        "flash",
+        &a,
+        "--address",
+        "0x08000000",
+        "--no-verify",
+    ]);
+    r.ok();
+    assert!(
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("Write: ") && l.contains(" of 524288 bytes (")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains('\x1b') && !r.stderr.contains('\r'),
+        "{}",
+        r.stderr
+    );
 }

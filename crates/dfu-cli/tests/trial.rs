@@ -285,7 +285,7 @@ fn every_command_speaks_json_with_one_address_format() {
     assert_eq!(v["start"], "0x08004000");
     let v = json_of(&dfu(&["image", "inspect", &hex, "--json"]));
     assert_eq!(v["segments"][0]["address"], "0x08004000");
-    assert_eq!(v["segments"][0]["len"], 64);
+    assert_eq!(v["segments"][0]["length"], 64);
     let v = json_of(&dfu(&["--sim", "stm32f405", "list", "--json"]));
     let d = &v["devices"][0];
     assert_eq!(d["vendor_id"], "0x0483");

@@ -89,3 +89,15 @@ impl Alt {
         self.layout = layout;
     }
 }
+
+impl Alt {
+    /// An alt setting from its interface string alone (a DfuSe layout string; the memory is
+    /// the announced one).
+    pub fn from_layout_string(name: &str) -> Result<Alt, String> {
+        Alt::try_from(AltText {
+            name: name.to_string(),
+            memory: None,
+            poll_program_ms: None,
+        })
+    }
+}

@@ -8,9 +8,14 @@
 #![forbid(unsafe_code)]
 
 mod alt;
+mod generic;
+mod matching;
 mod model;
+mod write;
 
 pub use alt::Alt;
+pub use generic::{GenericDevice, GENERIC_DFUSE};
+pub use matching::{same_layout, DeviceFacts, ProfileMatch};
 pub use model::*;
 
 use std::path::Path;
@@ -57,6 +62,27 @@ const BUILTIN: &[(&str, &str)] = &[
     ("dapboot", include_str!("../profiles/dapboot.toml")),
     ("tinyusb", include_str!("../profiles/tinyusb.toml")),
     ("gd32vf103", include_str!("../profiles/gd32vf103.toml")),
+    (
+        "stm32f407-v21",
+        include_str!("../profiles/stm32f407-v21.toml"),
+    ),
+    ("stm32f072", include_str!("../profiles/stm32f072.toml")),
+    ("stm32g474", include_str!("../profiles/stm32g474.toml")),
+    (
+        "stm32l4-512k",
+        include_str!("../profiles/stm32l4-512k.toml"),
+    ),
+    ("stm32u5-1m", include_str!("../profiles/stm32u5-1m.toml")),
+    ("stm32f745", include_str!("../profiles/stm32f745.toml")),
+    ("stm32f722", include_str!("../profiles/stm32f722.toml")),
+    ("argon", include_str!("../profiles/argon.toml")),
+    ("boron", include_str!("../profiles/boron.toml")),
+    ("stm32f401", include_str!("../profiles/stm32f401.toml")),
+    ("at32f415", include_str!("../profiles/at32f415.toml")),
+    ("at32f435", include_str!("../profiles/at32f435.toml")),
+    ("stm32h723", include_str!("../profiles/stm32h723.toml")),
+    ("p2", include_str!("../profiles/p2.toml")),
+    ("stm32l432", include_str!("../profiles/stm32l432.toml")),
 ];
 
 /// Names of the built-in profiles.
@@ -128,35 +154,29 @@ impl Profile {
         Ok(p)
     }
 
-    /// Finds the built-in profile for a device: the ids must match (DFU or run-time mode);
-    /// among several, the one whose alt-setting strings all match wins, then the one whose
-    /// bcdDevice matches. `None` when nothing matches or the best match is not unique.
+    /// Finds the built-in profile for a device (see [`Profile::match_facts`]): the ids must
+    /// match (DFU or run-time mode) and every alt string agree with the profile's by
+    /// meaning. `None` when nothing matches or the best match is not unique.
     pub fn match_device(
         vendor: u16,
         product: u16,
         bcd_device: Option<u16>,
         alt_names: &[String],
     ) -> Option<Profile> {
-        let mut scored: Vec<(u32, &Profile)> = builtin_profiles()
-            .iter()
-            .filter(|p| p.matches_ids(vendor, product))
-            .map(|p| {
-                let alts_match = !alt_names.is_empty()
-                    && p.alts.len() == alt_names.len()
-                    && alt_names.iter().zip(&p.alts).all(|(a, b)| *a == b.name);
-                let bcd_match = bcd_device.is_some_and(|b| b == p.usb.bcd_device);
-                (u32::from(alts_match) * 2 + u32::from(bcd_match), p)
-            })
-            .collect();
-        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
-        match scored.as_slice() {
-            [] => None,
-            [(_, p)] => Some((*p).clone()),
-            [(a, p), (b, _), ..] if a > b => Some((*p).clone()),
-            _ => None,
-        }
+        let names: Vec<Option<String>> = alt_names.iter().cloned().map(Some).collect();
+        Profile::match_facts(&DeviceFacts {
+            vendor,
+            product,
+            bcd_device,
+            alt_names: &names,
+        })
+        .ok()
+        .map(|m| m.profile)
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod captures;

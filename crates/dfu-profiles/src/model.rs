@@ -40,6 +40,42 @@ pub struct Profile {
     /// Behaviour on leave (DfuSe) for devices whose bootloader changed it between versions.
     #[serde(default)]
     pub leave: Option<LeaveBehaviour>,
+    /// How the option bytes are encoded, for families whose reference manual is sourced.
+    #[serde(default)]
+    pub option_bytes: Option<OptionBytesSpec>,
+}
+
+/// The option bytes of a device: their encoding and factory state.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionBytesSpec {
+    /// The encoding (which reference manual describes them).
+    pub format: OptionBytesFormat,
+    /// The factory state of the option-byte region, as hex (spaces allowed).
+    pub factory: String,
+}
+
+/// Option-byte encodings the tool decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptionBytesFormat {
+    /// STM32F4 (RM0090 section 3.6): byte 0 USER, byte 1 RDP (0xAA level 0, 0xCC level 2,
+    /// anything else level 1), bytes 8-9 nWRP (one bit per sector, 0 = protected).
+    Stm32f4,
+}
+
+impl OptionBytesSpec {
+    /// The factory bytes (`None` when `factory` is not hex).
+    pub fn factory_bytes(&self) -> Option<Vec<u8>> {
+        let hex: String = self.factory.split_whitespace().collect();
+        if hex.len() % 2 != 0 {
+            return None;
+        }
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect()
+    }
 }
 
 /// USB identity and strings.
@@ -360,6 +396,22 @@ impl Profile {
         if let Some(a) = self.app_address {
             if self.alts[0].layout().sector_at(a).is_none() {
                 return Err(format!("app_address 0x{a:08x} is outside alt 0's memory"));
+            }
+        }
+        if let Some(ob) = &self.option_bytes {
+            let bytes = ob
+                .factory_bytes()
+                .ok_or("option_bytes.factory is not hex bytes")?;
+            let region = self
+                .regions_with(Role::OptionBytes)
+                .next()
+                .ok_or("option_bytes needs a region with role option-bytes")?;
+            if bytes.len() as u64 != u64::from(region.size) {
+                return Err(format!(
+                    "option_bytes.factory has {} bytes, the option-byte region {}",
+                    bytes.len(),
+                    region.size
+                ));
             }
         }
         if self.timing.erase.is_empty() || self.timing.program_unit == 0 {

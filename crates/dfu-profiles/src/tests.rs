@@ -3,7 +3,7 @@ use super::*;
 #[test]
 fn every_builtin_loads_and_validates() {
     let all = builtins();
-    assert_eq!(all.len(), 11);
+    assert_eq!(all.len(), 26);
     for p in &all {
         assert_eq!(Profile::builtin(&p.name).unwrap().name, p.name);
         assert!(!p.sources.is_empty(), "{}", p.name);
@@ -53,11 +53,8 @@ fn matching_devices() {
         m(0x0483, 0xdf11, None, &names).as_deref(),
         Some("stm32f405")
     );
-    assert_eq!(
-        m(0x0483, 0xdf11, Some(0x2100), &["junk"]).as_deref(),
-        Some("stm32f405")
-    );
-    // Four ROM bootloaders share 0483:df11: without more to go on, no guess.
+    // A string that is no layout contradicts nothing but supports nothing either.
+    assert_eq!(m(0x0483, 0xdf11, Some(0x2200), &["junk"]), None);
     assert_eq!(m(0x0483, 0xdf11, None, &["junk"]), None);
     assert_eq!(m(0x1234, 0x5678, None, &[]), None);
 }
@@ -172,4 +169,166 @@ fn plain_base_is_the_start_of_the_alts_memory() {
     assert_eq!(dap.plain_base(1), None);
     let tiny = Profile::builtin_ref("tinyusb").unwrap();
     assert_eq!(tiny.plain_base(1), Some(0));
+}
+
+fn facts<'a>(bcd: u16, alts: &'a [Option<String>]) -> DeviceFacts<'a> {
+    DeviceFacts {
+        vendor: 0x0483,
+        product: 0xdf11,
+        bcd_device: Some(bcd),
+        alt_names: alts,
+    }
+}
+
+fn names(list: &[&str]) -> Vec<Option<String>> {
+    list.iter().map(|s| Some(s.to_string())).collect()
+}
+
+#[test]
+fn every_builtin_is_matched_by_its_own_descriptors_and_says_why() {
+    for p in builtin_profiles() {
+        let alts: Vec<Option<String>> = p.alts.iter().map(|a| Some(a.name.clone())).collect();
+        let m = Profile::match_facts(&DeviceFacts {
+            vendor: p.usb.vendor_id,
+            product: p.usb.product_id,
+            bcd_device: Some(p.usb.bcd_device),
+            alt_names: &alts,
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", p.name));
+        assert_eq!(m.profile.name, p.name);
+        assert_eq!(m.reason, "matched by ids and layout");
+    }
+}
+
+#[test]
+fn layouts_are_compared_by_meaning_not_by_padding() {
+    // One space after the name instead of two, and the flash split differently.
+    let alts = names(&[
+        "@Internal Flash /0x08000000/04*016Kg,01*064Kg,07*128Kg",
+        "@Option Bytes /0x1FFFC000/01*016 e",
+        "@OTP Memory /0x1FFF7800/01*512 e,01*016 e",
+        "@Device Feature/0xFFFF0000/01*004 e",
+    ]);
+    let m = Profile::match_facts(&facts(0x2200, &alts)).unwrap();
+    assert_eq!(m.profile.name, "stm32f405");
+    let a = dfu_proto::MemoryLayout::parse("@Flash/0x0/47*004Kg,192*004Kg").unwrap();
+    let b = dfu_proto::MemoryLayout::parse("@ flash /0x0/239*4Kg").unwrap();
+    assert!(same_layout(&a, &b));
+    let c = dfu_proto::MemoryLayout::parse("@Flash/0x0/239*4Ke").unwrap();
+    assert!(!same_layout(&a, &c), "access differs");
+}
+
+#[test]
+fn a_device_whose_layout_no_profile_has_gets_no_profile() {
+    // The examples: bcdDevice 0x2200 with 128 pages of 2 KiB, external flash only,
+    // several address groups, and a smaller part of the F4 family.
+    for alts in [
+        names(&["@Internal Flash  /0x08000000/128*0002Kg"]),
+        names(&["@Flash /0x90000000/64*4Kg/0x90040000/60*64Kg/0x90400000/60*64Kg"]),
+        names(&["@External Flash /0x90000000/1024*4Kg"]),
+        names(&[
+            "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,02*128Kg",
+            "@Option Bytes  /0x1FFFC000/01*016 e",
+            "@OTP Memory /0x1FFF7800/01*512 e,01*016 e",
+            "@Device Feature/0xFFFF0000/01*004 e",
+        ]),
+    ] {
+        let e = Profile::match_facts(&facts(0x2200, &alts)).unwrap_err();
+        assert_eq!(e, "no profile has this layout", "{alts:?}");
+    }
+    let e = Profile::match_facts(&DeviceFacts {
+        vendor: 0x1234,
+        product: 0x5678,
+        bcd_device: None,
+        alt_names: &[],
+    })
+    .unwrap_err();
+    assert_eq!(e, "no profile has these ids");
+}
+
+#[test]
+fn an_unreadable_alt_does_not_contradict_and_the_quirk_decides() {
+    let f446 = Profile::builtin_ref("stm32f446").unwrap();
+    let mut alts: Vec<Option<String>> = f446.alts.iter().map(|a| Some(a.name.clone())).collect();
+    for bad in [None, Some("\u{1}\u{2}garbage".to_string())] {
+        alts[0] = bad;
+        let m = Profile::match_facts(&facts(0x2200, &alts)).unwrap();
+        assert_eq!(m.profile.name, "stm32f446");
+        assert_eq!(m.reason, "matched by ids and the layouts it could read");
+    }
+}
+
+#[test]
+fn a_generic_profile_is_built_from_the_devices_own_map() {
+    let alts = names(&[
+        "@Internal Flash  /0x08000000/04*016Ka,128*0002Kg",
+        "@Option Bytes  /0x1FFF7800/01*040 e",
+    ]);
+    let dfu = DfuFunctional {
+        attributes: 0x0b,
+        detach_timeout_ms: 255,
+        transfer_size: 2048,
+        dfu_version: 0x011a,
+        interface: 0,
+    };
+    let g = Profile::generic(&GenericDevice {
+        ids: (0x0483, 0xdf11, 0x2200),
+        strings: ("ST", "BOOT", "1"),
+        dfu: dfu.clone(),
+        alt_names: &alts,
+    })
+    .unwrap();
+    assert_eq!(g.name, GENERIC_DFUSE);
+    assert!(g.is_generic());
+    assert_eq!(
+        g.app_address,
+        Some(0x0801_0000),
+        "the first writable sector"
+    );
+    let ob: Vec<_> = g.regions_with(Role::OptionBytes).collect();
+    assert_eq!((ob[0].alt, ob[0].start, ob[0].size), (1, 0x1FFF_7800, 40));
+    assert!(g.regions_with(Role::App).next().is_none());
+    let plain = DfuFunctional {
+        dfu_version: 0x0110,
+        ..dfu
+    };
+    let none = Profile::generic(&GenericDevice {
+        ids: (0x0483, 0xdf11, 0x2200),
+        strings: ("", "", ""),
+        dfu: plain,
+        alt_names: &alts,
+    });
+    assert!(none.is_none(), "plain DFU devices have no map of their own");
+}
+
+#[test]
+fn unreadable_strings_match_only_where_the_ids_say_enough() {
+    let unreadable = vec![None];
+    let m = Profile::match_facts(&DeviceFacts {
+        vendor: 0x1209,
+        product: 0xdb42,
+        bcd_device: None,
+        alt_names: &unreadable,
+    })
+    .unwrap();
+    assert_eq!(m.profile.name, "dapboot");
+    assert_eq!(m.reason, "matched by ids (no alt string could be read)");
+    let four = vec![None, None, None, None];
+    assert!(Profile::match_facts(&facts(0x2200, &four)).is_err());
+}
+
+#[test]
+fn a_generic_profile_written_as_toml_reads_back_the_same() {
+    let f405 = Profile::builtin_ref("stm32f405").unwrap();
+    let names: Vec<Option<String>> = f405.alts.iter().map(|a| Some(a.name.clone())).collect();
+    let mut g = Profile::generic(&GenericDevice {
+        ids: (0x0483, 0xdf11, 0x2200),
+        strings: ("ST \"quoted\"", "STM32  BOOTLOADER", "1\\2"),
+        dfu: f405.dfu.clone(),
+        alt_names: &names,
+    })
+    .unwrap();
+    g.name = "myboard".into();
+    let back = Profile::from_toml(&g.to_toml(), "x").unwrap();
+    assert_eq!(back, g);
 }

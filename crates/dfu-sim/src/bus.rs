@@ -14,6 +14,8 @@ use dfu_proto::{DeviceDescriptor, DfuRequest, Setup, Transport, TransportError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+mod realtime;
+
 /// Where the virtual clock stops.
 const MAX_TIME: Duration = Duration::from_secs(1 << 40);
 
@@ -50,6 +52,10 @@ struct Inner {
     ids: Ids,
     now: Duration,
     host_wait: Duration,
+    /// `time-scale=`: the clock follows real time, and transfers take real time.
+    rt: Option<realtime::Realtime>,
+    /// Port chain of each slot (`hub=` puts devices behind a hub's port).
+    ports: Vec<Vec<u8>>,
 }
 
 impl Inner {
@@ -162,7 +168,7 @@ impl Inner {
                     slot: d.slot,
                     bus_number: 1,
                     address,
-                    port_numbers: vec![u8::try_from(d.slot + 1).unwrap_or(u8::MAX)],
+                    port_numbers: self.ports[d.slot].clone(),
                     device_descriptor_bytes: desc.encode(),
                     device_descriptor: desc,
                     config_descriptor,
@@ -223,11 +229,15 @@ impl Bus {
             let flash = state::open(&spec)?;
             devices.push(Device::new(slot, spec, flash));
         }
+        let ports = realtime::port_chains(devices.iter().map(|d| &d.spec));
+        let rt = realtime::Realtime::new(devices.iter().map(|d| &d.spec));
         let mut inner = Inner {
             devices,
             ids: Ids::new(),
             now: Duration::ZERO,
             host_wait: Duration::ZERO,
+            rt,
+            ports,
         };
         inner.settle();
         Ok(Bus(Arc::new(Mutex::new(inner))))
@@ -242,7 +252,9 @@ impl Bus {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        g.tick();
+        g
     }
 
     /// Devices attached now (at the current virtual time).
@@ -259,7 +271,7 @@ impl Bus {
         setup: Setup,
         data_out: &[u8],
     ) -> Result<Vec<u8>, UsbError> {
-        self.lock().control(dev, setup, data_out, None)
+        self.control_timeout(dev, setup, data_out, None)
     }
 
     /// [`Bus::control`] with the host's transfer timeout: a request that the busy device
@@ -273,6 +285,9 @@ impl Bus {
         data_out: &[u8],
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, UsbError> {
+        if self.lock().rt.is_some() {
+            return self.control_paced(dev, setup, data_out, timeout);
+        }
         self.lock().control(dev, setup, data_out, timeout)
     }
 
@@ -314,6 +329,9 @@ impl Bus {
 
     /// The host waits: virtual time passes (counted as host wait).
     pub fn advance(&self, d: Duration) {
+        if self.sleep_paced(d) {
+            return;
+        }
         let mut g = self.lock();
         // The clock stops at ~35,000 years so that later sums cannot overflow.
         let now = g.now.saturating_add(d).min(MAX_TIME).max(g.now);

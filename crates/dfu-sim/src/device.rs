@@ -139,6 +139,8 @@ pub(crate) struct Device {
     pub hostile: Option<crate::hostile::Hostile>,
     /// This process's claim on the device (devices with a state file only).
     pub claim: Option<crate::claim::Claim>,
+    /// `unplug-after=`: when the device is pulled off the bus for good.
+    pub unplug_at: Option<Duration>,
 }
 
 impl Device {
@@ -160,12 +162,15 @@ impl Device {
 
     pub(crate) fn new(slot: usize, spec: SimSpec, flash: Vec<Flash>) -> Self {
         let mode = spec.mode;
+        // At read protection level 2 the ROM bootloader never runs: the device never shows.
+        let level2 = crate::protect::rdp_level(&spec, &flash) == 2 && mode == Mode::Dfu;
         Device {
             slot,
             presence: Presence::Away {
-                back_at: Some(Duration::ZERO),
+                back_at: (!level2).then_some(spec.appear_after),
                 mode,
             },
+            unplug_at: spec.unplug_after.map(|d| spec.appear_after + d),
             core: Core::fresh(mode, 0),
             counters: Counters::default(),
             faults: FaultCounter::new(&spec.faults),
@@ -207,7 +212,9 @@ impl Device {
     /// The device reboots into its DFU bootloader at `at`.
     pub(crate) fn reboot_to_dfu(&mut self, at: Duration) {
         let reset = Duration::from_millis(u64::from(self.spec.profile.timing.reset_ms));
-        self.go_away(Some(at + reset), Mode::Dfu);
+        // At read protection level 2 the ROM bootloader never runs again.
+        let back = (self.rdp() < 2).then_some(at + reset);
+        self.go_away(back, Mode::Dfu);
     }
 
     /// A USB bus reset from the host.
@@ -254,6 +261,11 @@ impl Device {
                     self.attach(mode, ids);
                     continue;
                 }
+            }
+            if self.unplug_at.is_some_and(|t| t <= now) {
+                self.unplug_at = None;
+                self.go_away(None, self.spec.mode);
+                continue;
             }
             break;
         }

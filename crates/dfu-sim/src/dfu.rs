@@ -275,6 +275,15 @@ impl Device {
         let timing = self.spec.profile.timing.clone();
         let dfuse = self.spec.profile.is_dfuse();
         let alt = self.core.alt;
+        if dfuse && self.rdp() > 0 {
+            return (Duration::ZERO, Status::ErrVendor);
+        }
+        if let Some(done) = self.option_byte_write(address, data) {
+            return done;
+        }
+        if let Some(s) = self.refused_by_write_protection(None, address) {
+            return (Duration::ZERO, s);
+        }
         let Some(flash) = self.flash.get_mut(usize::from(alt)) else {
             return (Duration::ZERO, Status::ErrAddress);
         };

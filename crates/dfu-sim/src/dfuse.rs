@@ -3,7 +3,7 @@
 //! `pointer + (block - 2) * wTransferSize`, UPLOAD block 0 lists the commands and blocks
 //! 2.. read `pointer + (block - 2) * wLength`. A zero-length DNLOAD is "leave".
 
-use crate::device::{AfterBusy, Device, Op};
+use crate::device::{Device, Op};
 use crate::error::UsbError;
 use crate::spec::BootloaderVersion;
 use crate::timing::erase_time;
@@ -110,6 +110,11 @@ impl Device {
                 Ok(COMMANDS.to_vec())
             }
             1 => self.stall(),
+            _ if self.rdp() > 0 => {
+                self.core.state = State::Error;
+                self.core.status = Status::ErrVendor;
+                Err(UsbError::Stall)
+            }
             block => {
                 let want = usize::from(setup.length);
                 let address = u64::from(self.core.pointer)
@@ -136,6 +141,17 @@ impl Device {
     /// refused commands are assumed: errADDRESS outside memory, errTARGET for a sector
     /// that cannot be erased.
     pub(crate) fn dfuse_command(&mut self, cmd: DfuseCommand) -> (Duration, Status) {
+        if cmd == DfuseCommand::ReadUnprotect {
+            return self.read_unprotect();
+        }
+        if self.rdp() > 0 {
+            return (Duration::ZERO, Status::ErrVendor);
+        }
+        if let DfuseCommand::ErasePage(a) = cmd {
+            if let Some(s) = self.refused_by_write_protection(Some(cmd), u64::from(a)) {
+                return (Duration::ZERO, s);
+            }
+        }
         let timing = self.spec.profile.timing.clone();
         let Some(flash) = self.flash.get_mut(usize::from(self.core.alt)) else {
             return (Duration::ZERO, Status::ErrAddress);
@@ -159,10 +175,6 @@ impl Device {
             DfuseCommand::MassErase | DfuseCommand::ReadUnprotect => {
                 self.counters.erased_bytes += flash.erase_all();
                 self.counters.erases += 1;
-                if cmd == DfuseCommand::ReadUnprotect {
-                    // The device mass-erases, then resets (into DFU mode: assumed).
-                    self.core.after_busy = AfterBusy::UnprotectReset;
-                }
                 (mass, Status::Ok)
             }
             DfuseCommand::GetCommands => (Duration::ZERO, Status::Ok),

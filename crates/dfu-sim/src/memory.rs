@@ -119,7 +119,7 @@ impl Flash {
                 let lo = base.max(start);
                 let hi = (base + PAGE).min(end);
                 page[(lo - base) as usize..(hi - base) as usize].fill(0xFF);
-                if page.iter().all(|&b| b == 0xFF) {
+                if all_ff(page) {
                     self.pages.remove(&base);
                 }
             }
@@ -150,7 +150,11 @@ impl Flash {
         let old = self.read(address, data.len());
         // Find the first unit that needs a 0 -> 1 change; everything before it is written.
         let mut ok_end = end;
-        let mut u = address / unit * unit;
+        let mut u = if only_clears(&old, data) {
+            end
+        } else {
+            address / unit * unit
+        };
         while u < end {
             let lo = (u.max(address) - address) as usize;
             let hi = ((u + unit).min(end) - address) as usize;
@@ -193,13 +197,15 @@ impl Flash {
             let hi = (base + PAGE).min(end);
             let src = &data[(pos - address) as usize..(hi - address) as usize];
             let existing = self.pages.contains_key(&base);
-            if existing || src.iter().any(|&b| b != 0xFF) {
+            let src_blank = all_ff(src);
+            if existing || !src_blank {
                 let page = self
                     .pages
                     .entry(base)
                     .or_insert_with(|| vec![0xFF; PAGE as usize]);
                 page[(pos - base) as usize..(hi - base) as usize].copy_from_slice(src);
-                if page.iter().all(|&b| b == 0xFF) {
+                // Only blank data can leave the page blank.
+                if src_blank && all_ff(page) {
                     self.pages.remove(&base);
                 }
             }
@@ -230,6 +236,26 @@ impl Flash {
     }
 }
 
+/// True when every byte is 0xFF (compared in blocks, which stays fast without
+/// optimisation too).
+fn all_ff(b: &[u8]) -> bool {
+    const FF: [u8; 256] = [0xFF; 256];
+    b.chunks(256).all(|c| c == &FF[..c.len()])
+}
+
+/// True when programming `new` over `old` only clears bits (`old & new == new` for every
+/// byte), compared eight bytes at a time.
+fn only_clears(old: &[u8], new: &[u8]) -> bool {
+    let word = |b: &[u8]| u64::from_ne_bytes(b.try_into().unwrap_or([0xFF; 8]));
+    let (o8, n8) = (old.chunks_exact(8), new.chunks_exact(8));
+    let tail = o8
+        .remainder()
+        .iter()
+        .zip(n8.remainder())
+        .all(|(o, n)| o & n == *n);
+    tail && o8.zip(n8).all(|(o, n)| word(o) & word(n) == word(n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +267,19 @@ mod tests {
             )
             .unwrap(),
         )
+    }
+
+    #[test]
+    fn only_clears_checks_every_byte_words_and_tail() {
+        let old = [0xF0u8; 19];
+        let mut new = [0x30u8; 19];
+        assert!(only_clears(&old, &new));
+        for i in [0, 7, 8, 15, 16, 18] {
+            new[i] = 0x0F;
+            assert!(!only_clears(&old, &new), "byte {i}");
+            new[i] = 0x30;
+        }
+        assert!(only_clears(&[], &[]));
     }
 
     #[test]

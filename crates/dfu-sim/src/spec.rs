@@ -19,6 +19,11 @@ pub const VALID_KEYS: &[&str] = &[
     "fault",
     "erase-factor",
     "hostile",
+    "time-scale",
+    "appear-after",
+    "unplug-after",
+    "hub",
+    "rdp",
 ];
 
 /// Which side of DFU the device starts in.
@@ -129,6 +134,16 @@ pub struct SimSpec {
     /// `hostile=SEED`: the device lies (seeded garbage and extreme values, random stalls
     /// and disconnects; see `hostile.rs`).
     pub hostile: Option<u64>,
+    /// `time-scale=N`: the bus runs in real time, N times faster (bus-wide).
+    pub time_scale: Option<f64>,
+    /// `appear-after=MS`: the device is plugged in at this bus time.
+    pub appear_after: std::time::Duration,
+    /// `unplug-after=MS`: the device is unplugged this long after it appeared.
+    pub unplug_after: Option<std::time::Duration>,
+    /// `hub=NAME`: the device sits behind this full-speed hub and shares its bus time.
+    pub hub: Option<String>,
+    /// `rdp=`: the read protection level the option bytes have when the state is created.
+    pub rdp: Option<u8>,
 }
 
 impl SimSpec {
@@ -147,6 +162,11 @@ impl SimSpec {
             serial: None,
             faults: Vec::new(),
             hostile: None,
+            time_scale: None,
+            appear_after: std::time::Duration::ZERO,
+            unplug_after: None,
+            hub: None,
+            rdp: None,
         }
     }
 
@@ -258,6 +278,23 @@ impl SimSpec {
                     dfu_proto::num::parse_u64(value).map_err(|_| bad("expected a seed number"))?,
                 );
             }
+            "time-scale" | "appear-after" | "unplug-after" | "hub" => {
+                crate::spec_many::set_pacing(self, key, value).map_err(|e| bad(&e))?
+            }
+            "rdp" => {
+                if self.profile.option_bytes.is_none() {
+                    return Err(bad(&format!(
+                        "profile {} has no option bytes this simulator models ([option_bytes] table)",
+                        self.profile.name
+                    )));
+                }
+                self.rdp = Some(match value {
+                    "0" => 0,
+                    "1" => 1,
+                    "2" => 2,
+                    _ => return Err(bad("expected 0, 1 or 2")),
+                });
+            }
             _ => {
                 return Err(format!(
                     "unknown key {key:?}; valid keys: {}",
@@ -291,7 +328,8 @@ pub fn parse_specs(spec: &str) -> Result<Vec<SimSpec>, SimError> {
             message,
         };
         let mut items = part.split(',').map(str::trim);
-        let name = items.next().unwrap_or_default();
+        let (name, copies) =
+            crate::spec_many::split_copies(items.next().unwrap_or_default()).map_err(err)?;
         if name.is_empty() || name.contains('=') {
             return Err(err(format!(
                 "a device spec starts with a profile name or profile file path; built-in profiles: {}",
@@ -319,16 +357,19 @@ pub fn parse_specs(spec: &str) -> Result<Vec<SimSpec>, SimError> {
             seen.push(key);
             s.set(key, value.trim()).map_err(err)?;
         }
-        if let Some(path) = &s.state {
-            if out.iter().any(|o| o.state.as_ref() == Some(path)) {
-                return Err(err(format!(
-                    "state file {} is already used by another device in this spec",
-                    path.display()
-                )));
+        for s in crate::spec_many::copies(s, copies) {
+            if let Some(path) = &s.state {
+                if out.iter().any(|o| o.state.as_ref() == Some(path)) {
+                    return Err(err(format!(
+                        "state file {} is already used by another device in this spec",
+                        path.display()
+                    )));
+                }
             }
+            out.push(s);
         }
-        out.push(s);
     }
+    crate::spec_many::check_bus(&out)?;
     if out.is_empty() {
         return Err(SimError::Spec {
             spec: spec.to_string(),

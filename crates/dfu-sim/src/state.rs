@@ -73,9 +73,13 @@ pub(crate) fn open(spec: &SimSpec) -> Result<Vec<Flash>, SimError> {
         }
         Some(path) => {
             particle::install_system(spec, &mut flash)?;
+            crate::protect::install_option_bytes(spec, &mut flash);
             save(path, spec, &flash)?;
         }
-        None => particle::install_system(spec, &mut flash)?,
+        None => {
+            particle::install_system(spec, &mut flash)?;
+            crate::protect::install_option_bytes(spec, &mut flash);
+        }
     }
     particle::install_bootloader(spec, &mut flash)?;
     Ok(flash)

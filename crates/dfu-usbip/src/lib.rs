@@ -175,6 +175,12 @@ pub fn serve_spec(
     shutdown: Arc<AtomicBool>,
 ) -> Result<(), UsbipError> {
     let bus = dfu_sim::Bus::from_spec(spec).map_err(|e| UsbipError::Sim(e.to_string()))?;
+    if bus.time_scale().is_some() {
+        // The server keeps the clock in step with real time itself (`opts.time_scale`).
+        return Err(UsbipError::Options(
+            "time-scale= is for the in-process simulator; the USB/IP server runs in real time already (DFU_USBIP_TIME_SCALE sets its pace)".into(),
+        ));
+    }
     serve(listener_addr, bus, opts, shutdown)
 }
 

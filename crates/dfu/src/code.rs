@@ -62,6 +62,8 @@ codes! {
     InputParse = "dfu::input::parse",
     /// Files in one command claim the same addresses.
     InputOverlap = "dfu::input::overlap",
+    /// An output file exists (and is not to be replaced) or cannot be written.
+    Output = "dfu::output::file",
     /// The image holds no bytes.
     Empty = "dfu::refused::empty",
     /// Bytes fall outside the device's memory.
@@ -70,6 +72,8 @@ codes! {
     ReadOnly = "dfu::refused::read-only",
     /// Bytes fall in the bootloader or settings region.
     ProtectedRegion = "dfu::refused::protected-region",
+    /// Bytes start in an application, system or factory region and run past its end.
+    RegionOverflow = "dfu::refused::region-overflow",
     /// A mass erase would remove the bootloader, system firmware or settings.
     MassEraseSystem = "dfu::refused::mass-erase-system",
     /// The file's DFU suffix names another device.
@@ -94,6 +98,14 @@ codes! {
     PlainRuns = "dfu::refused::plain-runs",
     /// A plain DFU device writes from its own start address only.
     PlainAddress = "dfu::refused::plain-address",
+    /// A write that raises read protection or adds write protection.
+    RaisesProtection = "dfu::refused::raises-protection",
+    /// A write that can never be undone: OTP memory, read protection level 2.
+    Irreversible = "dfu::refused::irreversible",
+    /// The device is read-protected: it refuses reads, writes and erases.
+    ReadProtected = "dfu::refused::read-protected",
+    /// An operation that destroys data was asked for without the flag that confirms it.
+    NeedsConfirmation = "dfu::refused::needs-confirmation",
     /// The device cannot upload, so it cannot be read.
     NoUpload = "dfu::unsupported::upload",
     /// The device has no erase command (plain DFU).
@@ -108,6 +120,8 @@ codes! {
     Padded = "dfu::note::padded",
     /// A device state was recovered or a stand-in layout used.
     Recovered = "dfu::note::recovered",
+    /// Option bytes are written (the decoded change); the device resets to apply them.
+    OptionBytes = "dfu::note::option-bytes",
 }
 
 impl fmt::Display for Code {

@@ -53,15 +53,23 @@ impl DfuDevice {
             timeouts: 0,
             cancel: None,
         };
-        dev.select_alt(alt)?;
+        dev.set_alt(alt)?;
         Ok(dev)
     }
 
-    /// Selects another alt setting (SET_INTERFACE); its announced layout becomes
-    /// [`DfuDevice::layout`].
+    /// Selects another alt setting (SET_INTERFACE; nothing to do when it is the selected
+    /// one); its announced layout becomes [`DfuDevice::layout`].
     pub fn select_alt(&mut self, alt: u8) -> Result<()> {
-        check_alt(&self.info, alt)?;
+        if alt == self.alt {
+            return Ok(());
+        }
         self.end_upload()?;
+        self.set_alt(alt)
+    }
+
+    /// SET_INTERFACE to `alt`, and its announced layout.
+    fn set_alt(&mut self, alt: u8) -> Result<()> {
+        check_alt(&self.info, alt)?;
         self.t
             .set_alt_setting(self.info.interface, alt)
             .map_err(|e| DfuError::usb(Op::SelectAlt(alt), e))?;
@@ -239,6 +247,9 @@ impl DfuDevice {
                 Err(DfuError::Usb { source, .. }) => return Err(DfuError::usb(op, source)),
                 Err(e) => return Err(e),
             };
+            if s.status == Status::ErrVendor && self.vendor_means_protected() {
+                return Err(crate::protect::read_protected(op));
+            }
             if s.state == State::Error || s.status != Status::Ok {
                 return Err(DfuError::Status {
                     op,

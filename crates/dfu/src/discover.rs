@@ -69,6 +69,9 @@ pub struct DeviceInfo {
     pub profile: Option<Profile>,
     /// Its name (for JSON output).
     pub profile_name: Option<String>,
+    /// Why the profile applies, or why none does (`matched by ids and layout`,
+    /// `generic: no profile has this layout`).
+    pub profile_reason: String,
 }
 
 impl DeviceInfo {
@@ -169,6 +172,7 @@ struct DeviceView<'a> {
     will_detach: bool,
     detach_timeout_ms: u16,
     profile: Option<&'a str>,
+    profile_reason: &'a str,
     alts: &'a [AltInfo],
 }
 
@@ -198,6 +202,7 @@ impl Serialize for DeviceInfo {
             will_detach: f.will_detach(),
             detach_timeout_ms: f.detach_timeout_ms,
             profile: self.profile_name.as_deref(),
+            profile_reason: &self.profile_reason,
             alts: &self.alts,
         }
         .serialize(s)
@@ -309,15 +314,22 @@ pub fn describe(
         });
     }
     drop(t);
-    let alt_names: Vec<String> = alts.iter().map(AltInfo::display_name).collect();
-    let profile = match profile_override {
-        Some(p) => Some(p.clone()),
-        None => Profile::match_device(
-            usb.vendor_id,
-            usb.product_id,
-            Some(usb.bcd_device),
-            &alt_names,
-        ),
+    // A run-time interface's alt settings say nothing about the DFU-mode memory.
+    let layouts: &[AltInfo] = if protocol == PROTOCOL_RUNTIME {
+        &[]
+    } else {
+        &alts
+    };
+    let chosen = crate::choose::choose_profile(
+        usb,
+        profile_override,
+        &functional,
+        layouts,
+        (&manufacturer, &product, &serial),
+    );
+    let (profile, profile_reason) = match chosen {
+        Ok((p, why)) => (Some(p), why),
+        Err(why) => (None, why),
     };
     Ok(DeviceInfo {
         usb: usb.clone(),
@@ -334,6 +346,7 @@ pub fn describe(
         serial,
         profile_name: profile.as_ref().map(|p| p.name.clone()),
         profile,
+        profile_reason,
     })
 }
 
@@ -396,22 +409,22 @@ impl Selector {
         id_ok && serial_ok && path_ok
     }
 
-    /// The selection as the user would type it (for messages).
+    /// The ids as `VID:PID[,VID:PID...]`, `*` for a wildcard half.
+    pub fn ids_text(&self) -> String {
+        let half = |x: Option<u16>| x.map_or("*".to_string(), |v| format!("{v:04x}"));
+        let ids: Vec<String> = self
+            .ids
+            .iter()
+            .map(|(v, p)| format!("{}:{}", half(*v), half(*p)))
+            .collect();
+        ids.join(",")
+    }
+
+    /// The selection in words (for messages).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if !self.ids.is_empty() {
-            let ids: Vec<String> = self
-                .ids
-                .iter()
-                .map(|(v, p)| {
-                    format!(
-                        "{}:{}",
-                        v.map_or("*".into(), |v| format!("{v:04x}")),
-                        p.map_or("*".into(), |p| format!("{p:04x}"))
-                    )
-                })
-                .collect();
-            parts.push(format!("ids {}", ids.join(",")));
+            parts.push(format!("ids {}", self.ids_text()));
         }
         if let Some(s) = &self.serial {
             parts.push(format!("serial {s}"));

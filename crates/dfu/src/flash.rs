@@ -127,7 +127,14 @@ impl DfuDevice {
             self.mass_erase(events)?;
             report.mass_erased = true;
         }
-        let steps = report.steps.clone();
+        // The ROM resets after an option-byte write: those go last, unverified, and replace
+        // the leave.
+        let profile = self.info.profile.clone();
+        let (ob_steps, steps): (Vec<Step>, Vec<Step>) = report
+            .steps
+            .clone()
+            .into_iter()
+            .partition(|s| crate::optbytes::writes_option_bytes(profile.as_ref(), s));
         for s in &steps {
             self.select_alt(s.alt)?;
             self.erase_and_write(s, opts.preserve && can_read, events, report)?;
@@ -136,6 +143,17 @@ impl DfuDevice {
             self.verify_steps(&steps, can_read, events, report)?;
         }
         self.end_upload()?;
+        if let Some(s) = ob_steps.iter().find(|s| !s.writes.is_empty()) {
+            let run = &s.writes[0];
+            self.write_option_bytes(&run.data)?;
+            report.written.push((run.address, run.data.len() as u64));
+            note(
+                report,
+                events,
+                "wrote the option bytes; the device resets to apply them (it does not leave DFU mode for the application)".into(),
+            );
+            return Ok(());
+        }
         if let Some(at) = plan.leave {
             self.select_alt(at.alt)?;
             events(&Event::Start {

@@ -23,6 +23,7 @@
 
 pub mod backend;
 pub mod checks;
+mod choose;
 pub mod code;
 mod compare;
 pub mod device;
@@ -34,15 +35,20 @@ pub mod firmware;
 pub mod flash;
 pub mod json;
 mod leave;
+pub mod many;
 mod ops;
+pub mod optbytes;
 pub mod patience;
 pub mod pipeline;
 pub mod plain;
 pub mod plan;
 mod preserve;
+mod protect;
 mod quick;
 pub mod survey;
 pub mod udev;
+pub mod wait;
+pub mod watch;
 
 pub use backend::{Backend, UsbDevice};
 pub use code::{Code, Finding, Severity};

@@ -129,6 +129,23 @@ impl DfuDevice {
             profile: self.info.profile.as_ref(),
             alt: self.alt,
         };
+        let otp = self.info.profile.as_ref().and_then(|p| {
+            p.regions.iter().find(|g| {
+                g.alt == self.alt && g.role == dfu_profiles::Role::Otp && g.overlaps(address, len)
+            })
+        });
+        if let Some(g) = otp {
+            return Err(DfuError::refused(Finding::hard(
+                Code::Irreversible,
+                format!(
+                    "the range overlaps the {} (0x{:08x}-0x{:08x}): one-time programmable memory is never erased",
+                    g.name,
+                    g.start,
+                    g.end() - 1
+                ),
+                "OTP bits once programmed stay programmed; nothing can erase them",
+            )));
+        }
         let (sectors, findings) = memory.sectors(&[(address, len)], "the range");
         for f in findings {
             refuse_unless(f, force)?;

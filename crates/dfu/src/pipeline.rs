@@ -35,6 +35,9 @@ pub struct FlashOptions {
     /// Keep the bytes outside the image in the sectors that are erased: read them first
     /// and write them back with the image (verified like the rest). DfuSe only.
     pub preserve: bool,
+    /// Allow writes that can never be undone (OTP memory, read protection level 2).
+    #[serde(default)]
+    pub irreversible: bool,
 }
 
 impl Default for FlashOptions {
@@ -49,6 +52,7 @@ impl Default for FlashOptions {
             force: false,
             dry_run: false,
             preserve: false,
+            irreversible: false,
         }
     }
 }
@@ -164,7 +168,13 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
         parts_of.push((f.name.clone(), parts));
     }
     let steps = if dev.info.is_dfuse() {
-        dfuse_steps(dev, parts_of, &mut findings)
+        let steps = dfuse_steps(dev, parts_of, &mut findings);
+        findings.extend(crate::optbytes::plan_findings(
+            dev,
+            &steps,
+            opts.irreversible,
+        ));
+        steps
     } else {
         plain_steps(dev, parts_of, &mut findings)
     };

@@ -17,6 +17,7 @@ pub struct Run {
     #[serde(skip)]
     pub data: Vec<u8>,
     /// Their count (for JSON).
+    #[serde(rename = "length")]
     pub len: u64,
 }
 
@@ -129,17 +130,30 @@ impl Memory<'_> {
                         ),
                         self.map(),
                     ));
-                } else if s.flags.erasable() && !erase.contains(&s) {
+                } else if s.flags.erasable() && !erase.contains(&s) && !self.never_erased(s) {
                     erase.push(s);
                 }
             }
             // A page the device refuses outright makes the region check moot.
             if findings.len() == before {
                 findings.extend(self.protected_regions(start, len, what));
+                findings.extend(self.overflow(start, len, what));
             }
         }
         erase.sort_by_key(|s| s.start);
         (erase, findings)
+    }
+
+    /// OTP and option bytes are never erased: OTP cannot be, and the ROM rewrites the option
+    /// bytes whole (some ROMs type those pages erasable all the same).
+    fn never_erased(&self, s: Sector) -> bool {
+        self.profile.is_some_and(|p| {
+            p.regions.iter().any(|g| {
+                g.alt == self.alt
+                    && matches!(g.role, Role::Otp | Role::OptionBytes)
+                    && g.overlaps(s.start, u64::from(s.size))
+            })
+        })
     }
 
     fn protected_regions(&self, start: u32, len: u64, what: &str) -> Vec<Finding> {
@@ -165,6 +179,32 @@ impl Memory<'_> {
                 )
             })
             .collect()
+    }
+
+    /// A range that starts in an application, system or factory region and runs past its
+    /// end would overwrite what comes next (a Photon user part of 300 KB reaches the
+    /// factory backup).
+    fn overflow(&self, start: u32, len: u64, what: &str) -> Option<Finding> {
+        let p = self.profile?;
+        let end = u64::from(start) + len;
+        let reg = p.regions.iter().find(|g| {
+            g.alt == self.alt
+                && matches!(g.role, Role::App | Role::System | Role::Factory)
+                && g.overlaps(start, 1)
+        })?;
+        (end > reg.end()).then(|| {
+            Finding::refusal(
+                Code::RegionOverflow,
+                format!(
+                    "{what} is {len} bytes from 0x{start:08x}, but the {} region (0x{:08x}-0x{:08x}) ends {} bytes after its start: it would overwrite what follows",
+                    reg.name,
+                    reg.start,
+                    reg.end() - 1,
+                    reg.end() - u64::from(start)
+                ),
+                self.map(),
+            )
+        })
     }
 
     fn map(&self) -> String {

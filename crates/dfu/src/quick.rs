@@ -43,7 +43,8 @@ pub fn flash(
     let mut notes = Vec::new();
     let info = connect(backend, selector, None, &mut notes)?;
     let mut dev = DfuDevice::open(backend, info, opts.alt.unwrap_or(0))?;
-    let view = dev.survey(None)?;
+    let mut view = dev.survey(None)?;
+    dev.read_option_bytes_for(&mut view, &files)?;
     let plan = plan(&view, files, opts)?;
     notes.extend(view.notes);
     notes.extend(plan.notes().map(|f| f.message.clone()));

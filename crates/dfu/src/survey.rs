@@ -23,6 +23,9 @@ pub struct DeviceView {
     pub installed: Vec<ModuleInfo>,
     /// What was done or assumed while reading (a cleared error state, a stand-in layout).
     pub notes: Vec<String>,
+    /// The device's current option bytes, read only when files write them
+    /// ([`DfuDevice::read_option_bytes_for`]), so the plan can show the decoded difference.
+    pub option_bytes: Option<Vec<u8>>,
 }
 
 impl DeviceView {
@@ -73,7 +76,38 @@ impl DfuDevice {
             layouts,
             installed,
             notes,
+            option_bytes: None,
         })
+    }
+
+    /// Reads the current option bytes into `view` when one of `files` writes them (a DfuSe
+    /// target on the option-byte alt), so that the plan judges the change against them.
+    pub fn read_option_bytes_for(
+        &mut self,
+        view: &mut DeviceView,
+        files: &[crate::Firmware],
+    ) -> Result<()> {
+        let Ok(at) = self.option_bytes_at() else {
+            return Ok(());
+        };
+        let writes = files.iter().any(|f| {
+            f.image.dfuse_targets.iter().any(|t| {
+                t.alt == at.alt
+                    && t.segments.iter().any(|s| {
+                        let end = u64::from(s.address) + s.data.len() as u64;
+                        u64::from(s.address) < u64::from(at.address) + u64::from(at.size)
+                            && end > u64::from(at.address)
+                    })
+            })
+        });
+        if !writes {
+            return Ok(());
+        }
+        let alt = self.alt;
+        let (_, raw) = self.read_option_bytes(&mut |_| {})?;
+        self.select_alt(alt)?;
+        view.option_bytes = Some(raw);
+        Ok(())
     }
 
     /// Reads the Particle module headers at the profile's module regions of the selected

@@ -32,6 +32,21 @@ pub fn rules() -> String {
     s
 }
 
+/// The rule file for machines without a desktop session (SSH, a Raspberry Pi running
+/// Klipper): members of the `plugdev` group may open the devices (mode 0660, never
+/// world-writable).
+pub fn plugdev_rules() -> String {
+    let mut s = String::from(
+        "# DFU devices known to `dfu`: access for members of the plugdev group (headless machines)\n",
+    );
+    for (v, p) in known_ids() {
+        s.push_str(&format!(
+            "SUBSYSTEM==\"usb\", ATTRS{{idVendor}}==\"{v:04x}\", ATTRS{{idProduct}}==\"{p:04x}\", GROUP=\"plugdev\", MODE=\"0660\"\n"
+        ));
+    }
+    s
+}
+
 /// How to install the rule, for `help:` lines.
 pub fn install_help() -> String {
     format!(
@@ -51,6 +66,16 @@ mod tests {
         );
         assert!(r.contains("ATTRS{idProduct}==\"df11\""));
         assert!(!r.contains("0666"));
+        assert_eq!(r.lines().count(), known_ids().len() + 1);
+    }
+
+    #[test]
+    fn plugdev_rule_grants_the_group_only() {
+        let r = plugdev_rules();
+        assert!(r.contains(
+            "ATTRS{idVendor}==\"0483\", ATTRS{idProduct}==\"df11\", GROUP=\"plugdev\", MODE=\"0660\""
+        ));
+        assert!(!r.contains("uaccess") && !r.contains("0666"));
         assert_eq!(r.lines().count(), known_ids().len() + 1);
     }
 }

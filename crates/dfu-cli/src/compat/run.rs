@@ -16,7 +16,7 @@ const HELP: &str = "\
 Usage: dfu-util [options] ...   (dfu's dfu-util 0.11-compatible mode)
   -h --help                   this text
   -V --version                the version
-  -v --verbose                more detail (accepted)
+  -v --verbose                print every USB request
   -l --list                   list DFU devices (dfu-util's `Found ...` lines)
   -e --detach                 switch a run-time device to DFU mode
   -E --detach-delay SECONDS   accepted; `dfu` waits for the device itself
@@ -86,15 +86,13 @@ pub fn main(args: &[String]) -> i32 {
     }
 }
 
-fn global(path: Option<String>, alt: Option<String>) -> Global {
+fn global(path: Option<String>, alt: Option<String>, verbose: bool) -> Global {
     Global {
-        device: None,
-        serial: None,
-        path,
+        path: path.into_iter().collect(),
         sim: std::env::var("DFU_SIM").ok().filter(|s| !s.is_empty()),
-        profile: None,
-        layout: None,
         alt,
+        verbose,
+        ..Global::default()
     }
 }
 
@@ -154,11 +152,11 @@ fn before_device(o: &mut UtilOptions) -> Result<Option<FileFacts>, Exit> {
         }
     }
     let d = o.dfuse.unwrap_or_default();
-    if d.unprotect {
+    if d.unprotect && d.force == 0 {
         return Err(refuse(
             EX_USAGE,
-            "-s ...:unprotect (read-unprotect, which erases the whole flash) is not supported",
-            "use ST's tools to remove read protection; then flash again",
+            "-s ...:unprotect (read-unprotect) erases the whole flash and needs :force as well",
+            "add :force, e.g. -s 0x08000000:unprotect:force (or use `dfu unprotect --force`)",
         ));
     }
     if d.mass_erase && d.force == 0 {
@@ -182,7 +180,7 @@ fn print_found(p: &Probe) {
 
 fn execute(mut o: UtilOptions) -> Result<(), Exit> {
     let facts = before_device(&mut o)?;
-    let mut backend = global(None, None).backend()?;
+    let mut backend = global(None, None, false).backend()?;
     let found = find(backend.as_mut(), &o)?;
     if o.action == Action::List {
         print_found(&found);
@@ -203,7 +201,7 @@ fn execute(mut o: UtilOptions) -> Result<(), Exit> {
     } else {
         o.alt_index.map(|a| a.to_string()).or(o.alt_name.clone())
     };
-    let g = global(Some(root.path.clone()), alt);
+    let g = global(Some(root.path.clone()), alt, o.verbose > 0);
     act(&o, &g, info, dfuse_file)
 }
 
@@ -270,6 +268,11 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
     }
     let mut left = false;
     match &o.action {
+        // As dfu-util: read-unprotect, and nothing else (the device erases and resets).
+        Action::Download(_) if d.unprotect => {
+            unprotect(g)?;
+            return Ok(());
+        }
         Action::Download(file) => {
             left = download(g, file, &d, is_dfuse, dfuse_file, o.reset)?;
         }
@@ -307,6 +310,19 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
     if o.reset && !left {
         crate::cmd_device::reset(g, false)?;
     }
+    Ok(())
+}
+
+/// `-s :unprotect:force -D FILE`: DfuSe read-unprotect; the file is not written.
+fn unprotect(g: &Global) -> Result<(), Exit> {
+    let mut backend = g.backend()?;
+    let mut notes = Vec::new();
+    let info = g.connect(backend.as_mut(), &mut notes)?;
+    let mut dev = dfu::DfuDevice::open(backend.as_mut(), info, 0)?;
+    dev.read_unprotect()?;
+    drop(dev);
+    backend.finish()?;
+    println!("Device disconnects, erases flash and resets now");
     Ok(())
 }
 
@@ -352,7 +368,9 @@ fn download(
         mass_erase: d.mass_erase,
         force: false,
         preserve: false,
+        irreversible: false,
         json: false,
+        ..FlashArgs::default()
     };
     crate::cmd_flash::flash(g, args)?;
     Ok(leave)

@@ -71,11 +71,11 @@ fn listed_strings_are_the_real_devices_strings() {
     let lines = found_lines(&f405.stdout);
     assert_eq!(lines.len(), 4, "{f405}");
     assert!(
-        lines[3].starts_with("Found DFU: [0483:df11] ver=2100, "),
+        lines[3].starts_with("Found DFU: [0483:df11] ver=2200, "),
         "{f405}"
     );
     assert!(lines[3].contains("name=\"@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg\""));
-    assert!(lines[2].contains("name=\"@Option Bytes  /0x1FFFC000/01*016 g\""));
+    assert!(lines[2].contains("name=\"@Option Bytes  /0x1FFFC000/01*016 e\""));
     let dapboot = dfu_util_run("dapboot", &["-l"], dir.path());
     assert!(
         dapboot.stdout.contains("[1209:db42]") && dapboot.stdout.contains("name=\"DAPBoot DFU\"")

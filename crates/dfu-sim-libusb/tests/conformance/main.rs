@@ -17,8 +17,8 @@ mod runtime;
 mod stories;
 mod timeouts;
 
-/// The eleven built-in device profiles.
-pub const PROFILES: [&str; 11] = [
+/// The built-in device profiles.
+pub const PROFILES: [&str; 26] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -30,6 +30,21 @@ pub const PROFILES: [&str; 11] = [
     "dapboot",
     "tinyusb",
     "gd32vf103",
+    "stm32f407-v21",
+    "stm32f072",
+    "stm32g474",
+    "stm32l4-512k",
+    "stm32u5-1m",
+    "stm32f745",
+    "stm32f722",
+    "argon",
+    "boron",
+    "stm32f401",
+    "at32f415",
+    "at32f435",
+    "stm32h723",
+    "p2",
+    "stm32l432",
 ];
 
 #[test]

@@ -148,6 +148,9 @@ pub fn options() -> Vec<Case> {
         Case::new("clustered flags and long forms", "stm32f405,state=@0", &["-vR", "--alt=0", "--dfuse-address", "0x08000000", "--download=f.bin"]).file("f.bin", image(2_000, 31)),
         Case::new("unprotect", "stm32f405,state=@0", &["-a", "0", "-s", "0x08000000:unprotect:force", "-D", "f.bin"])
             .file("f.bin", image(100, 32))
-            .differs(0, 64, false, "read-unprotect erases the whole chip; not supported yet, refused before touching the device"),
+            .file("seed.bin", image(20_000, 36))
+            .seed_dfu(&["flash", "seed.bin", "--address", "0x08000000", "--no-leave"]),
+        Case::new("unprotect on a read-protected device", "stm32f405,rdp=1,state=@0", &["-a", "0", "-s", "0x08000000:unprotect:force", "-D", "f.bin"])
+            .file("f.bin", image(100, 33)),
     ]
 }

@@ -27,7 +27,7 @@ fn alt_name_garbage_and_unreadable() {
     let h = Host::new("stm32f446,alt-name=garbage");
     let name = h.string(4).unwrap();
     assert!(!name.starts_with('@') && !name.is_empty());
-    assert_eq!(h.string(5).unwrap(), "@Option Bytes  /0x1FFFC000/01*016 g");
+    assert_eq!(h.string(5).unwrap(), "@Option Bytes  /0x1FFFC000/01*016 e");
     // The memory behind the alt is unchanged.
     h.dfuse_write(&[0x0800_0000], 0x0800_0000, &pattern(16, 1), 2048);
     assert_eq!(

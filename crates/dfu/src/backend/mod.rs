@@ -3,6 +3,7 @@
 
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod trace;
 #[cfg(feature = "usb")]
 pub mod usb;
 
@@ -84,5 +85,16 @@ pub trait Backend {
     /// Called once when the command is done (the simulator writes its state files).
     fn finish(&mut self) -> Result<()> {
         Ok(())
+    }
+
+    /// Another handle on the same devices, for another thread: flashing several devices at
+    /// once gives each thread its own handle.
+    fn handle(&self) -> Box<dyn Backend + Send>;
+
+    /// True when the clock is virtual: it moves only as the host and the devices act, so a
+    /// thread that waits for devices to appear must not run it ahead of threads that are
+    /// flashing (the simulator without `time-scale=`).
+    fn clock_is_virtual(&self) -> bool {
+        false
     }
 }

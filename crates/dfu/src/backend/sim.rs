@@ -92,6 +92,16 @@ impl Backend for SimBackend {
         self.bus.now()
     }
 
+    fn handle(&self) -> Box<dyn Backend + Send> {
+        Box::new(SimBackend {
+            bus: self.bus.clone(),
+        })
+    }
+
+    fn clock_is_virtual(&self) -> bool {
+        self.bus.time_scale().is_none()
+    }
+
     fn finish(&mut self) -> Result<()> {
         self.bus.flush().map_err(|e| {
             // The bus writes its files again when it is dropped, and would report the same

@@ -144,6 +144,11 @@ impl Backend for LyingBackend {
         "sim"
     }
 
+    /// One device, one thread: other handles see the plain simulator.
+    fn handle(&self) -> Box<dyn Backend + Send> {
+        self.sim.handle()
+    }
+
     fn devices(&mut self) -> dfu::Result<Vec<UsbDevice>> {
         self.sim.devices()
     }

@@ -4,6 +4,7 @@
 
 mod checks;
 mod liar;
+mod many;
 mod matrix;
 mod runs;
 mod timeouts;

@@ -29,13 +29,21 @@ fn two_targets(app: &[u8], option_bytes: &[u8], second_alt: u8) -> Firmware {
 fn each_dfuse_target_lands_on_its_own_alt_setting() {
     let sim = Sim::new("stm32f405");
     let app = pattern(40_000, 3);
+    // Option bytes that keep the device unprotected (RDP 0xAA, no nWRP bit cleared).
     let ob = [
-        0xaa, 0x55, 0xaa, 0x55, 0xaa, 0x00, 0xff, 0x0f, 0xaa, 0x55, 0xaa, 0x55, 0xaa, 0x00, 0xff,
-        0x0f,
+        0xe0, 0xaa, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff,
     ];
     let done = sim.flash(vec![two_targets(&app, &ob, 1)], &FlashOptions::default());
     let report = done.ok();
     assert!(report.verified);
+    // The ROM resets to apply option bytes: they go last, and replace the leave.
+    assert!(report.leave.is_none());
+    assert!(done
+        .plan
+        .findings
+        .iter()
+        .any(|f| f.code == dfu::Code::OptionBytes && !f.refuses()));
     assert_eq!(
         done.plan.steps.iter().map(|s| s.alt).collect::<Vec<_>>(),
         [0, 1]

@@ -1,0 +1,244 @@
+//! `dfu flash FILES --watch`: the production line. Each DFU-mode device that is plugged in
+//! is flashed once (`dfu::watch`), with one log line per device: time, serial, path,
+//! SHA-256 of the image, result, duration; `--log FILE` appends them as JSON lines.
+
+use crate::args::{FlashArgs, Global};
+use crate::exit::Failure;
+use crate::out::{self, errln, outln};
+use crate::render_many::{outcome, with_device};
+use dfu::many::{DeviceResult, Job};
+use dfu::watch::{WatchNews, WatchOptions};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// SHA-256 of the files' bytes in the order given (for one file, what `sha256sum` prints).
+fn digest(files: &[PathBuf]) -> Result<String, Failure> {
+    let mut h = Sha256::new();
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| {
+            Failure::file(
+                format!("cannot read {}: {e}", f.display()),
+                "check the path",
+            )
+        })?;
+        h.update(&bytes);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `2026-03-01T12:00:00Z` for a time since the Unix epoch.
+pub fn utc(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The log record of one device.
+fn record(r: &DeviceResult, sha256: &str) -> Value {
+    let mut v = json!({
+        "time": utc(SystemTime::now()),
+        "serial": r.target.serial,
+        "path": r.target.path,
+        "id": r.target.id,
+        "sha256": sha256,
+        "result": outcome(r),
+        "seconds": r.elapsed.as_secs_f64(),
+    });
+    if let Err(f) = &r.result {
+        v["error"] = json!(f.error.to_string());
+        v["code"] = json!(f.error.code().as_str());
+        v["exit_code"] = json!(Failure::of(&f.error).code);
+    }
+    v
+}
+
+fn open_log(path: &PathBuf) -> Result<File, Failure> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            Failure::file(
+                format!(
+                    "--log {}: cannot open it for appending: {e}",
+                    path.display()
+                ),
+                "give a file in a directory you can write to; it is appended to, never truncated",
+            )
+        })
+}
+
+/// Ctrl-C (or SIGTERM) sets the flag: no new device is started, the ones being flashed
+/// finish. A second Ctrl-C exits at once.
+fn stop_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag));
+        let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
+    }
+    flag
+}
+
+/// `dfu flash FILES --watch`.
+pub fn watch(g: &Global, a: FlashArgs) -> Result<(), Failure> {
+    let job: Job = crate::cmd_many::job(g, &a)?;
+    let sha256 = digest(&a.files)?;
+    let log = a.log.as_ref().map(open_log).transpose()?;
+    if g.serial.len() > 1 || g.path.len() > 1 {
+        return Err(Failure::usage(
+            "--watch takes at most one --serial or --path",
+            "--watch flashes every matching device as it is plugged in; narrow it with --device VID:PID",
+        ));
+    }
+    let selector = g.selector()?;
+    let mut backend = g.backend()?;
+    let opts = WatchOptions {
+        selector: selector.clone(),
+        count: a.count.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        ..WatchOptions::default()
+    };
+    if !a.json {
+        errln!(
+            "watching for DFU devices; put each in DFU mode ({}). Ctrl-C stops.",
+            dfu::wait::hint_for(&selector, job.profile.as_ref())
+        );
+    }
+    let stop = stop_flag();
+    let json = a.json;
+    let events = |t: &dfu::many::Target, e: &dfu::Event| {
+        if json {
+            out::json(&with_device(t, e));
+        } else if let dfu::Event::Note { message } = e {
+            errln!("{}: note: {message}", t.label());
+        }
+    };
+    let mut shift = Shift {
+        json,
+        sha256,
+        log,
+        handled: 0,
+        failures: Vec::new(),
+    };
+    let mut news = |n: WatchNews| match n {
+        WatchNews::Started(t) if json => out::json(&json!({"event": "plugged-in", "device": t})),
+        WatchNews::Started(t) => errln!("{}: plugged in; flashing", t.label()),
+        WatchNews::Finished(r) => shift.finished(&r),
+    };
+    let r = dfu::watch::watch(backend.as_mut(), &job, &opts, &stop, &events, &mut news);
+    let finish = backend.finish();
+    r?;
+    finish?;
+    shift.end()
+}
+
+/// What a watch has done so far, and where its records go.
+struct Shift {
+    json: bool,
+    sha256: String,
+    log: Option<File>,
+    handled: usize,
+    failures: Vec<Failure>,
+}
+
+impl Shift {
+    /// One device is done: its record to the log file and to standard output.
+    fn finished(&mut self, r: &DeviceResult) {
+        self.handled += 1;
+        let rec = record(r, &self.sha256);
+        if let Some(f) = self.log.as_mut() {
+            if let Err(e) = writeln!(f, "{rec}").and_then(|()| f.flush()) {
+                errln!("warning: cannot append to the log: {e}");
+            }
+        }
+        if self.json {
+            let mut line = rec.clone();
+            line["event"] = json!("device-result");
+            out::json(&line);
+        } else {
+            log_line(r, &rec);
+        }
+        if let Err(f) = &r.result {
+            self.failures.push(Failure::of(&f.error));
+        }
+    }
+
+    /// The summary, and the exit: 0 only when every device succeeded.
+    fn end(self) -> Result<(), Failure> {
+        let (handled, failed) = (self.handled, self.failures.len());
+        let worst = self.failures.iter().map(|f| f.code).max();
+        if self.json {
+            out::json_result(&json!({
+                "result": if worst.is_none() { "ok" } else { "error" },
+                "exit_code": worst.unwrap_or(0),
+                "devices": handled,
+                "failed": failed,
+            }));
+        } else {
+            errln!(
+                "{handled} device(s): {} flashed, {failed} failed.",
+                handled - failed
+            );
+        }
+        match worst {
+            None => Ok(()),
+            Some(code) => Err(Failure::new(
+                code,
+                format!("{failed} of {handled} device(s) failed"),
+                "the log lines above name each failed device and its error",
+            )),
+        }
+    }
+}
+
+/// `TIME  SERIAL  PATH  sha256:DIGEST  RESULT  SECONDS s  [ERROR]` on standard output.
+fn log_line(r: &DeviceResult, rec: &Value) {
+    let error = match &r.result {
+        Ok(_) => String::new(),
+        Err(f) => format!("  {} ({})", f.error, f.error.code()),
+    };
+    outln!(
+        "{}  {}  {}  sha256:{}  {}  {:.2} s{error}",
+        rec["time"].as_str().unwrap_or(""),
+        r.target.serial.as_deref().unwrap_or("-"),
+        r.target.path,
+        rec["sha256"].as_str().unwrap_or(""),
+        outcome(r),
+        r.elapsed.as_secs_f64(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn utc_times() {
+        assert_eq!(utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400 + 3661);
+        assert_eq!(utc(t), "2000-02-29T01:01:01Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_767_225_599);
+        assert_eq!(utc(t), "2025-12-31T23:59:59Z");
+    }
+}

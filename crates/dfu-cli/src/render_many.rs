@@ -1,0 +1,191 @@
+//! What the user sees of a many-device run: one progress bar per device on a terminal
+//! (labelled by serial and path), prefixed lines elsewhere, JSON lines that each carry
+//! their device, and the final table.
+
+use crate::exit::Failure;
+use crate::out::{self, errln, outln};
+use crate::render;
+use dfu::many::{DeviceResult, Target};
+use dfu::{Event, Phase};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{json, Value};
+use std::io::IsTerminal;
+
+/// Progress of several devices at once; `event` may be called from any thread.
+pub struct ManyProgress {
+    json: bool,
+    labels: Vec<String>,
+    targets: Vec<Target>,
+    bars: Option<(MultiProgress, Vec<ProgressBar>)>,
+}
+
+impl ManyProgress {
+    /// Bars on a terminal, lines elsewhere, JSON lines with `json`.
+    pub fn new(targets: &[Target], json: bool) -> Self {
+        let labels: Vec<String> = targets.iter().map(Target::label).collect();
+        let width = labels.iter().map(String::len).max().unwrap_or(0);
+        let bars = (!json && std::io::stderr().is_terminal()).then(|| {
+            let mp = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(&format!(
+                "{{prefix:<{width}}} {{msg:<8}} [{{bar:30}}] {{bytes:>10}}/{{total_bytes:10}}"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            let bars = labels
+                .iter()
+                .map(|l| {
+                    let b = mp.add(ProgressBar::new(1));
+                    b.set_style(style.clone());
+                    b.set_prefix(l.clone());
+                    b.set_message("connect");
+                    b
+                })
+                .collect();
+            (mp, bars)
+        });
+        ManyProgress {
+            json,
+            labels,
+            targets: targets.to_vec(),
+            bars,
+        }
+    }
+
+    /// One event of device `i`.
+    pub fn event(&self, i: usize, e: &Event) {
+        if self.json {
+            if !out::stdout_closed() {
+                out::json(&with_device(&self.targets[i], e));
+            }
+            return;
+        }
+        let label = &self.labels[i];
+        let line = match e {
+            Event::Note { message } => Some(format!("{label}: note: {message}")),
+            Event::Plan { steps, mass_erase } => Some(
+                render::plan_lines(steps, *mass_erase)
+                    .iter()
+                    .map(|l| format!("{label}: plan: {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Event::Start { phase, total } if self.bars.is_none() && *phase != Phase::Leave => {
+                Some(format!("{label}: {}: {total} bytes", phase.label()))
+            }
+            _ => None,
+        };
+        match (&self.bars, line) {
+            (Some((mp, _)), Some(l)) => {
+                let _ = mp.println(l);
+            }
+            (None, Some(l)) => errln!("{l}"),
+            _ => {}
+        }
+        if let Some((_, bars)) = &self.bars {
+            let b = &bars[i];
+            match e {
+                // Leaving has no bytes: the bar keeps the last phase's count.
+                Event::Start { phase, total } if *total > 0 => {
+                    b.set_length(*total);
+                    b.set_position(0);
+                    b.set_message(phase.label().to_lowercase());
+                }
+                Event::Start { phase, .. } => b.set_message(phase.label().to_lowercase()),
+                Event::Progress { done, .. } => b.set_position(*done),
+                _ => {}
+            }
+        }
+    }
+
+    /// Marks device `i` done (its bar shows how it ended).
+    pub fn device_done(&self, i: usize, ok: bool) {
+        if let Some((_, bars)) = &self.bars {
+            match ok {
+                true => bars[i].finish_with_message("ok"),
+                // A failed device's bar stays where it stopped.
+                false => bars[i].abandon_with_message("FAILED"),
+            }
+        }
+    }
+}
+
+/// An event as a JSON object with a `device` member.
+pub fn with_device(target: &Target, e: &Event) -> Value {
+    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("device".into(), json!(target));
+    }
+    v
+}
+
+/// `ok`, `refused` or `failed`.
+pub fn outcome(r: &DeviceResult) -> &'static str {
+    match &r.result {
+        Ok(_) => "ok",
+        Err(f) if f.error.kind() == dfu::ErrorKind::Refused => "refused",
+        Err(_) => "failed",
+    }
+}
+
+/// One device's result as JSON: the device, `result`, the report (or, on failure, what
+/// had been done) and the error with its exit code, stable code and help.
+pub fn result_json(r: &DeviceResult) -> Value {
+    let mut v = json!({
+        "device": r.target,
+        "result": if r.ok() { "ok" } else { "error" },
+        "outcome": outcome(r),
+        "seconds": r.elapsed.as_secs_f64(),
+    });
+    match &r.result {
+        Ok(report) => v["report"] = json!(report),
+        Err(f) => {
+            let failure = Failure::of(&f.error);
+            v["done"] = json!(f.done);
+            v["exit_code"] = json!(failure.code);
+            v["code"] = json!(f.error.code().as_str());
+            v["error"] = json!(failure.message);
+            v["help"] = json!(failure.help);
+        }
+    }
+    v
+}
+
+/// The table: device, result, bytes written, sectors erased and skipped, time, error.
+pub fn table(results: &[DeviceResult]) {
+    let label = |r: &DeviceResult| r.target.label();
+    let w = results
+        .iter()
+        .map(|r| label(r).len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    outln!(
+        "{:<w$}  {:<7}  {:>10}  {:>6}  {:>7}  {:>8}  error",
+        "device",
+        "result",
+        "written",
+        "erased",
+        "skipped",
+        "time"
+    );
+    for r in results {
+        let done = match &r.result {
+            Ok(report) => report,
+            Err(f) => &*f.done,
+        };
+        let written: u64 = done.written.iter().map(|(_, n)| n).sum();
+        let error = match &r.result {
+            Ok(_) => String::new(),
+            Err(f) => format!("{} ({})", f.error, f.error.code()),
+        };
+        outln!(
+            "{:<w$}  {:<7}  {:>10}  {:>6}  {:>7}  {:>6.2} s  {error}",
+            label(r),
+            outcome(r),
+            written,
+            done.erased.len(),
+            done.skipped.len(),
+            r.elapsed.as_secs_f64(),
+        );
+    }
+}

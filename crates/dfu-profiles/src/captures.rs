@@ -1,0 +1,144 @@
+//! Every profile that cites a public `dfu-util -l` / `lsusb -v` capture is held to it: the
+//! ids, bcdDevice, serial and alt strings below are copied from the captures the profiles'
+//! `sources` name, so an edit to a profile that drifts from the real device fails here.
+
+use crate::Profile;
+
+/// (profile, vid, pid, bcdDevice, serial, alt strings in alt order) as captured.
+type Capture = (
+    &'static str,
+    u16,
+    u16,
+    u16,
+    &'static str,
+    &'static [&'static str],
+);
+
+const CAPTURES: &[Capture] = &[
+    // dfu-util device-logs/stm32f4discovery.lsusb
+    (
+        "stm32f407-v21",
+        0x0483,
+        0xdf11,
+        0x2100,
+        "315A28A0B956",
+        &[
+            "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
+            "@Option Bytes  /0x1FFFC000/01*016 g",
+            "@OTP Memory /0x1FFF7800/01*512 g,01*016 g",
+            "@Device Feature/0xFFFF0000/01*004 g",
+        ],
+    ),
+    // STM32F401CB keyboard build guide
+    (
+        "stm32f401",
+        0x0483,
+        0xdf11,
+        0x2200,
+        "307F345A3431",
+        &[
+            "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,01*128Kg",
+            "@Option Bytes  /0x1FFFC000/01*016 e",
+            "@OTP Memory /0x1FFF7800/01*512 e,01*016 e",
+            "@Device Feature/0xFFFF0000/01*004 e",
+        ],
+    ),
+    (
+        "stm32f072",
+        0x0483,
+        0xdf11,
+        0x2200,
+        "FFFFFFFEFFFF",
+        &[
+            "@Internal Flash  /0x08000000/064*0002Kg",
+            "@Option Bytes  /0x1FFFF800/01*016 e",
+        ],
+    ),
+    (
+        "stm32g474",
+        0x0483,
+        0xdf11,
+        0x0200,
+        "205939885533",
+        &[
+            "@Internal Flash   /0x08000000/256*02Kg",
+            "@Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e",
+            "@OTP Memory   /0x1FFF7000/01*1024 e",
+        ],
+    ),
+    (
+        "stm32l4-512k",
+        0x0483,
+        0xdf11,
+        0x2200,
+        "2056316B5652",
+        &[
+            "@Internal Flash  /0x08000000/0256*0002Kg",
+            "@Option Bytes  /0x1FFF7800/01*040 e",
+            "@OTP Memory /0x1FFF7000/01*0001Ke",
+            "@Device Feature/0xFFFF0000/01*004 e",
+        ],
+    ),
+    (
+        "stm32h743",
+        0x0483,
+        0xdf11,
+        0x0200,
+        "200364500000",
+        &[
+            "@Internal Flash   /0x08000000/16*128Kg",
+            "@Option Bytes   /0x5200201C/01*128 e",
+        ],
+    ),
+    (
+        "stm32h723",
+        0x0483,
+        0xdf11,
+        0x0200,
+        "3560376F3431",
+        &[
+            "@Internal Flash   /0x08000000/8*128Kg",
+            "@Option Bytes   /0x5200201C/01*88 e",
+        ],
+    ),
+    (
+        "at32f415",
+        0x2e3c,
+        0xdf11,
+        0x0200,
+        "AT32",
+        &[
+            "@Internal Flash  /0x08000000/ 128*1Kg",
+            "@Option Byte   /0x1FFFF800/02*016 e",
+        ],
+    ),
+];
+
+#[test]
+fn profiles_match_the_captures_they_cite() {
+    for (name, vid, pid, bcd, serial, alts) in CAPTURES {
+        let p = Profile::builtin_ref(name).unwrap();
+        let u = &p.usb;
+        assert_eq!(
+            (u.vendor_id, u.product_id, u.bcd_device, u.serial.as_str()),
+            (*vid, *pid, *bcd, *serial),
+            "{name}"
+        );
+        let ours: Vec<&str> = p.alts.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(ours, *alts, "{name}");
+    }
+}
+
+#[test]
+fn the_f405_core_and_h7_facts_that_were_wrong_stay_corrected() {
+    let f405 = Profile::builtin_ref("stm32f405").unwrap();
+    assert_eq!(f405.usb.bcd_device, 0x2200);
+    for a in &f405.alts[1..] {
+        assert!(a.name.ends_with(" e"), "{}", a.name);
+    }
+    let core = Profile::builtin_ref("core").unwrap();
+    assert_eq!(
+        core.alts[0].name,
+        "@Internal Flash  /0x08000000/20*001Ka,108*001Kg"
+    );
+}

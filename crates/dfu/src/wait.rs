@@ -1,0 +1,138 @@
+//! Waiting for a device to be plugged in (dfu-util's `-w`), and how to put one into DFU
+//! mode.
+
+use crate::backend::{Backend, UsbDevice};
+use crate::discover::Selector;
+use crate::error::{DfuError, Result};
+use dfu_profiles::Profile;
+use dfu_proto::descriptor::PROTOCOL_DFU_MODE;
+use std::time::Duration;
+
+/// How often the bus is listed while waiting.
+pub const POLL: Duration = Duration::from_millis(200);
+
+/// How to put a device of this profile into DFU mode.
+fn how(p: &Profile) -> &'static str {
+    if p.particle_platform.is_some() {
+        "hold MODE (SETUP), tap RESET, and release MODE when the LED blinks yellow"
+    } else if p.name.starts_with("stm32") || p.name.starts_with("gd32") {
+        "hold BOOT0 high (the BOOT button) while you reset or plug in the board"
+    } else {
+        GENERAL
+    }
+}
+
+const GENERAL: &str = "start its DFU bootloader as the board's instructions say";
+
+/// How to put a device into DFU mode, from what its profile says it is; a general line
+/// when nothing is known.
+pub fn dfu_mode_hint(profile: Option<&Profile>) -> String {
+    match profile {
+        Some(p) => format!("{}: {}", p.title, how(p)),
+        None => GENERAL.into(),
+    }
+}
+
+/// The hint for a selection before any device is there: from `--profile`, else from the
+/// built-in profiles of the one VID:PID it names (when they all agree).
+pub fn hint_for(selector: &Selector, given: Option<&Profile>) -> String {
+    if given.is_some() {
+        return dfu_mode_hint(given);
+    }
+    let [(Some(v), Some(p))] = selector.ids.as_slice() else {
+        return GENERAL.into();
+    };
+    let candidates: Vec<&Profile> = dfu_profiles::builtin_profiles()
+        .iter()
+        .filter(|x| x.matches_ids(*v, *p))
+        .collect();
+    match candidates.as_slice() {
+        [one] => dfu_mode_hint(Some(one)),
+        [first, rest @ ..] if rest.iter().all(|x| how(x) == how(first)) => how(first).into(),
+        _ => GENERAL.into(),
+    }
+}
+
+/// True when the device shows a DFU-mode interface (not only a run-time one).
+pub fn in_dfu_mode(d: &UsbDevice) -> bool {
+    d.dfu_interfaces
+        .iter()
+        .any(|(_, protocol)| *protocol == PROTOCOL_DFU_MODE)
+}
+
+/// True when a DFU-capable device that `selector` matches is attached now.
+pub fn present(backend: &mut dyn Backend, selector: &Selector) -> Result<bool> {
+    Ok(backend
+        .devices()?
+        .iter()
+        .any(|d| d.is_dfu() && selector.matches(d, None)))
+}
+
+/// Lists the bus every [`POLL`] until a DFU-capable device that `selector` matches is
+/// attached, or `timeout` (on the backend's clock) has passed: then the error is
+/// [`DfuError::NoDevice`]. `tick` is called before each wait with the time waited so far.
+pub fn wait_for_device(
+    backend: &mut dyn Backend,
+    selector: &Selector,
+    timeout: Option<Duration>,
+    tick: &mut dyn FnMut(Duration),
+) -> Result<()> {
+    let start = backend.now();
+    loop {
+        if present(backend, selector)? {
+            return Ok(());
+        }
+        let waited = backend.now().saturating_sub(start);
+        if timeout.is_some_and(|t| waited >= t) {
+            let seen = backend
+                .devices()?
+                .iter()
+                .map(|d| format!("{} at {}", d.id(), d.path()))
+                .collect();
+            return Err(DfuError::NoDevice {
+                selector: selector.clone(),
+                seen,
+            });
+        }
+        tick(waited);
+        let step = timeout.map_or(POLL, |t| POLL.min(t - waited));
+        backend.wait(step.max(Duration::from_millis(1)));
+    }
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod tests {
+    use super::*;
+    use crate::backend::sim::SimBackend;
+
+    #[test]
+    fn waits_for_a_device_to_appear_and_gives_up_after_the_timeout() {
+        let mut b = SimBackend::new("stm32f405,appear-after=1500,serial=LATE;dapboot").unwrap();
+        let late = Selector {
+            serial: Some("LATE".into()),
+            ..Selector::default()
+        };
+        let mut ticks = 0;
+        let r = wait_for_device(&mut b, &late, Some(Duration::from_secs(1)), &mut |_| {
+            ticks += 1
+        });
+        assert!(matches!(r, Err(DfuError::NoDevice { .. })), "{r:?}");
+        assert!(ticks >= 5);
+        assert!(b.now() >= Duration::from_secs(1) && b.now() < Duration::from_millis(1500));
+        wait_for_device(&mut b, &late, None, &mut |_| {}).unwrap();
+        assert!(b.now() >= Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn hints_follow_the_profile() {
+        let photon = Profile::load("photon").unwrap();
+        assert!(dfu_mode_hint(Some(&photon)).contains("blinks yellow"));
+        let by_ids = Selector {
+            ids: vec![(Some(0x0483), Some(0xdf11))],
+            ..Selector::default()
+        };
+        assert!(hint_for(&by_ids, None).contains("BOOT0"));
+        assert!(hint_for(&Selector::default(), Some(&photon)).contains("MODE"));
+        assert!(dfu_mode_hint(None).contains("instructions"));
+    }
+}
