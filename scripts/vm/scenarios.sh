@@ -40,8 +40,9 @@ sc_stm32_flash_read() {
     has "verified" || return 1
     run_rc 0 dfu --serial F405A read --address 0x08000000 --length 196608 -o f405-back.bin || return 1
     run cmp f405.bin f405-back.bin || return 1
-    # Unchanged sectors are skipped the second time.
+    # Unchanged sectors are skipped the second time: nothing erased, nothing written.
     run_rc 0 dfu --serial F405A flash f405.bin --address 0x08000000 --no-leave || return 1
+    has ": 0 bytes written, 0 sector(s) erased" && has "skipped as unchanged" || return 1
 }
 
 sc_many_all() {
@@ -111,9 +112,14 @@ sc_dfu_util() {
     run_rc 0 dfu-util -d "$PHOTON" -S PH1 -a 0 -s 0x080A0000 -D dup.bin || return 1
     run_rc 0 dfu-util -d "$PHOTON" -S PH1 -a 0 -s 0x080A0000:16384 -U dup-up.bin || return 1
     run cmp dup.bin dup-up.bin || return 1
-    # What dfu-util wrote, dfu reads back (and the other way round, above).
+    # What dfu-util wrote, dfu reads back, and the other way round.
     run_rc 0 dfu --serial F405A read --address 0x08000000 --length 65536 -o du-dfu.bin || return 1
     run cmp du.bin du-dfu.bin || return 1
+    firmware dw.bin 16384 0x08010000
+    rm -f dw-up.bin
+    run_rc 0 dfu --serial F405A flash dw.bin --address 0x08010000 --no-leave || return 1
+    run_rc 0 dfu-util -d "$F405" -S F405A -a 0 -s 0x08010000:16384 -U dw-up.bin || return 1
+    run cmp dw.bin dw-up.bin || return 1
     rm -f dap-up.bin
     run_rc 0 dfu-util -d "$DAPBOOT" -S DAP1 -a 0 -U dap-up.bin || return 1
     if [ -e dap.bin ]; then

@@ -191,6 +191,45 @@ pub fn read_state(
     out
 }
 
+/// Bytes of alt `alt` that differ between the `before` and `after` state files outside the
+/// sectors an image at `address` of `len` bytes touches: collateral writes or erases no
+/// flash tool should make. Returns (count, first such address).
+pub fn collateral(
+    profile: &str,
+    before: &Path,
+    after: &Path,
+    alt: u8,
+    address: u32,
+    len: usize,
+) -> Result<(usize, Option<u32>), String> {
+    let p = Profile::load(profile).map_err(|e| e.to_string())?;
+    let layout = p
+        .alts
+        .get(usize::from(alt))
+        .ok_or_else(|| format!("profile {profile} has no alt {alt}"))?
+        .layout();
+    let touched = layout.sectors_overlapping(address, len as u64);
+    let inside = |a: u64| {
+        touched
+            .iter()
+            .any(|s| u64::from(s.start) <= a && a < s.end())
+    };
+    let (mut count, mut first) = (0, None);
+    for seg in &layout.segments {
+        let size = usize::try_from(seg.end() - u64::from(seg.start)).map_err(|e| e.to_string())?;
+        let b = read_state(profile, before, alt, seg.start, size)?;
+        let a = read_state(profile, after, alt, seg.start, size)?;
+        for (i, (x, y)) in b.iter().zip(&a).enumerate() {
+            let at = u64::from(seg.start) + i as u64;
+            if x != y && !inside(at) {
+                count += 1;
+                first = first.or(u32::try_from(at).ok());
+            }
+        }
+    }
+    Ok((count, first))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +299,45 @@ mod tests {
         assert!(r.erase_all_limit_ms > r.limit_ms + 500.0);
         assert!(limit(&Profile::builtin("dapboot").unwrap(), 0, &r.needs).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Writes `data` at `address` of a simulated F405 whose state is `state`, over the
+    /// DfuSe protocol (blank flash takes it without an erase).
+    fn write_state(state: &Path, address: u32, data: &[u8]) {
+        use dfu_proto::{DfuRequest, DfuseCommand, Setup};
+        let bus = dfu_sim::Bus::from_spec(&format!("stm32f405,state={}", state.display())).unwrap();
+        let dev = bus.devices()[0].id;
+        let dnload = |block: u16, d: &[u8]| {
+            bus.control(
+                dev,
+                Setup::dfu_out(DfuRequest::Dnload, block, 0, d.len() as u16),
+                d,
+            )
+            .unwrap();
+            for _ in 0..2 {
+                bus.control(dev, Setup::dfu_in(DfuRequest::GetStatus, 0, 0, 6), &[])
+                    .unwrap();
+            }
+        };
+        dnload(0, &DfuseCommand::SetAddress(address).encode());
+        dnload(2, data);
+        bus.flush().unwrap();
+    }
+
+    #[test]
+    fn collateral_writes_outside_the_touched_sectors_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let (before, after) = (dir.path().join("b.json"), dir.path().join("a.json"));
+        write_state(&before, 0x0800_0000, &[1; 16]);
+        std::fs::copy(&before, &after).unwrap();
+        // Inside the sector an image at 0x08000000 touches: not collateral.
+        write_state(&after, 0x0800_0100, &[2; 16]);
+        let c = collateral("stm32f405", &before, &after, 0, 0x0800_0000, 16).unwrap();
+        assert_eq!(c, (0, None));
+        // In the next sector: collateral.
+        write_state(&after, 0x0800_4010, &[3; 8]);
+        let c = collateral("stm32f405", &before, &after, 0, 0x0800_0000, 16).unwrap();
+        assert_eq!(c, (8, Some(0x0800_4010)));
     }
 
     fn blank_of(img: &[u8]) -> Vec<u8> {

@@ -5,8 +5,11 @@
 //!     JSON: which sectors the image changes and must erase over what STATE holds now,
 //!     and the physical limit of that work (ms) from dfu_sim::physical_limit.
 //! dfu-bench check --profile P --state STATE --image FILE --address A [--alt N]
-//!     Compares the image with the simulated flash in STATE (ground truth, no protocol).
-//!     JSON {"ok", "mismatches", "first_mismatch"}; exit status 1 when they differ.
+//!         [--before STATE0]
+//!     Compares the image with the simulated flash in STATE (ground truth, no protocol),
+//!     and with --before, the rest of the alt's memory with STATE0: outside the sectors the
+//!     image touches nothing may change. JSON {"ok", "mismatches", "first_mismatch",
+//!     "collateral", "first_collateral"}; exit status 1 when anything differs.
 //! ```
 //!
 //! STATE files are only read (through a private copy); a missing one is a blank device.
@@ -21,6 +24,7 @@ struct Args {
     image: Vec<u8>,
     address: u32,
     alt: u8,
+    before: Option<PathBuf>,
 }
 
 fn number(s: &str) -> Result<u64, String> {
@@ -29,6 +33,7 @@ fn number(s: &str) -> Result<u64, String> {
 
 fn parse(rest: &[String]) -> Result<Args, String> {
     let (mut profile, mut state, mut image, mut address, mut alt) = (None, None, None, None, 0);
+    let mut before = None;
     let mut it = rest.iter();
     while let Some(k) = it.next() {
         let v = it.next().ok_or_else(|| format!("{k} needs a value"))?;
@@ -43,6 +48,7 @@ fn parse(rest: &[String]) -> Result<Args, String> {
                     Some(u32::try_from(number(v)?).map_err(|_| format!("{v} is over 32 bits"))?)
             }
             "--alt" => alt = u8::try_from(number(v)?).map_err(|_| format!("alt {v}"))?,
+            "--before" => before = Some(PathBuf::from(v)),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -52,6 +58,7 @@ fn parse(rest: &[String]) -> Result<Args, String> {
         image: image.ok_or("--image is required")?,
         address: address.ok_or("--address is required")?,
         alt,
+        before,
     })
 }
 
@@ -75,11 +82,20 @@ fn run(argv: &[String]) -> Result<bool, String> {
             let first = bad
                 .first()
                 .map(|&i| format!("0x{:08x}", u64::from(a.address) + i as u64));
+            let (collateral, first_collateral) = match &a.before {
+                Some(b) => {
+                    dfu_bench::collateral(&a.profile, b, &a.state, a.alt, a.address, a.image.len())?
+                }
+                None => (0, None),
+            };
+            let ok = bad.is_empty() && collateral == 0;
             let out = serde_json::json!({
-                "ok": bad.is_empty(), "mismatches": bad.len(), "first_mismatch": first,
+                "ok": ok, "mismatches": bad.len(), "first_mismatch": first,
+                "collateral": collateral,
+                "first_collateral": first_collateral.map(|a| format!("0x{a:08x}")),
             });
             println!("{out}");
-            Ok(bad.is_empty())
+            Ok(ok)
         }
         _ => Err(usage.into()),
     }

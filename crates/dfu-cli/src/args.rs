@@ -205,6 +205,10 @@ pub struct FlashArgs {
     /// Allow writes to the bootloader and settings regions, and images linked elsewhere
     #[arg(long)]
     pub force: bool,
+    /// Keep the bytes next to the image in the sectors that are erased (read first, written
+    /// back, verified)
+    #[arg(long)]
+    pub preserve: bool,
     /// Allow writes that cannot be undone (OTP memory, read protection level 2)
     #[arg(long)]
     pub irreversible: bool,

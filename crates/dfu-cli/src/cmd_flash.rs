@@ -62,6 +62,7 @@ pub fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
         mass_erase: a.mass_erase,
         force: a.force,
         dry_run: a.dry_run,
+        preserve: a.preserve,
         irreversible: a.irreversible,
     }
 }
@@ -94,6 +95,9 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     }
     let mut backend = g.backend()?;
     let (mut dev, plan) = prepare(g, &a, backend.as_mut()).map_err(nothing_written)?;
+    if !plan.options.dry_run {
+        dev.cancel_on(crate::interrupt::install());
+    }
     let start = backend.now();
     let mut progress = Progress::new(a.json);
     let result = dev.execute(&plan, &mut |e| progress.event(e));

@@ -16,6 +16,8 @@ pub const REFUSED: i32 = 5;
 pub const DEVICE: i32 = 6;
 /// What was read back differs from what was written.
 pub const VERIFY: i32 = 7;
+/// Interrupted by Ctrl-C (SIGINT) or SIGTERM, at a safe point (the shell's 128 + SIGINT).
+pub const INTERRUPTED: i32 = 130;
 
 /// A command's failure: what happened, what to do, and (for writes) what was done.
 #[derive(Debug)]
@@ -98,6 +100,7 @@ pub fn code_for(kind: ErrorKind) -> i32 {
         ErrorKind::Refused => REFUSED,
         ErrorKind::Device => DEVICE,
         ErrorKind::Verify => VERIFY,
+        ErrorKind::Interrupted => INTERRUPTED,
     }
 }
 

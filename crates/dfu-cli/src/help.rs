@@ -61,6 +61,9 @@ pub fn for_error(e: &DfuError) -> String {
         DfuError::Sim(_) => {
             "a simulated device is `PROFILE[,key=value...]`; `dfu sim profiles` lists the profiles, and the README's \"Simulated devices\" the keys".into()
         }
+        DfuError::Interrupted { .. } => {
+            "the device is back in dfuIDLE: run the same command again; it compares what is there and writes the rest".into()
+        }
         _ => "run the command again with the device freshly in DFU mode".into(),
     }
 }

@@ -20,6 +20,7 @@ mod doctor_fix;
 mod exit;
 mod generate;
 mod help;
+mod interrupt;
 mod out;
 mod picture;
 mod render;

@@ -151,7 +151,9 @@ fn detach_from_run_time_mode() {
 #[test]
 fn read_only_sector_is_refused_and_nothing_is_written() {
     let s = Scratch::new();
-    let sim = format!("photon,state={}", s.state("p.json"));
+    // Known data in the first writable sector the image would reach: a refused flash that
+    // erased it anyway would show.
+    let sim = prefilled(&s, "photon", 0x0800_C000, 0x4000);
     let before = read_back(&sim, &s, "before.bin", 0x0800_4000, 0x8000);
     let core_app = s.file("core.bin", &pattern(78_172, 6));
     dfu(&["--sim", &sim, "flash", &core_app, "--address", "0x08005000"])
@@ -169,6 +171,7 @@ fn read_only_sector_is_refused_and_nothing_is_written() {
         "--force",
     ])
     .code(5);
+    assert_untouched(&sim, &s, 0x0800_C000, 0x4000);
     assert_eq!(
         read_back(&sim, &s, "after.bin", 0x0800_4000, 0x8000),
         before
@@ -179,9 +182,11 @@ fn read_only_sector_is_refused_and_nothing_is_written() {
 fn empty_image_is_refused() {
     let s = Scratch::new();
     let f = s.file("empty.bin", b"");
-    dfu(&["--sim", "core", "flash", &f, "--address", "0x08005000"])
+    let sim = prefilled(&s, "core", 0x0800_5000, 2048);
+    dfu(&["--sim", &sim, "flash", &f, "--address", "0x08005000"])
         .code(5)
         .says("empty");
+    assert_untouched(&sim, &s, 0x0800_5000, 2048);
 }
 
 #[test]
@@ -248,15 +253,23 @@ fn no_device_and_several_devices() {
         .says("2 DFU devices match")
         .says("--path")
         .says("--serial ABC");
-    dfu(&[
-        "--sim",
-        "photon;photon,serial=ABC",
-        "--serial",
-        "ABC",
-        "flash",
-        &f,
-    ])
-    .ok();
+    // Which device was written: the one with serial ABC, and only that one.
+    let two = format!(
+        "photon,state={};photon,serial=ABC,state={}",
+        s.state("first.json"),
+        s.state("abc.json")
+    );
+    dfu(&["--sim", &two, "--serial", "ABC", "flash", &f]).ok();
+    let abc = format!("photon,serial=ABC,state={}", s.state("abc.json"));
+    let first = format!("photon,state={}", s.state("first.json"));
+    assert_eq!(
+        read_back(&abc, &s, "abc.bin", 0x080A_0000, 1024),
+        pattern(1024, 8)
+    );
+    assert_eq!(
+        read_back(&first, &s, "first.bin", 0x080A_0000, 1024),
+        vec![0xff; 1024]
+    );
     dfu(&["--device", "/dev/ttyACM0", "--sim", "photon", "flash", &f])
         .code(2)
         .says("is a serial port, not a USB VID:PID");
@@ -379,9 +392,11 @@ fn stalls_and_timeouts_are_device_errors_with_help() {
     .says("help:");
     assert!(!s.path("o.bin").exists(), "no partial output file");
     let f = s.file("a.bin", &pattern(4096, 22));
+    // A DNLOAD that times out fails; a GETSTATUS that times out while the device is busy is
+    // sent again (docs/reliability.md).
     dfu(&[
         "--sim",
-        "stm32f405,fault=timeout@getstatus:4",
+        "stm32f405,fault=timeout@dnload:2",
         "flash",
         &f,
         "--address",
@@ -406,9 +421,25 @@ fn path_selects_one_of_several_devices() {
         .map(|d| d["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, ["1-1", "1-2"]);
-    dfu(&["--sim", "photon;photon", "--path", "1-2", "flash", &f])
+    let two = format!(
+        "photon,state={};photon,state={}",
+        s.state("p1.json"),
+        s.state("p2.json")
+    );
+    dfu(&["--sim", &two, "--path", "1-2", "flash", &f])
         .ok()
         .says("verified");
+    // Which device was written: the second (path 1-2), not the first.
+    let second = format!("photon,state={}", s.state("p2.json"));
+    let first = format!("photon,state={}", s.state("p1.json"));
+    assert_eq!(
+        read_back(&second, &s, "p2.bin", 0x080A_0000, 4096),
+        pattern(4096, 23)
+    );
+    assert_eq!(
+        read_back(&first, &s, "p1.bin", 0x080A_0000, 4096),
+        vec![0xff; 4096]
+    );
     dfu(&[
         "--sim",
         "photon;stm32f405",

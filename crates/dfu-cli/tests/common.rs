@@ -161,6 +161,48 @@ pub fn with_closed_pipe(args: &[&str], keep: usize) -> (i32, String) {
     )
 }
 
+/// The data [`prefilled`] writes.
+pub fn prefill_data(len: usize) -> Vec<u8> {
+    pattern(len, 99)
+}
+
+/// A simulated `profile` (with knobs) whose memory at `address` holds [`prefill_data`],
+/// written by a first flash, with a state file and a stats file in `s`. Refusal tests use
+/// it: a refused flash must leave known data in place, which a blank device cannot show.
+pub fn prefilled(s: &Scratch, profile: &str, address: u32, len: usize) -> String {
+    let sim = format!(
+        "{profile},state={},stats={}",
+        s.state("prefilled.json"),
+        s.state("stats.json")
+    );
+    let f = s.file("prefill.bin", &prefill_data(len));
+    let at = format!("0x{address:08x}");
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &f,
+        "--address",
+        &at,
+        "--no-leave",
+        "--force",
+    ])
+    .ok();
+    sim
+}
+
+/// After a refused run on a [`prefilled`] device: the simulator saw no erase and no
+/// programmed byte, and the data is still there.
+pub fn assert_untouched(sim: &str, s: &Scratch, address: u32, len: usize) {
+    let st: serde_json::Value = serde_json::from_slice(&read_file(&s.path("stats.json"))).unwrap();
+    assert_eq!(st["erases"], 0, "{st}");
+    assert_eq!(st["programmed_bytes"], 0, "{st}");
+    assert_eq!(
+        read_back(sim, s, "untouched.bin", address, len),
+        prefill_data(len)
+    );
+}
+
 /// Runs `dfu args` in `dir` with exactly the `DFU_*` variables in `env` (none inherited), as
 /// a user's shell in a project directory would.
 pub fn dfu_in(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {

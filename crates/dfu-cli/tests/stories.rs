@@ -76,19 +76,22 @@ fn seed_002_an_electron_module_on_a_photon_is_refused() {
         "system-part1.bin",
         &system_part(ELECTRON, 1, 100, 0x0806_0000),
     );
-    dfu(&["--sim", "photon", "flash", &part])
+    let sim = prefilled(&s, "photon", 0x0806_0000, 6000);
+    dfu(&["--sim", &sim, "flash", &part])
         .code(5)
         .says("built for the Electron (platform 10), but this device is the Photon (platform 6)");
+    assert_untouched(&sim, &s, 0x0806_0000, 6000);
 }
 
 #[test]
 fn seed_003_a_module_goes_where_its_header_says_and_nowhere_else() {
     let s = Scratch::new();
-    let sim = format!("core,state={}", s.state("c.json"));
+    let sim = prefilled(&s, "core", 0x0800_A000, 4096);
     let app = s.file("core-firmware.bin", &core_app());
     dfu(&["--sim", &sim, "flash", &app, "--address", "0x0800A000"])
         .code(5)
         .says("belongs at 0x08005000 (its module header says so), but it would be written at 0x0800a000");
+    assert_untouched(&sim, &s, 0x0800_A000, 4096);
     dfu(&["--sim", &sim, "flash", &app])
         .ok()
         .says("placed at 0x08005000 (its Particle module header")
@@ -103,10 +106,12 @@ fn seed_003_a_module_goes_where_its_header_says_and_nowhere_else() {
 fn seed_003_an_empty_image_is_refused() {
     let s = Scratch::new();
     let f = s.file("core-firmware.bin", b"");
-    dfu(&["--sim", "core", "flash", &f, "--address", "0x0800A000"])
+    let sim = prefilled(&s, "core", 0x0800_A000, 4096);
+    dfu(&["--sim", &sim, "flash", &f, "--address", "0x0800A000"])
         .code(5)
         .says("the image is empty")
         .says("nothing was written");
+    assert_untouched(&sim, &s, 0x0800_A000, 4096);
 }
 
 fn vector_table_app(link_base: u32, len: usize) -> Vec<u8> {
@@ -122,16 +127,14 @@ fn vector_table_app(link_base: u32, len: usize) -> Vec<u8> {
 #[test]
 fn a_raw_image_linked_for_another_address_is_refused_unless_forced() {
     let s = Scratch::new();
-    let sim = format!("photon,state={}", s.state("p.json"));
+    let sim = prefilled(&s, "photon", 0x080A_0000, 30_000);
     let app = s.file("app.bin", &vector_table_app(0x0800_5000, 30_000));
     dfu(&["--sim", &sim, "flash", &app])
         .code(5)
         .says("linked to run at 0x08005000")
         .says("written at 0x080a0000")
         .says("nothing was written");
-    assert!(read_back(&sim, &s, "b.bin", 0x080A_0000, 30_000)
-        .iter()
-        .all(|b| *b == 0xFF));
+    assert_untouched(&sim, &s, 0x080A_0000, 30_000);
     dfu(&["--sim", &sim, "flash", &app, "--force"])
         .ok()
         .says("--force: ")
@@ -178,12 +181,31 @@ fn the_bootloader_region_needs_force_and_read_only_pages_stay_refused() {
         "--force",
     ])
     .ok();
+    // The Photon's first sectors are read-only (type `a`): refused even with --force, and
+    // nothing is erased or written.
+    let s = Scratch::new();
+    let sim = prefilled(&s, "photon", 0x080A_0000, 4096);
+    let img = s.file("ro.bin", &pattern(4096, 13));
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &img,
+        "--address",
+        "0x08000000",
+        "--force",
+    ])
+    .code(5)
+    .says("code: dfu::refused::read-only");
+    assert_untouched(&sim, &s, 0x080A_0000, 4096);
+    let st = read_back(&sim, &s, "bl.bin", 0x0800_0000, 4096);
+    assert_ne!(st, pattern(4096, 13));
 }
 
 #[test]
 fn seed_000_002_an_app_whose_system_firmware_is_missing_is_refused() {
     let s = Scratch::new();
-    let sim = format!("photon,system-version=1,state={}", s.state("p.json"));
+    let sim = prefilled(&s, "photon,system-version=1", 0x080A_0000, 4096);
     let needs_v2 = [Dependency {
         function: ModuleFunction::SystemPart,
         index: 2,
@@ -195,9 +217,7 @@ fn seed_000_002_an_app_whose_system_firmware_is_missing_is_refused() {
         .says("needs system part 2 version 2 or newer, but the device has version 1")
         .says("breathing magenta")
         .says("dfu flash system-part1.bin system-part2.bin user.bin");
-    assert!(read_back(&sim, &s, "u.bin", 0x080A_0000, 4096)
-        .iter()
-        .all(|b| *b == 0xFF));
+    assert_untouched(&sim, &s, 0x080A_0000, 4096);
     // Given everything in one command, in any order, it flashes in dependency order.
     let p1 = s.file("system-part1.bin", &system_part(PHOTON, 1, 2, 0x0802_0000));
     let p2 = s.file("system-part2.bin", &system_part(PHOTON, 2, 2, 0x0806_0000));

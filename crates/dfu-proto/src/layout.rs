@@ -287,7 +287,9 @@ fn parse_segment(seg: &str) -> Result<(u32, u32, SectorFlags), String> {
     if !('a'..='g').contains(&kind) {
         return Err(format!("type letter {kind:?} is not one of a-g"));
     }
-    let size = size * mult;
+    let size = size
+        .checked_mul(mult)
+        .ok_or_else(|| "sector size over 4 GiB".to_string())?;
     if count == 0 || size == 0 {
         return Err("a run needs at least one sector of at least one byte".into());
     }

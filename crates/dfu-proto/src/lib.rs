@@ -16,6 +16,7 @@ pub use dfuse::DfuseCommand;
 pub use layout::{LayoutError, MemoryLayout, Sector, SectorFlags, Segment};
 pub use request::{DfuRequest, Setup};
 pub use status::{GetStatus, State, Status};
+pub use transport::DEFAULT_TIMEOUT;
 pub use transport::{Transport, TransportError};
 
 /// Errors decoding wire data.

@@ -49,7 +49,22 @@ pub trait Transport {
 
     /// Time since an arbitrary fixed point, on the same clock as `wait`.
     fn now(&self) -> Duration;
+
+    /// Sets the timeout of the control transfers that follow (a transfer the device holds
+    /// longer fails with [`TransportError::Timeout`]). Transports without one ignore it.
+    fn set_timeout(&mut self, timeout: Duration) {
+        let _ = timeout;
+    }
+
+    /// The timeout of the next control transfer ([`DEFAULT_TIMEOUT`] unless set).
+    fn timeout(&self) -> Duration {
+        DEFAULT_TIMEOUT
+    }
 }
+
+/// The control-transfer timeout hosts use unless an operation needs longer (dfu-util and
+/// libusb programs commonly give 5 s).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
     fn control_in(&mut self, setup: Setup) -> Result<Vec<u8>, TransportError> {
@@ -69,5 +84,11 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn now(&self) -> Duration {
         (**self).now()
+    }
+    fn set_timeout(&mut self, timeout: Duration) {
+        (**self).set_timeout(timeout)
+    }
+    fn timeout(&self) -> Duration {
+        (**self).timeout()
     }
 }

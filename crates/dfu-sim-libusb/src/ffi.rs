@@ -82,6 +82,7 @@ pub fn usb_error_code(e: dfu_sim::UsbError) -> c_int {
         dfu_sim::UsbError::NoDevice => LIBUSB_ERROR_NO_DEVICE,
         dfu_sim::UsbError::Timeout => LIBUSB_ERROR_TIMEOUT,
         dfu_sim::UsbError::Io => LIBUSB_ERROR_IO,
+        dfu_sim::UsbError::Busy => LIBUSB_ERROR_BUSY,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::handles::{with_handle, Handle};
 use crate::shim::Shim;
 use dfu_proto::Setup;
 use std::ffi::{c_int, c_uint};
+use std::time::Duration;
 
 /// What a control transfer did, before the reply is copied to the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +22,21 @@ pub enum Outcome {
 }
 
 /// Performs one control transfer on the bus. `data_out` is the OUT data stage (empty for
-/// IN transfers). The caller's timeout is not used: the simulator charges a device that
-/// does not answer its own host timeout (5 s, dfu-util's) in virtual time.
-pub fn control(shim: &mut Shim, handle: u64, setup: Setup, data_out: &[u8]) -> Outcome {
+/// IN transfers). `timeout_ms` is the caller's timeout (0: none, as in libusb): a busy
+/// device that holds the request longer makes it fail with `LIBUSB_ERROR_TIMEOUT` after
+/// that much virtual time.
+pub fn control(
+    shim: &mut Shim,
+    handle: u64,
+    setup: Setup,
+    data_out: &[u8],
+    timeout_ms: c_uint,
+) -> Outcome {
     let Some(id) = shim.handles.get(&handle).map(|h| h.id) else {
         return Outcome::Failed(ffi::LIBUSB_ERROR_NO_DEVICE);
     };
-    match shim.bus.control(id, setup, data_out) {
+    let timeout = (timeout_ms > 0).then(|| Duration::from_millis(u64::from(timeout_ms)));
+    match shim.bus.control_timeout(id, setup, data_out, timeout) {
         Ok(mut reply) if setup.is_in() => {
             reply.truncate(usize::from(setup.length));
             Outcome::Received(reply)
@@ -56,7 +65,7 @@ pub unsafe extern "C" fn libusb_control_transfer(
     index: u16,
     data: *mut u8,
     length: u16,
-    _timeout: c_uint,
+    timeout: c_uint,
 ) -> c_int {
     guard(LIBUSB_ERROR_OTHER, || {
         let setup = Setup {
@@ -79,7 +88,7 @@ pub unsafe extern "C" fn libusb_control_transfer(
         let token = ffi::ptr_to_token(dev_handle);
         let mut outcome = Outcome::Failed(ffi::LIBUSB_ERROR_NO_DEVICE);
         with_handle(dev_handle, |s, _| {
-            outcome = control(s, token, setup, &out);
+            outcome = control(s, token, setup, &out, timeout);
             0
         });
         match outcome {

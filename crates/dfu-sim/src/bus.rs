@@ -73,10 +73,28 @@ impl Inner {
             .position(|d| d.attached().is_some_and(|(i, _, _)| i == id))
     }
 
-    fn control(&mut self, id: DeviceId, setup: Setup, data: &[u8]) -> Result<Vec<u8>, UsbError> {
+    fn control(
+        &mut self,
+        id: DeviceId,
+        setup: Setup,
+        data: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, UsbError> {
         let mut slot = self.find(id).ok_or(UsbError::NoDevice)?;
-        // A busy device takes no request until it is done.
+        if setup.kind() == RequestKind::Class {
+            self.devices[slot].claim()?;
+        }
+        // A busy device takes no request until it is done (it NAKs); a host whose timeout
+        // runs out first cancels the transfer, which the device never sees.
         if let Some(t) = self.devices[slot].core.busy_until.filter(|t| *t > self.now) {
+            if let Some(limit) = timeout.filter(|l| t - self.now > *l) {
+                let dev = &mut self.devices[slot];
+                dev.counters.blocked += limit;
+                dev.counters.timeouts += 1;
+                self.now += limit;
+                self.settle();
+                return Err(UsbError::Timeout);
+            }
             self.devices[slot].counters.blocked += t - self.now;
             self.now = t;
             slot = self.find(id).ok_or(UsbError::NoDevice)?;
@@ -105,6 +123,12 @@ impl Inner {
             }
             Some(FaultAction::Stall) => None,
             Some(FaultAction::Status(s)) => Some(s),
+            Some(FaultAction::Signal(n)) => {
+                if let Err(e) = signal_hook::low_level::raise(n) {
+                    eprintln!("dfu-sim: cannot raise signal {n}: {e}");
+                }
+                None
+            }
             None => None,
         };
         let bytes = if setup.is_in() {
@@ -123,6 +147,8 @@ impl Inner {
             dev.counters.bytes_down += data.len() as u64;
         }
         let reply = dev.request(now, mode, setup, data, forced);
+        let (reply, lost) = crate::hostile::tell(dev, mode, &setup, reply);
+        self.now += lost;
         self.settle();
         reply
     }
@@ -135,6 +161,8 @@ impl Inner {
                 let (id, address, mode) = d.attached()?;
                 let p = &d.spec.profile;
                 let desc = usb::device_descriptor(p, mode);
+                let config_descriptor =
+                    crate::hostile::enumerated(d.spec.hostile, id, usb::config_descriptor(p, mode));
                 Some(DeviceView {
                     id,
                     slot: d.slot,
@@ -143,7 +171,7 @@ impl Inner {
                     port_numbers: self.ports[d.slot].clone(),
                     device_descriptor_bytes: desc.encode(),
                     device_descriptor: desc,
-                    config_descriptor: usb::config_descriptor(p, mode),
+                    config_descriptor,
                     runtime_mode: mode == Mode::Runtime,
                     serial: d.spec.serial_string().to_string(),
                     profile_name: p.name.clone(),
@@ -154,7 +182,9 @@ impl Inner {
 
     fn flush(&self) -> Result<(), SimError> {
         for d in &self.devices {
-            if let Some(path) = &d.spec.state {
+            // Only the process that claimed a device writes its state: another one that
+            // merely listed it must not overwrite what the owner wrote.
+            if let Some(path) = d.spec.state.as_ref().filter(|_| d.claim.is_some()) {
                 state::save(path, &d.spec, &d.flash)?;
             }
             if let Some(path) = &d.spec.stats {
@@ -241,10 +271,24 @@ impl Bus {
         setup: Setup,
         data_out: &[u8],
     ) -> Result<Vec<u8>, UsbError> {
+        self.control_timeout(dev, setup, data_out, None)
+    }
+
+    /// [`Bus::control`] with the host's transfer timeout: a request that the busy device
+    /// would hold longer than `timeout` fails with [`UsbError::Timeout`] after `timeout` of
+    /// virtual time, as libusb and nusb report it, and the device never sees it. `None`
+    /// waits as long as the device is busy (libusb's timeout 0).
+    pub fn control_timeout(
+        &self,
+        dev: DeviceId,
+        setup: Setup,
+        data_out: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, UsbError> {
         if self.lock().rt.is_some() {
-            return self.control_paced(dev, setup, data_out);
+            return self.control_paced(dev, setup, data_out, timeout);
         }
-        self.lock().control(dev, setup, data_out)
+        self.lock().control(dev, setup, data_out, timeout)
     }
 
     /// SET_CONFIGURATION.
@@ -349,12 +393,18 @@ impl Bus {
 /// [`Bus::control`]; `wait` advances the virtual clock; `reset` is a USB bus reset,
 /// after which the device has a new id, so this transport then reports
 /// [`TransportError::Disconnected`] (find the device again with [`Bus::devices`]).
+/// Every control transfer has the host's timeout ([`HOST_TIMEOUT`] unless
+/// [`Transport::set_timeout`] says otherwise).
 #[derive(Debug, Clone)]
 pub struct SimTransport {
     bus: Bus,
     dev: DeviceId,
     interface: u8,
+    timeout: Duration,
 }
+
+/// The control-transfer timeout a host gives by default (nusb backend, dfu-util: 5 s).
+pub const HOST_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SimTransport {
     pub(crate) fn new(bus: Bus, dev: DeviceId, interface: u8) -> Self {
@@ -362,6 +412,7 @@ impl SimTransport {
             bus,
             dev,
             interface,
+            timeout: HOST_TIMEOUT,
         }
     }
 
@@ -383,12 +434,22 @@ impl SimTransport {
 
 impl Transport for SimTransport {
     fn control_in(&mut self, setup: Setup) -> Result<Vec<u8>, TransportError> {
-        Ok(self.bus.control(self.dev, setup, &[])?)
+        let t = Some(self.timeout);
+        Ok(self.bus.control_timeout(self.dev, setup, &[], t)?)
     }
 
     fn control_out(&mut self, setup: Setup, data: &[u8]) -> Result<(), TransportError> {
-        self.bus.control(self.dev, setup, data)?;
+        let t = Some(self.timeout);
+        self.bus.control_timeout(self.dev, setup, data, t)?;
         Ok(())
+    }
+
+    fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     fn set_alt_setting(&mut self, interface: u8, alt: u8) -> Result<(), TransportError> {

@@ -135,11 +135,31 @@ pub(crate) struct Device {
     pub start_error_pending: bool,
     /// A reset the device will do by itself (Particle bootloader >= 0.4.5 on leave).
     pub scheduled_reset: Option<Duration>,
+    /// `hostile=SEED`: the liar.
+    pub hostile: Option<crate::hostile::Hostile>,
+    /// This process's claim on the device (devices with a state file only).
+    pub claim: Option<crate::claim::Claim>,
     /// `unplug-after=`: when the device is pulled off the bus for good.
     pub unplug_at: Option<Duration>,
 }
 
 impl Device {
+    /// Claims the device for this process at its first DFU request (when it has a state
+    /// file), and reloads its memory from the file, which the previous owner may have
+    /// changed since this bus loaded it.
+    pub(crate) fn claim(&mut self) -> Result<(), crate::UsbError> {
+        let Some(path) = self.spec.state.clone() else {
+            return Ok(());
+        };
+        if self.claim.is_some() {
+            return Ok(());
+        }
+        let claim = crate::claim::acquire(&path).map_err(|_| crate::UsbError::Busy)?;
+        self.flash = crate::state::open(&self.spec).map_err(|_| crate::UsbError::Io)?;
+        self.claim = Some(claim);
+        Ok(())
+    }
+
     pub(crate) fn new(slot: usize, spec: SimSpec, flash: Vec<Flash>) -> Self {
         let mode = spec.mode;
         // At read protection level 2 the ROM bootloader never runs: the device never shows.
@@ -156,6 +176,8 @@ impl Device {
             faults: FaultCounter::new(&spec.faults),
             start_error_pending: spec.start_state == StartState::Error,
             scheduled_reset: None,
+            hostile: spec.hostile.map(crate::hostile::Hostile::new),
+            claim: None,
             spec,
             flash,
         }

@@ -30,6 +30,8 @@ pub enum UsbError {
     Timeout,
     /// Any other transfer failure.
     Io,
+    /// Another program has claimed the device (its state file is locked).
+    Busy,
 }
 
 impl fmt::Display for UsbError {
@@ -39,6 +41,7 @@ impl fmt::Display for UsbError {
             UsbError::NoDevice => "no such device (it left the bus or re-enumerated)",
             UsbError::Timeout => "the device did not answer in time",
             UsbError::Io => "input/output error on the simulated bus",
+            UsbError::Busy => "the device is in use by another program",
         })
     }
 }
@@ -52,6 +55,7 @@ impl From<UsbError> for TransportError {
             UsbError::NoDevice => TransportError::Disconnected,
             UsbError::Timeout => TransportError::Timeout,
             UsbError::Io => TransportError::Other("simulated I/O error".into()),
+            UsbError::Busy => TransportError::Busy("in use by another program".into()),
         }
     }
 }

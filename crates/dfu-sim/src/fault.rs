@@ -62,6 +62,10 @@ pub enum FaultAction {
     /// or command fails (nothing is written) and the next GETSTATUS reports the error; a
     /// GETSTATUS reports it at once; any other request STALLs.
     Status(Status),
+    /// The simulator sends this signal (SIGINT `interrupt`, SIGTERM `terminate`) to its
+    /// own process as the request arrives, then carries the request out normally: Ctrl-C
+    /// at an exact point of a run, for tests of the program using the simulator.
+    Signal(i32),
 }
 
 /// Virtual time an injected timeout costs (dfu-util's and libusb's usual 5 s).
@@ -82,7 +86,8 @@ impl Fault {
     /// Parses `KIND@REQUEST:N`, e.g. `disconnect@dnload:37` or `status=errPROG@dnload:3`.
     pub fn parse(s: &str) -> Result<Fault, String> {
         let usage = "expected KIND@REQUEST:N with KIND disconnect|stall|timeout|status=NAME \
-                     (e.g. status=errPROG), REQUEST dnload|upload|getstatus|any, N >= 1";
+                     (e.g. status=errPROG)|interrupt|terminate, \
+                     REQUEST dnload|upload|getstatus|any, N >= 1";
         let (kind, rest) = s
             .split_once('@')
             .ok_or_else(|| format!("fault {s:?}: {usage}"))?;
@@ -93,6 +98,8 @@ impl Fault {
             "disconnect" => FaultAction::Disconnect,
             "stall" => FaultAction::Stall,
             "timeout" => FaultAction::Timeout,
+            "interrupt" => FaultAction::Signal(signal_hook::consts::SIGINT),
+            "terminate" => FaultAction::Signal(signal_hook::consts::SIGTERM),
             k => match k.strip_prefix("status=") {
                 Some(name) => FaultAction::Status(parse_status(name).ok_or_else(|| {
                     format!(
@@ -126,6 +133,8 @@ impl fmt::Display for Fault {
             FaultAction::Stall => f.write_str("stall")?,
             FaultAction::Timeout => f.write_str("timeout")?,
             FaultAction::Status(s) => write!(f, "status={}", s.name())?,
+            FaultAction::Signal(signal_hook::consts::SIGTERM) => f.write_str("terminate")?,
+            FaultAction::Signal(_) => f.write_str("interrupt")?,
         }
         write!(f, "@{}:{}", self.trigger.name(), self.nth)
     }

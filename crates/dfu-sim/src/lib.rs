@@ -26,11 +26,13 @@
 #![forbid(unsafe_code)]
 
 mod bus;
+mod claim;
 mod device;
 mod dfu;
 mod dfuse;
 mod error;
 mod fault;
+mod hostile;
 mod memory;
 mod particle;
 mod protect;
@@ -41,6 +43,7 @@ mod stats;
 mod timing;
 mod usb;
 
+pub use bus::HOST_TIMEOUT;
 pub use bus::{Bus, DeviceView, SimTransport};
 pub use error::{DeviceId, SimError, UsbError};
 pub use fault::{Fault, FaultAction, FaultTrigger, FAULT_TIMEOUT};

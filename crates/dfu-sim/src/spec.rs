@@ -17,6 +17,8 @@ pub const VALID_KEYS: &[&str] = &[
     "mode",
     "serial",
     "fault",
+    "erase-factor",
+    "hostile",
     "time-scale",
     "appear-after",
     "unplug-after",
@@ -129,6 +131,9 @@ pub struct SimSpec {
     pub serial: Option<String>,
     /// `fault=` (repeatable): injected faults.
     pub faults: Vec<Fault>,
+    /// `hostile=SEED`: the device lies (seeded garbage and extreme values, random stalls
+    /// and disconnects; see `hostile.rs`).
+    pub hostile: Option<u64>,
     /// `time-scale=N`: the bus runs in real time, N times faster (bus-wide).
     pub time_scale: Option<f64>,
     /// `appear-after=MS`: the device is plugged in at this bus time.
@@ -156,6 +161,7 @@ impl SimSpec {
             mode: Mode::Dfu,
             serial: None,
             faults: Vec::new(),
+            hostile: None,
             time_scale: None,
             appear_after: std::time::Duration::ZERO,
             unplug_after: None,
@@ -260,6 +266,18 @@ impl SimSpec {
                 self.serial = Some(value.to_string());
             }
             "fault" => self.faults.push(Fault::parse(value)?),
+            "erase-factor" => {
+                let n = dfu_proto::num::parse_u64(value)
+                    .ok()
+                    .filter(|n| (1..=100).contains(n))
+                    .ok_or_else(|| bad("expected a factor from 1 to 100"))?;
+                scale_erase_times(&mut self.profile.timing, n as u32);
+            }
+            "hostile" => {
+                self.hostile = Some(
+                    dfu_proto::num::parse_u64(value).map_err(|_| bad("expected a seed number"))?,
+                );
+            }
             "time-scale" | "appear-after" | "unplug-after" | "hub" => {
                 crate::spec_many::set_pacing(self, key, value).map_err(|e| bad(&e))?
             }
@@ -286,6 +304,15 @@ impl SimSpec {
         }
         Ok(())
     }
+}
+
+/// `erase-factor=N`: erases (sector and mass) take N times the profile's figure (a slow or
+/// worn part at its datasheet maximum and beyond).
+fn scale_erase_times(t: &mut dfu_profiles::Timing, n: u32) {
+    for e in &mut t.erase {
+        e.ms = e.ms.saturating_mul(n);
+    }
+    t.mass_erase_ms = t.mass_erase_ms.saturating_mul(n);
 }
 
 /// Parses `PROFILE[,key=value...][;PROFILE...]`: one [`SimSpec`] per device.

@@ -49,6 +49,10 @@ pub struct Stats {
     pub sectors_written: u64,
     /// Times the device reset or left the bus (host resets, leave, detach, faults).
     pub resets: u64,
+    /// Requests the host gave up on because the busy device held them longer than the
+    /// transfer's timeout.
+    #[serde(default)]
+    pub timeouts: u64,
 }
 
 /// Running counters of one device slot.
@@ -65,6 +69,7 @@ pub(crate) struct Counters {
     pub programmed_bytes: u64,
     pub sectors: BTreeSet<(u8, u32)>,
     pub resets: u64,
+    pub timeouts: u64,
 }
 
 impl Counters {
@@ -93,6 +98,7 @@ impl Counters {
             programmed_bytes: self.programmed_bytes,
             sectors_written: self.sectors.len() as u64,
             resets: self.resets,
+            timeouts: self.timeouts,
         }
     }
 }

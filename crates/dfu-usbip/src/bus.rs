@@ -82,7 +82,7 @@ mod sim {
             UsbError::Stall => TransferError::Stall,
             UsbError::NoDevice => TransferError::NoDevice,
             UsbError::Timeout => TransferError::Timeout,
-            UsbError::Io => TransferError::Io,
+            UsbError::Io | UsbError::Busy => TransferError::Io,
         }
     }
 

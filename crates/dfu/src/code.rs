@@ -48,6 +48,8 @@ codes! {
     Protocol = "dfu::device::protocol",
     /// What was read back differs from what was written.
     Verify = "dfu::verify::mismatch",
+    /// The operation was cancelled (Ctrl-C) and stopped at a safe point.
+    Interrupted = "dfu::interrupted",
     /// An argument is impossible (an address, a length, an alt setting).
     Usage = "dfu::usage::argument",
     /// A raw binary with nothing that says where it goes.

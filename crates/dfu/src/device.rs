@@ -8,6 +8,8 @@ use crate::discover::{DeviceInfo, Mode};
 use crate::error::{DfuError, Op, Result};
 use dfu_profiles::Profile;
 use dfu_proto::{DfuRequest, GetStatus, MemoryLayout, Setup, State, Status, Transport};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest a device may stay busy on one request (mass erase of a 2 MiB part takes
@@ -29,6 +31,10 @@ pub struct DfuDevice {
     pub requests: u64,
     /// Where a streamed DfuSe read can continue.
     pub(crate) stream: Stream,
+    /// Status requests that timed out while the device was busy and were sent again.
+    pub timeouts: u64,
+    /// Set by the caller to stop at the next safe point (see [`DfuDevice::cancel_on`]).
+    pub(crate) cancel: Option<Arc<AtomicBool>>,
 }
 
 impl DfuDevice {
@@ -44,6 +50,8 @@ impl DfuDevice {
             layout: None,
             requests: 0,
             stream: Stream::default(),
+            timeouts: 0,
+            cancel: None,
         };
         dev.set_alt(alt)?;
         Ok(dev)
@@ -73,6 +81,23 @@ impl DfuDevice {
             .find(|a| a.alt == alt)
             .and_then(|a| a.layout.clone());
         Ok(())
+    }
+
+    /// Cancels on `flag`: once it is set (by a Ctrl-C handler, another thread), the next
+    /// DNLOAD or UPLOAD is not sent and the operation fails with
+    /// [`DfuError::Interrupted`]. That point is safe: the block or sector before it is
+    /// complete, and [`DfuDevice::execute`] then ABORTs to dfuIDLE, so the next run starts
+    /// from a clean state and the report says exactly what was erased and written.
+    pub fn cancel_on(&mut self, flag: Arc<AtomicBool>) {
+        self.cancel = Some(flag);
+    }
+
+    /// Fails with [`DfuError::Interrupted`] when the cancel flag is set.
+    pub(crate) fn check_cancel(&self, op: Op) -> Result<()> {
+        match &self.cancel {
+            Some(f) if f.load(Ordering::SeqCst) => Err(DfuError::Interrupted { op }),
+            _ => Ok(()),
+        }
     }
 
     /// The matched profile.
@@ -105,6 +130,7 @@ impl DfuDevice {
     /// Sends a DNLOAD and waits until the device has carried it out and is ready for the
     /// next one (dfuDNLOAD-IDLE).
     pub(crate) fn dnload_ready(&mut self, value: u16, data: &[u8], op: Op) -> Result<()> {
+        self.check_cancel(op)?;
         self.out(DfuRequest::Dnload, value, data, op)?;
         let s = self.wait_ready(op)?;
         if s.state != State::DnloadIdle {
@@ -158,7 +184,7 @@ impl DfuDevice {
                     self.clear_status()?;
                 }
                 State::DnBusy | State::Manifest => {
-                    self.wait(s.poll_timeout().max(Duration::from_millis(1)))
+                    self.wait(crate::patience::poll_wait(s.poll_timeout()))
                 }
                 State::AppIdle | State::AppDetach => {
                     return Err(DfuError::UnexpectedState {
@@ -191,13 +217,36 @@ impl DfuDevice {
     /// Polls GETSTATUS until the device is no longer busy, honouring the poll timeout it
     /// reports (and never sleeping after a status that is already final). Returns the final
     /// status; an error status becomes an error with `op` as context.
+    /// The GETSTATUS requests get a transfer timeout sized to `op`; one that times out (the
+    /// device still busy, NAKing) is sent again, until [`DfuDevice::busy_limit`].
     pub fn wait_ready(&mut self, op: Op) -> Result<GetStatus> {
+        let before = self.t.timeout();
+        self.t.set_timeout(self.busy_timeout(op, Duration::ZERO));
+        let r = self.poll_until_ready(op);
+        self.t.set_timeout(before);
+        r
+    }
+
+    fn poll_until_ready(&mut self, op: Op) -> Result<GetStatus> {
         let start = self.t.now();
+        let limit = self.busy_limit(op);
         loop {
-            let s = self.get_status().map_err(|e| match e {
-                DfuError::Usb { source, .. } => DfuError::usb(op, source),
-                e => e,
-            })?;
+            let s = match self.get_status() {
+                Ok(s) => s,
+                Err(DfuError::Usb {
+                    source: dfu_proto::TransportError::Timeout,
+                    ..
+                }) if self.t.now().saturating_sub(start) <= limit => {
+                    self.timeouts += 1;
+                    continue;
+                }
+                Err(DfuError::Usb {
+                    source: dfu_proto::TransportError::Timeout,
+                    ..
+                }) => return Err(DfuError::Timeout { op }),
+                Err(DfuError::Usb { source, .. }) => return Err(DfuError::usb(op, source)),
+                Err(e) => return Err(e),
+            };
             if s.status == Status::ErrVendor && self.vendor_means_protected() {
                 return Err(crate::protect::read_protected(op));
             }
@@ -210,10 +259,11 @@ impl DfuDevice {
             }
             match s.state {
                 State::DnBusy | State::DnloadSync | State::Manifest | State::ManifestSync => {
-                    if self.t.now().saturating_sub(start) > BUSY_LIMIT {
+                    if self.t.now().saturating_sub(start) > limit {
                         return Err(DfuError::Timeout { op });
                     }
-                    self.wait(s.poll_timeout().max(Duration::from_millis(1)));
+                    self.t.set_timeout(self.busy_timeout(op, s.poll_timeout()));
+                    self.wait(crate::patience::poll_wait(s.poll_timeout()));
                 }
                 _ => return Ok(s),
             }

@@ -106,6 +106,7 @@ impl DfuDevice {
                     address: at,
                     len: usize::from(want),
                 };
+                self.check_cancel(op)?;
                 let b = self.input(DfuRequest::Upload, block, want, op)?;
                 if b.is_empty() {
                     return Err(DfuError::Protocol {

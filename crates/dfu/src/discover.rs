@@ -150,7 +150,7 @@ pub fn describe(
         .map_err(|e| DfuError::usb(op("configuration descriptor"), e))?;
     let config = ConfigDescriptor::parse(&full).map_err(|e| DfuError::Protocol {
         op: op("configuration descriptor"),
-        what: format!("malformed descriptor: {e}"),
+        what: e.to_string(),
     })?;
     let lang = t
         .control_in(Setup::get_descriptor(DESC_STRING, 0, 0, 255))

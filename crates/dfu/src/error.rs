@@ -20,6 +20,8 @@ pub enum ErrorKind {
     Device,
     /// What was read back differs from what was written.
     Verify,
+    /// The caller cancelled the operation (Ctrl-C); it stopped at a safe point.
+    Interrupted,
 }
 
 /// What was being done when a device failed.
@@ -251,6 +253,13 @@ pub enum DfuError {
     /// The simulator could not be set up.
     #[error("{0}")]
     Sim(String),
+    /// The caller cancelled (the flag given to [`crate::DfuDevice::cancel_on`] was set); the
+    /// operation stopped before `op`, with no request in flight.
+    #[error("interrupted before the {op}")]
+    Interrupted {
+        /// The request that was not sent.
+        op: Op,
+    },
 }
 
 /// One of several matching devices, with what tells it apart.
@@ -293,6 +302,7 @@ impl DfuError {
                 ErrorKind::Usage
             }
             DfuError::Io { .. } | DfuError::Input { .. } => ErrorKind::Input,
+            DfuError::Interrupted { .. } => ErrorKind::Interrupted,
             _ => ErrorKind::Device,
         }
     }
@@ -314,6 +324,7 @@ impl DfuError {
             DfuError::Io { .. } => Code::InputRead,
             DfuError::Input { .. } => Code::InputParse,
             DfuError::Sim(_) => Code::Sim,
+            DfuError::Interrupted { .. } => Code::Interrupted,
         }
     }
 

@@ -7,8 +7,7 @@ use crate::dfuse::LeaveOutcome;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink, StepSummary};
 use crate::pipeline::FlashPlan;
-use crate::plan::{Run, Step};
-use dfu_proto::Sector;
+use crate::plan::Step;
 use serde::Serialize;
 
 /// What a flash did (or, for a dry run, would do).
@@ -80,6 +79,11 @@ impl DfuDevice {
         } else {
             self.run_plain(plan, events, &mut report)
         };
+        if let Err(DfuError::Interrupted { .. }) = &r {
+            // Between two requests: back to dfuIDLE, so that nothing is manifested and the
+            // next run starts clean.
+            let _ = self.end_upload().and_then(|()| self.abort());
+        }
         match r {
             Ok(()) => Ok(report),
             Err(error) => Err(FlashFailure {
@@ -110,6 +114,9 @@ impl DfuDevice {
         if opts.mass_erase {
             steps.iter_mut().for_each(|s| s.erase.clear());
         }
+        if opts.preserve && can_read && !opts.dry_run {
+            self.preserve(&mut steps, events, report)?;
+        }
         announce(&steps, opts.mass_erase, events);
         report.steps = steps;
         if opts.dry_run {
@@ -130,7 +137,7 @@ impl DfuDevice {
             .partition(|s| crate::optbytes::writes_option_bytes(profile.as_ref(), s));
         for s in &steps {
             self.select_alt(s.alt)?;
-            self.erase_and_write(s, events, report)?;
+            self.erase_and_write(s, opts.preserve && can_read, events, report)?;
         }
         if opts.verify {
             self.verify_steps(&steps, can_read, events, report)?;
@@ -166,21 +173,20 @@ impl DfuDevice {
     fn erase_and_write(
         &mut self,
         step: &Step,
+        preserved: bool,
         events: Sink,
         report: &mut FlashReport,
     ) -> Result<()> {
-        let erase_total: u64 = step.erase.iter().map(|s| u64::from(s.size)).sum();
-        let covered: u64 = step
-            .writes
-            .iter()
-            .map(|r| step.erase.iter().map(|s| overlap(r, s)).sum::<u64>())
-            .sum();
-        let outside = erase_total.saturating_sub(covered);
-        if outside > 0 {
+        let lost = crate::preserve::uncovered(step);
+        let outside: u64 = lost.iter().map(|(_, n)| n).sum();
+        if outside > 0 && !preserved {
             note(
                 report,
                 events,
-                format!("erasing whole sectors also clears {outside} byte(s) next to the image"),
+                format!(
+                    "erasing whole sectors also clears {outside} byte(s) next to the image: {}",
+                    crate::preserve::ranges(&lost)
+                ),
             );
         }
         if !step.erase.is_empty() {
@@ -257,9 +263,4 @@ pub(crate) fn announce(steps: &[Step], mass_erase: bool, events: Sink) {
         steps: steps.iter().map(StepSummary::from).collect(),
         mass_erase,
     });
-}
-
-fn overlap(r: &Run, s: &Sector) -> u64 {
-    let a = u64::from(r.address).max(u64::from(s.start));
-    r.end().min(s.end()).saturating_sub(a)
 }

@@ -32,6 +32,9 @@ pub struct FlashOptions {
     pub force: bool,
     /// Read what the real run would read, and stop before the first erase or write.
     pub dry_run: bool,
+    /// Keep the bytes outside the image in the sectors that are erased: read them first
+    /// and write them back with the image (verified like the rest). DfuSe only.
+    pub preserve: bool,
     /// Allow writes that can never be undone (OTP memory, read protection level 2).
     #[serde(default)]
     pub irreversible: bool,
@@ -48,6 +51,7 @@ impl Default for FlashOptions {
             mass_erase: false,
             force: false,
             dry_run: false,
+            preserve: false,
             irreversible: false,
         }
     }

@@ -8,7 +8,6 @@ use crate::events::{Event, Phase, Sink};
 use crate::flash::{announce, note, FlashReport};
 use crate::pipeline::FlashPlan;
 use dfu_proto::{DfuRequest, State};
-use std::time::Duration;
 
 impl DfuDevice {
     /// Downloads `data` as blocks 0, 1, 2... (the device places them itself).
@@ -44,6 +43,14 @@ impl DfuDevice {
                 Err(DfuError::Usb { .. }) if !self.info.functional.manifestation_tolerant() => {
                     return Ok(false)
                 }
+                // Still manifesting (NAKing): ask again, within the bound.
+                Err(DfuError::Usb {
+                    source: dfu_proto::TransportError::Timeout,
+                    ..
+                }) if self.t.now().saturating_sub(start) <= crate::device::BUSY_LIMIT => {
+                    self.timeouts += 1;
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             match s.state {
@@ -60,7 +67,7 @@ impl DfuDevice {
                     if self.t.now().saturating_sub(start) > crate::device::BUSY_LIMIT {
                         return Err(DfuError::Timeout { op: Op::Manifest });
                     }
-                    self.wait(s.poll_timeout().max(Duration::from_millis(1)));
+                    self.wait(crate::patience::poll_wait(s.poll_timeout()));
                 }
             }
         }
@@ -84,6 +91,7 @@ impl DfuDevice {
                 address: at as u64,
                 len: usize::from(want),
             };
+            self.check_cancel(op)?;
             let b = self.input(DfuRequest::Upload, block, want, op)?;
             let short = b.len() < usize::from(want);
             let take = b.len().min((len - out.len() as u64) as usize);

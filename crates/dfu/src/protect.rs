@@ -81,9 +81,26 @@ impl DfuDevice {
     }
 
     /// Polls GETSTATUS until the device resets (the status is lost) or reports an error.
+    /// The status requests get a timeout sized to the erase; one that still times out (the
+    /// device busy, NAKing) is sent again, within the busy bound.
     fn until_reset(&mut self, op: Op) -> Result<()> {
+        let before = self.t.timeout();
+        self.t
+            .set_timeout(self.busy_timeout(op, std::time::Duration::ZERO));
+        let r = self.poll_until_reset(op);
+        self.t.set_timeout(before);
+        r
+    }
+
+    fn poll_until_reset(&mut self, op: Op) -> Result<()> {
+        let start = self.t.now();
+        let limit = self.busy_limit(op);
         for _ in 0..1000 {
             match self.get_status() {
+                Err(DfuError::Usb {
+                    source: dfu_proto::TransportError::Timeout,
+                    ..
+                }) if self.t.now().saturating_sub(start) <= limit => self.timeouts += 1,
                 Err(DfuError::Usb { .. }) => return Ok(()),
                 Err(e) => return Err(e),
                 Ok(s) if s.state == State::Error || s.status != Status::Ok => {
@@ -98,7 +115,7 @@ impl DfuDevice {
                     });
                 }
                 Ok(s) if matches!(s.state, State::DfuIdle | State::DnloadIdle) => return Ok(()),
-                Ok(s) => self.wait(s.poll_timeout().max(std::time::Duration::from_millis(1))),
+                Ok(s) => self.wait(crate::patience::poll_wait(s.poll_timeout())),
             }
         }
         Err(DfuError::Timeout { op })

@@ -367,6 +367,7 @@ fn download(
         no_skip: false,
         mass_erase: d.mass_erase,
         force: false,
+        preserve: false,
         irreversible: false,
         json: false,
         ..FlashArgs::default()

@@ -35,6 +35,8 @@ pub fn for_failure(f: &Failure) -> i32 {
         exit::OK => EX_OK,
         exit::USAGE | exit::REFUSED => EX_USAGE,
         exit::FILE => file_code(&f.message),
+        // Ctrl-C: what a shell reports for dfu-util killed by SIGINT.
+        exit::INTERRUPTED => exit::INTERRUPTED,
         _ => EX_IOERR,
     }
 }

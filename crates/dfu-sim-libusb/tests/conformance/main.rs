@@ -15,6 +15,7 @@ mod listing;
 mod roundtrip;
 mod runtime;
 mod stories;
+mod timeouts;
 
 /// The built-in device profiles.
 pub const PROFILES: [&str; 26] = [

@@ -88,16 +88,28 @@ impl Inner {
         }
     }
 
-    fn control_step(&mut self, id: crate::DeviceId, setup: Setup, data: &[u8]) -> Step {
+    fn control_step(
+        &mut self,
+        id: crate::DeviceId,
+        setup: Setup,
+        data: &[u8],
+        timeout: Option<Duration>,
+    ) -> Step {
         let wall = self.now;
         let Some(slot) = self.find(id) else {
             return (Some(Err(UsbError::NoDevice)), Duration::ZERO);
         };
         let Some(rt) = self.rt.as_mut() else {
-            return (Some(self.control(id, setup, data)), Duration::ZERO);
+            return (Some(self.control(id, setup, data, timeout)), Duration::ZERO);
         };
         let cursor = rt.cursors[slot].max(wall);
         if let Some(busy) = self.devices[slot].core.busy_until.filter(|b| *b > cursor) {
+            // The host gives up after its timeout (the device never sees the request).
+            if let Some(limit) = timeout.filter(|l| busy - cursor > *l) {
+                let real = rt.real(limit);
+                self.devices[slot].counters.timeouts += 1;
+                return (Some(Err(UsbError::Timeout)), real);
+            }
             return (None, rt.real(busy - wall));
         }
         let start = match &rt.hub_of[slot] {
@@ -115,7 +127,7 @@ impl Inner {
             }
         };
         self.now = start;
-        let reply = self.control(id, setup, data);
+        let reply = self.control(id, setup, data, None);
         let end = self.now;
         self.now = wall;
         let Some(rt) = self.rt.as_mut() else {
@@ -143,9 +155,10 @@ impl Bus {
         dev: crate::DeviceId,
         setup: Setup,
         data: &[u8],
+        timeout: Option<Duration>,
     ) -> Result<Vec<u8>, UsbError> {
         loop {
-            let (reply, sleep) = self.lock().control_step(dev, setup, data);
+            let (reply, sleep) = self.lock().control_step(dev, setup, data, timeout);
             if !sleep.is_zero() {
                 std::thread::sleep(sleep);
             }

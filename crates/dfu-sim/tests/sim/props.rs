@@ -121,17 +121,27 @@ proptest! {
 
     #[test]
     fn random_dfuse_traffic_keeps_flash_rules(blocks in proptest::collection::vec((2u16..12, proptest::collection::vec(any::<u8>(), 1..64)), 1..20)) {
-        // Whatever is written without erasing, a byte only ever loses bits.
+        // Whatever is written without erasing, a byte only ever loses bits. The flash is
+        // filled with known data first: on erased flash (0xFF) the property cannot fail.
         let bus = Bus::from_spec("stm32f405").unwrap();
         let dev = bus.devices()[0].id;
-        let before = bus.read_memory(0, 0, 0x0800_0000, 4096).unwrap();
+        let dnload = |block: u16, data: &[u8]| {
+            let _ = bus.control(dev, Setup::dfu_out(dfu_proto::DfuRequest::Dnload, block, 0, data.len() as u16), data);
+            let _ = bus.control(dev, Setup::dfu_in(dfu_proto::DfuRequest::GetStatus, 0, 0, 6), &[]);
+            let _ = bus.control(dev, Setup::dfu_in(dfu_proto::DfuRequest::GetStatus, 0, 0, 6), &[]);
+        };
+        dnload(0, &dfu_proto::DfuseCommand::SetAddress(0x0800_0000).encode());
+        for block in 2..12u16 {
+            let fill: Vec<u8> = (0..2048u32).map(|i| (i * 37 + u32::from(block) * 11) as u8 & 0x7f).collect();
+            dnload(block, &fill);
+        }
+        let before = bus.read_memory(0, 0, 0x0800_0000, 20 * 1024).unwrap();
+        prop_assert!(before.iter().all(|b| *b != 0xff), "the fill landed");
         for (block, data) in blocks {
-            let _ = bus.control(dev, Setup::dfu_out(dfu_proto::DfuRequest::Dnload, block, 0, data.len() as u16), &data);
-            let _ = bus.control(dev, Setup::dfu_in(dfu_proto::DfuRequest::GetStatus, 0, 0, 6), &[]);
-            let _ = bus.control(dev, Setup::dfu_in(dfu_proto::DfuRequest::GetStatus, 0, 0, 6), &[]);
+            dnload(block, &data);
             let _ = bus.control(dev, Setup::dfu_out(dfu_proto::DfuRequest::ClrStatus, 0, 0, 0), &[]);
         }
-        let after = bus.read_memory(0, 0, 0x0800_0000, 4096).unwrap();
+        let after = bus.read_memory(0, 0, 0x0800_0000, 20 * 1024).unwrap();
         for (b, a) in before.iter().zip(&after) {
             prop_assert_eq!(b & a, *a);
         }

@@ -156,6 +156,14 @@ impl Transport for Traced {
     fn now(&self) -> Duration {
         self.inner.now()
     }
+
+    fn set_timeout(&mut self, timeout: Duration) {
+        self.inner.set_timeout(timeout)
+    }
+
+    fn timeout(&self) -> Duration {
+        self.inner.timeout()
+    }
 }
 
 #[cfg(all(test, feature = "sim"))]

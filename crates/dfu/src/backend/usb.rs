@@ -10,8 +10,8 @@ use nusb::MaybeFuture;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// Control transfers give up after this long (a 128 KiB sector erase is done in the
-/// device's busy time, not inside a transfer, so this only bounds a dead device).
+/// Control transfers give up after this long unless the library asks for more (the status
+/// requests that wait for a long erase get a timeout sized to it: see `dfu::patience`).
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The real USB backend.
@@ -121,6 +121,7 @@ impl Backend for UsbBackend {
             device: dev,
             interface: intf,
             start: self.start,
+            timeout: CONTROL_TIMEOUT,
         }))
     }
 
@@ -146,6 +147,7 @@ struct UsbTransport {
     device: nusb::Device,
     interface: nusb::Interface,
     start: Instant,
+    timeout: Duration,
 }
 
 fn split(setup: &Setup) -> (ControlType, Recipient) {
@@ -176,7 +178,7 @@ impl Transport for UsbTransport {
                     index: setup.index,
                     length: setup.length,
                 },
-                CONTROL_TIMEOUT,
+                self.timeout,
             )
             .wait()
             .map_err(map_transfer)
@@ -198,7 +200,7 @@ impl Transport for UsbTransport {
                     index: setup.index,
                     data,
                 },
-                CONTROL_TIMEOUT,
+                self.timeout,
             )
             .wait()
             .map_err(map_transfer)
@@ -230,5 +232,13 @@ impl Transport for UsbTransport {
 
     fn now(&self) -> Duration {
         self.start.elapsed()
+    }
+
+    fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
     }
 }

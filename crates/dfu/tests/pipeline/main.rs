@@ -3,8 +3,11 @@
 //! what a failure reports.
 
 mod checks;
+mod liar;
 mod many;
+mod matrix;
 mod runs;
+mod timeouts;
 
 use dfu::backend::sim::SimBackend;
 use dfu::{Backend, DeviceView, DfuDevice, Event, Firmware, FlashFailure, FlashOptions, FlashPlan};

@@ -1,0 +1,8 @@
+//! DfuSe memory-layout strings (alt setting names).
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../../crates/dfu-proto/tests/device_data/checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::layout(data));
