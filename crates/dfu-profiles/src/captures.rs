@@ -112,6 +112,39 @@ const CAPTURES: &[Capture] = &[
             "@Option Byte   /0x1FFFF800/02*016 e",
         ],
     ),
+    // dfu-util device-logs/stm32f107.lsusb
+    (
+        "stm32f107",
+        0x0483,
+        0xdf11,
+        0x2000,
+        "STM32",
+        &[
+            "@Internal Flash  /0x08000000/128*002Kg",
+            "@Option Bytes  /0x1FFFF800/01*016 g",
+        ],
+    ),
+    // dfu-util device-logs/dsonano.lsusb
+    (
+        "dso-nano",
+        0x0483,
+        0xdf11,
+        0x011a,
+        "001",
+        &[
+            "@Internal Flash  /0x08000000/12*001Ka,116*001Kg",
+            "@SPI Flash : M25P64/0x00000000/64*064Kg,64*064Kg",
+        ],
+    ),
+    // dfu-util device-logs/blackmagic.log
+    (
+        "blackmagic",
+        0x1d50,
+        0x6017,
+        0x0100,
+        "C2C89BDB",
+        &["@Internal Flash   /0x08000000/8*001Ka,120*001Kg"],
+    ),
 ];
 
 #[test]

@@ -83,6 +83,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("stm32h723", include_str!("../profiles/stm32h723.toml")),
     ("p2", include_str!("../profiles/p2.toml")),
     ("stm32l432", include_str!("../profiles/stm32l432.toml")),
+    ("stm32f107", include_str!("../profiles/stm32f107.toml")),
+    ("dso-nano", include_str!("../profiles/dso-nano.toml")),
+    ("blackmagic", include_str!("../profiles/blackmagic.toml")),
+    ("simtrace", include_str!("../profiles/simtrace.toml")),
 ];
 
 /// Names of the built-in profiles.

@@ -18,7 +18,7 @@ mod stories;
 mod timeouts;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 26] = [
+pub const PROFILES: [&str; 30] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -45,6 +45,10 @@ pub const PROFILES: [&str; 26] = [
     "stm32h723",
     "p2",
     "stm32l432",
+    "stm32f107",
+    "dso-nano",
+    "blackmagic",
+    "simtrace",
 ];
 
 #[test]
