@@ -145,6 +145,31 @@ const CAPTURES: &[Capture] = &[
         "C2C89BDB",
         &["@Internal Flash   /0x08000000/8*001Ka,120*001Kg"],
     ),
+    // BIGTREETECH EBB42 dfu-util guide
+    (
+        "stm32g0b1",
+        0x0483,
+        0xdf11,
+        0x0200,
+        "206B327A5841",
+        &[
+            "@Internal Flash   /0x08000000/64*02Kg",
+            "@Internal Flash   /0x08000000/64*02Kg",
+            "@Internal Flash   /0x08000000/64*02Kg",
+        ],
+    ),
+    // Preonic rev3 (STM32F303) QMK build notes
+    (
+        "stm32f303",
+        0x0483,
+        0xdf11,
+        0x2200,
+        "206B30532035",
+        &[
+            "@Internal Flash  /0x08000000/128*0002Kg",
+            "@Option Bytes  /0x1FFFF800/01*016 e",
+        ],
+    ),
 ];
 
 #[test]

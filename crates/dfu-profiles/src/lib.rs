@@ -87,6 +87,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("dso-nano", include_str!("../profiles/dso-nano.toml")),
     ("blackmagic", include_str!("../profiles/blackmagic.toml")),
     ("simtrace", include_str!("../profiles/simtrace.toml")),
+    ("stm32g0b1", include_str!("../profiles/stm32g0b1.toml")),
+    ("stm32f303", include_str!("../profiles/stm32f303.toml")),
 ];
 
 /// Names of the built-in profiles.

@@ -18,7 +18,7 @@ mod stories;
 mod timeouts;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 30] = [
+pub const PROFILES: [&str; 32] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -49,6 +49,8 @@ pub const PROFILES: [&str; 30] = [
     "dso-nano",
     "blackmagic",
     "simtrace",
+    "stm32g0b1",
+    "stm32f303",
 ];
 
 #[test]
