@@ -109,6 +109,29 @@ fn tinyusb_round_trips_on_both_alt_settings() {
 }
 
 #[test]
+fn simtrace_round_trips_and_waits_for_the_reset_after_manifestation() {
+    // DFU 1.0, neither manifestation tolerant nor willDetach (bmAttributes 0x03): after the
+    // download the device waits in dfuMANIFEST-WAIT-RESET until dfu-util resets it. The
+    // reset makes the device leave the bus; dfu-util 0.11 prints "Done!" but returns the
+    // reset's LIBUSB_ERROR_NOT_FOUND, so it exits 74 after a good download.
+    let dir = scratch();
+    let spec = format!("simtrace,state={}", path_in(dir.path(), "state.json"));
+    let image = pattern(5000, 13);
+    let input = file(dir.path(), "in.bin", &image);
+    let down = dfu_util_run(&spec, &["-a", "0", "-D", &input], dir.path());
+    down.expect_code(EX_IOERR).expect_out_sequence(&[
+        "Device returned transfer size 256",
+        "Download done.",
+        "DFU state(7) = dfuMANIFEST, status(0) = No error condition is present",
+        "DFU state(8) = dfuMANIFEST-WAIT-RESET, status(0) = No error condition is present",
+        "Resetting USB to switch back to runtime mode",
+        "Done!",
+    ]);
+    assert!(!down.stderr.contains("error resetting"), "{down}");
+    plain_upload_matches(&spec, dir.path(), "0", &image);
+}
+
+#[test]
 fn tinyusb_eeprom_refuses_an_image_larger_than_it() {
     let dir = scratch();
     let input = file(dir.path(), "big.bin", &pattern(5000, 3));
