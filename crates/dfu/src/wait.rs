@@ -34,7 +34,8 @@ pub fn dfu_mode_hint(profile: Option<&Profile>) -> String {
 }
 
 /// The hint for a selection before any device is there: from `--profile`, else from the
-/// built-in profiles of the one VID:PID it names (when they all agree).
+/// built-in profiles of the one VID:PID it names (each of their ways, when they differ:
+/// 0483:df11 is the STM32 ROM's, and also the DSO Nano's own bootloader's).
 pub fn hint_for(selector: &Selector, given: Option<&Profile>) -> String {
     if given.is_some() {
         return dfu_mode_hint(given);
@@ -46,11 +47,19 @@ pub fn hint_for(selector: &Selector, given: Option<&Profile>) -> String {
         .iter()
         .filter(|x| x.matches_ids(*v, *p))
         .collect();
-    match candidates.as_slice() {
-        [one] => dfu_mode_hint(Some(one)),
-        [first, rest @ ..] if rest.iter().all(|x| how(x) == how(first)) => how(first).into(),
-        _ => GENERAL.into(),
+    if let [one] = candidates.as_slice() {
+        return dfu_mode_hint(Some(one));
     }
+    let mut ways: Vec<&str> = Vec::new();
+    for w in candidates.iter().map(|x| how(x)) {
+        if !ways.contains(&w) {
+            ways.push(w);
+        }
+    }
+    if ways.is_empty() {
+        return GENERAL.into();
+    }
+    ways.join(", or ")
 }
 
 /// True when the device shows a DFU-mode interface (not only a run-time one).
@@ -132,6 +141,9 @@ mod tests {
             ..Selector::default()
         };
         assert!(hint_for(&by_ids, None).contains("BOOT0"));
+        // The DSO Nano shares the ST ROM's ids: its own way is named as well.
+        assert!(hint_for(&by_ids, None)
+            .ends_with(", or start its DFU bootloader as the board's instructions say"));
         assert!(hint_for(&Selector::default(), Some(&photon)).contains("MODE"));
         assert!(dfu_mode_hint(None).contains("instructions"));
     }
