@@ -125,51 +125,12 @@ impl Global {
         let selector = self.selector()?;
         let profile = self.profile()?;
         self.wait_for(backend, &selector, profile.as_ref())?;
-        let info = dfu::select_one(backend, &selector, profile.as_ref())?;
-        if info.mode == dfu::Mode::Dfu {
-            return Ok(info);
-        }
-        notes.push(format!(
-            "{} is running its application; switching it to DFU mode",
-            info.summary()
-        ));
-        let usb = dfu::device::detach(backend, &info)?;
-        Ok(dfu::describe(backend, &usb, profile.as_ref())?)
+        Ok(dfu::connect(backend, &selector, profile.as_ref(), notes)?)
     }
 
     /// The alt setting the user asked for (number or name), default 0.
     pub fn alt_for(&self, info: &DeviceInfo) -> Result<u8, Failure> {
-        let Some(a) = &self.alt else { return Ok(0) };
-        let number = dfu_proto::num::parse_alt(a).map_err(|e| {
-            Failure::usage(
-                format!("--alt: {e}"),
-                "give the alt number or (part of) its name, as `dfu list` shows them",
-            )
-        })?;
-        if let Some(n) = number {
-            return Ok(n);
-        }
-        let want = a.to_lowercase();
-        let hits: Vec<u8> = info
-            .alts
-            .iter()
-            .filter(|x| x.display_name().to_lowercase().contains(&want))
-            .map(|x| x.alt)
-            .collect();
-        match hits.as_slice() {
-            [one] => Ok(*one),
-            _ => Err(Failure::usage(
-                format!("--alt {a:?} matches {} alt settings", hits.len()),
-                format!(
-                    "use the number; the device has: {}",
-                    info.alts
-                        .iter()
-                        .map(|x| format!("{} {:?}", x.alt, x.display_name()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-        }
+        Ok(dfu::many::resolve_alt(info, self.alt.as_deref())?)
     }
 
     /// The device the user means, opened on the alt they asked for and read for planning

@@ -195,9 +195,14 @@ pub fn resolve_alt(info: &DeviceInfo, alt: Option<&str>) -> Result<u8> {
     match hits.as_slice() {
         [one] => Ok(*one),
         _ => Err(DfuError::usage(format!(
-            "alt setting {a:?} matches {} alt settings of {}",
+            "alt setting {a:?} matches {} alt settings of {}; it has {}",
             hits.len(),
-            info.summary()
+            info.summary(),
+            info.alts
+                .iter()
+                .map(|x| format!("{} {:?}", x.alt, x.display_name()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
