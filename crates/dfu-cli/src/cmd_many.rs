@@ -7,7 +7,7 @@ use crate::out::{self, errln};
 use crate::render_many::{result_json, table, ManyProgress};
 use dfu::many::{DeviceResult, Job, Target};
 use dfu::{Backend, Firmware, Selector};
-use serde_json::json;
+use serde::Serialize;
 use std::time::Instant;
 
 /// True when the command line asks for several devices.
@@ -95,13 +95,13 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     backend.finish()?;
     let failure = overall(&results);
     if a.json {
-        out::json_result(&json!({
-            "result": if failure.is_none() { "ok" } else { "error" },
-            "exit_code": failure.as_ref().map_or(0, |f| f.code),
-            "devices": results.iter().map(result_json).collect::<Vec<_>>(),
-            "seconds": wall.as_secs_f64(),
-            "backend": backend.name(),
-        }));
+        out::json_result(&ManyJson {
+            result: if failure.is_none() { "ok" } else { "error" },
+            exit_code: failure.as_ref().map_or(0, |f| f.code),
+            devices: results.iter().map(result_json).collect(),
+            seconds: wall.as_secs_f64(),
+            backend: backend.name(),
+        });
     } else {
         table(&results);
         device_errors(&results);
@@ -163,4 +163,14 @@ pub fn device_errors(results: &[DeviceResult]) {
             );
         }
     }
+}
+
+/// The JSON result of `dfu flash --all` (docs/json.md).
+#[derive(Serialize)]
+struct ManyJson<'a> {
+    result: &'static str,
+    exit_code: i32,
+    devices: Vec<crate::render_many::ResultJson<'a>>,
+    seconds: f64,
+    backend: &'static str,
 }

@@ -8,7 +8,7 @@ use crate::out::{self, errln, outln};
 use crate::render_many::{outcome, with_device};
 use dfu::many::{DeviceResult, Job};
 use dfu::watch::{WatchNews, WatchOptions};
-use serde_json::{json, Value};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::Write;
@@ -54,23 +54,63 @@ pub fn utc(t: SystemTime) -> String {
     )
 }
 
+/// The log record of one device (docs/json.md, device-result).
+#[derive(Serialize)]
+struct Record {
+    time: String,
+    serial: Option<String>,
+    path: String,
+    id: String,
+    sha256: String,
+    result: &'static str,
+    seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_code: Option<i32>,
+}
+
+/// A record on standard output: the same, as a `device-result` event.
+#[derive(Serialize)]
+struct RecordEvent<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    record: &'a Record,
+}
+
+/// A device appeared (`--watch --json`).
+#[derive(Serialize)]
+struct PluggedIn<'a> {
+    event: &'static str,
+    device: &'a dfu::many::Target,
+}
+
+/// The summary at the end of `--watch --json`.
+#[derive(Serialize)]
+struct WatchJson {
+    result: &'static str,
+    exit_code: i32,
+    devices: usize,
+    failed: usize,
+}
+
 /// The log record of one device.
-fn record(r: &DeviceResult, sha256: &str) -> Value {
-    let mut v = json!({
-        "time": utc(SystemTime::now()),
-        "serial": r.target.serial,
-        "path": r.target.path,
-        "id": r.target.id,
-        "sha256": sha256,
-        "result": outcome(r),
-        "seconds": r.elapsed.as_secs_f64(),
-    });
-    if let Err(f) = &r.result {
-        v["error"] = json!(f.error.to_string());
-        v["code"] = json!(f.error.code().as_str());
-        v["exit_code"] = json!(Failure::of(&f.error).code);
+fn record(r: &DeviceResult, sha256: &str) -> Record {
+    let failed = r.result.as_ref().err();
+    Record {
+        time: utc(SystemTime::now()),
+        serial: r.target.serial.clone(),
+        path: r.target.path.clone(),
+        id: r.target.id.clone(),
+        sha256: sha256.to_string(),
+        result: outcome(r),
+        seconds: r.elapsed.as_secs_f64(),
+        error: failed.map(|f| f.error.to_string()),
+        code: failed.map(|f| f.error.code().as_str()),
+        exit_code: failed.map(|f| Failure::of(&f.error).code),
     }
-    v
 }
 
 fn open_log(path: &PathBuf) -> Result<File, Failure> {
@@ -141,7 +181,10 @@ pub fn watch(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         failures: Vec::new(),
     };
     let mut news = |n: WatchNews| match n {
-        WatchNews::Started(t) if json => out::json(&json!({"event": "plugged-in", "device": t})),
+        WatchNews::Started(t) if json => out::json(&PluggedIn {
+            event: "plugged-in",
+            device: &t,
+        }),
         WatchNews::Started(t) => errln!("{}: plugged in; flashing", t.label()),
         WatchNews::Finished(r) => shift.finished(&r),
     };
@@ -167,14 +210,16 @@ impl Shift {
         self.handled += 1;
         let rec = record(r, &self.sha256);
         if let Some(f) = self.log.as_mut() {
-            if let Err(e) = writeln!(f, "{rec}").and_then(|()| f.flush()) {
+            let line = serde_json::to_string(&rec).unwrap_or_default();
+            if let Err(e) = writeln!(f, "{line}").and_then(|()| f.flush()) {
                 errln!("warning: cannot append to the log: {e}");
             }
         }
         if self.json {
-            let mut line = rec.clone();
-            line["event"] = json!("device-result");
-            out::json(&line);
+            out::json(&RecordEvent {
+                event: "device-result",
+                record: &rec,
+            });
         } else {
             log_line(r, &rec);
         }
@@ -188,12 +233,12 @@ impl Shift {
         let (handled, failed) = (self.handled, self.failures.len());
         let worst = self.failures.iter().map(|f| f.code).max();
         if self.json {
-            out::json_result(&json!({
-                "result": if worst.is_none() { "ok" } else { "error" },
-                "exit_code": worst.unwrap_or(0),
-                "devices": handled,
-                "failed": failed,
-            }));
+            out::json_result(&WatchJson {
+                result: if worst.is_none() { "ok" } else { "error" },
+                exit_code: worst.unwrap_or(0),
+                devices: handled,
+                failed,
+            });
         } else {
             errln!(
                 "{handled} device(s): {} flashed, {failed} failed.",
@@ -212,17 +257,17 @@ impl Shift {
 }
 
 /// `TIME  SERIAL  PATH  sha256:DIGEST  RESULT  SECONDS s  [ERROR]` on standard output.
-fn log_line(r: &DeviceResult, rec: &Value) {
+fn log_line(r: &DeviceResult, rec: &Record) {
     let error = match &r.result {
         Ok(_) => String::new(),
         Err(f) => format!("  {} ({})", f.error, f.error.code()),
     };
     outln!(
         "{}  {}  {}  sha256:{}  {}  {:.2} s{error}",
-        rec["time"].as_str().unwrap_or(""),
+        rec.time,
         r.target.serial.as_deref().unwrap_or("-"),
         r.target.path,
-        rec["sha256"].as_str().unwrap_or(""),
+        rec.sha256,
         outcome(r),
         r.elapsed.as_secs_f64(),
     );

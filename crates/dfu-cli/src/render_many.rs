@@ -8,6 +8,7 @@ use crate::render;
 use dfu::many::{DeviceResult, Target};
 use dfu::{Event, Phase};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 
@@ -128,26 +129,49 @@ pub fn outcome(r: &DeviceResult) -> &'static str {
 }
 
 /// One device's result as JSON: the device, `result`, the report (or, on failure, what
-/// had been done) and the error with its exit code, stable code and help.
-pub fn result_json(r: &DeviceResult) -> Value {
-    let mut v = json!({
-        "device": r.target,
-        "result": if r.ok() { "ok" } else { "error" },
-        "outcome": outcome(r),
-        "seconds": r.elapsed.as_secs_f64(),
-    });
-    match &r.result {
-        Ok(report) => v["report"] = json!(report),
-        Err(f) => {
-            let failure = Failure::of(&f.error);
-            v["done"] = json!(f.done);
-            v["exit_code"] = json!(failure.code);
-            v["code"] = json!(f.error.code().as_str());
-            v["error"] = json!(failure.message);
-            v["help"] = json!(failure.help);
+/// had been done) and the error with its exit code, stable code and help (docs/json.md).
+#[derive(Serialize)]
+pub struct ResultJson<'a> {
+    device: &'a Target,
+    result: &'static str,
+    outcome: &'static str,
+    seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<&'a dfu::FlashReport>,
+    #[serde(flatten)]
+    failure: Option<FailureJson<'a>>,
+}
+
+/// What a failed device had done, and why it failed.
+#[derive(Serialize)]
+struct FailureJson<'a> {
+    done: &'a dfu::FlashReport,
+    exit_code: i32,
+    code: &'static str,
+    error: String,
+    help: String,
+}
+
+/// One device's result as JSON.
+pub fn result_json(r: &DeviceResult) -> ResultJson<'_> {
+    let failure = r.result.as_ref().err().map(|f| {
+        let failure = Failure::of(&f.error);
+        FailureJson {
+            done: &f.done,
+            exit_code: failure.code,
+            code: f.error.code().as_str(),
+            error: failure.message,
+            help: failure.help,
         }
+    });
+    ResultJson {
+        device: &r.target,
+        result: if r.ok() { "ok" } else { "error" },
+        outcome: outcome(r),
+        seconds: r.elapsed.as_secs_f64(),
+        report: r.result.as_ref().ok(),
+        failure,
     }
-    v
 }
 
 /// The table: device, result, bytes written, sectors erased and skipped, time, error.
