@@ -133,7 +133,7 @@ pub fn detach(g: &Global, json: bool) -> Result<(), Failure> {
         return detach_serial(g, port, json);
     }
     let mut backend = g.backend()?;
-    let d = g.select_one(backend.as_mut())?;
+    let d = g.select_one(backend.as_mut(), &mut crate::render::stderr_event)?;
     if d.mode == Mode::Dfu {
         backend.finish()?;
         if json {
@@ -208,7 +208,7 @@ fn detach_serial(g: &Global, port: &str, json: bool) -> Result<(), Failure> {
 /// `dfu reset`.
 pub fn reset(g: &Global, json: bool) -> Result<(), Failure> {
     let mut backend = g.backend()?;
-    let d = g.select_one(backend.as_mut())?;
+    let d = g.select_one(backend.as_mut(), &mut crate::render::stderr_event)?;
     let mut t = backend.open(&d.usb, d.interface)?;
     match t.reset() {
         Ok(()) | Err(dfu_proto::TransportError::Disconnected) => {}

@@ -4,7 +4,7 @@ use crate::args::{EraseArgs, FlashArgs, Global};
 use crate::exit::{self, Failure};
 use crate::out::{self, outln};
 use crate::render::{self, Progress};
-use dfu::{AddressSource, DfuDevice, Firmware, FlashOptions, FlashPlan, Severity};
+use dfu::{AddressSource, Firmware, FlashOptions, FlashPlan, Operation, Request, Severity};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -51,11 +51,11 @@ fn plan_notes(plan: &FlashPlan) -> Vec<String> {
     notes
 }
 
-/// The library's options from the command line.
-pub fn options(a: &FlashArgs, alt: Option<u8>) -> FlashOptions {
+/// The library's options from the command line (the alt setting comes with the request).
+pub fn options(a: &FlashArgs) -> FlashOptions {
     FlashOptions {
         address: a.address,
-        alt,
+        alt: None,
         verify: !a.no_verify,
         leave: !a.no_leave,
         skip_unchanged: !a.no_skip,
@@ -93,20 +93,48 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     if crate::cmd_many::wanted(g, &a) {
         return crate::cmd_many::flash(g, a);
     }
+    let request = Request {
+        device: g.device_request().map_err(nothing_written)?,
+        op: Operation::Flash {
+            files: load(&a.files).map_err(nothing_written)?,
+            options: options(&a),
+        },
+    };
+    run(g, &request, a.json)
+}
+
+/// Reads the firmware files.
+pub fn load(files: &[std::path::PathBuf]) -> Result<Vec<Firmware>, Failure> {
+    Ok(files
+        .iter()
+        .map(Firmware::load)
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Runs a flash request and renders it: the one path of `dfu flash` and of dfu-util's `-D`.
+pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
     let mut backend = g.backend()?;
-    let (mut dev, plan) = prepare(g, &a, backend.as_mut()).map_err(nothing_written)?;
+    let mut progress = Progress::new(json);
+    let mut prepared = dfu::prepare(backend.as_mut(), request, &mut |e| progress.event(e))
+        .map_err(|e| nothing_written(g.hint_failure(&request.device, e)))?;
+    let Some(plan) = prepared.plan.as_flash().cloned() else {
+        return Err(Failure::usage("not a flash request", ""));
+    };
+    for n in plan_notes(&plan) {
+        progress.event(&dfu::Event::Note { message: n });
+    }
     if !plan.options.dry_run {
-        dev.cancel_on(crate::interrupt::install());
+        prepared.device.cancel_on(crate::interrupt::install());
     }
     let start = backend.now();
-    let mut progress = Progress::new(a.json);
-    let result = dev.execute(&plan, &mut |e| progress.event(e));
+    let result = prepared.execute(&mut |e| progress.event(e));
     progress.finish();
     let elapsed = backend.now().saturating_sub(start);
-    drop(dev);
+    drop(prepared);
     let finish = backend.finish();
     let report = match result {
-        Ok(r) => r,
+        Ok(dfu::Outcome::Flash(r)) => r,
+        Ok(_) => return Err(Failure::usage("not a flash request", "")),
         Err(f) => {
             let mut failure = Failure::from(f.error);
             failure.progress = Some(written_lines(&f.done));
@@ -114,7 +142,7 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         }
     };
     finish?;
-    if a.json {
+    if json {
         out::json_result(&FlashJson {
             result: "ok",
             plan: &plan,
@@ -129,29 +157,6 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         outln!("{line}");
     }
     Ok(())
-}
-
-/// Reads the files, connects, reads the device and makes the plan; prints its notes.
-fn prepare(
-    g: &Global,
-    a: &FlashArgs,
-    backend: &mut dyn dfu::Backend,
-) -> Result<(DfuDevice, FlashPlan), Failure> {
-    let files = a
-        .files
-        .iter()
-        .map(Firmware::load)
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut notes = Vec::new();
-    let (mut dev, mut view) = g.open(backend, &mut notes)?;
-    dev.read_option_bytes_for(&mut view, &files)?;
-    let asked_alt = g.alt.is_some().then_some(view.alt);
-    let plan = dfu::plan(&view, files, &options(a, asked_alt))?;
-    notes.extend(plan_notes(&plan));
-    for n in &notes {
-        render::note(n, a.json);
-    }
-    Ok((dev, plan))
 }
 
 /// A failure before the first erase or write says so.
@@ -212,19 +217,41 @@ pub fn erase(g: &Global, a: EraseArgs) -> Result<(), Failure> {
             ))
         }
     };
+    let request = Request {
+        device: g.device_request()?,
+        op: Operation::Erase {
+            range,
+            force: a.force,
+        },
+    };
+    run_erase(g, &request, a.json)
+}
+
+/// Runs an erase request and renders it: the one path of `dfu erase` and of dfu-util's
+/// `:mass-erase`.
+pub fn run_erase(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
+    let range = match &request.op {
+        Operation::Erase { range, .. } => *range,
+        _ => return Err(Failure::usage("not an erase request", "")),
+    };
     let mut backend = g.backend()?;
-    let mut notes = Vec::new();
-    let (mut dev, _) = g.open(backend.as_mut(), &mut notes)?;
-    for n in &notes {
-        render::note(n, a.json);
-    }
-    let mut progress = Progress::new(a.json);
-    let r = dev.erase(range, a.force, &mut |e| progress.event(e));
-    drop(dev);
+    let mut progress = Progress::new(json);
+    let mut prepared = dfu::prepare(backend.as_mut(), request, &mut |e| progress.event(e))
+        .map_err(|e| nothing_written(g.hint_failure(&request.device, e)))?;
+    let r = prepared.execute(&mut |e| progress.event(e));
+    drop(prepared);
     progress.finish();
+    let erased = match r {
+        Ok(dfu::Outcome::Erase(erased)) => erased,
+        Ok(_) => return Err(Failure::usage("not an erase request", "")),
+        Err(f) => {
+            let mut failure = nothing_written(Failure::from(f.error));
+            failure.progress = Some(written_lines(&f.done));
+            return Err(failure);
+        }
+    };
     backend.finish()?;
-    let erased = r?;
-    if a.json {
+    if json {
         let ranges: Vec<dfu::json::Range> = erased
             .iter()
             .map(|(s, n)| dfu::json::Range {

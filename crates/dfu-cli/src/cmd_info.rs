@@ -54,7 +54,7 @@ struct LayoutGiven {
 /// `dfu info`.
 pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
     let mut backend = g.backend()?;
-    let d = g.select_one(backend.as_mut())?;
+    let d = g.select_one(backend.as_mut(), &mut crate::render::stderr_event)?;
     let modules = installed_modules(backend.as_mut(), &d);
     backend.finish()?;
     let layout_given = layout_given(g, &d)?;
@@ -198,17 +198,16 @@ fn layout_given(g: &Global, d: &DeviceInfo) -> Result<Option<LayoutGiven>, Failu
     let Some(given) = g.layout()? else {
         return Ok(None);
     };
-    let alt = g.alt_for(d)?;
-    let (used, note) = match g.layout_note(d, alt) {
-        Some(n) => (false, n),
-        None => (
-            true,
-            format!(
-                "alt {alt} uses the layout given with --layout: {}",
-                given.to_string().lines().next().unwrap_or_default()
-            ),
+    let alt = dfu::AltChoice::from_option(g.alt.as_deref())?.resolve(d)?;
+    let (layout, note) = dfu::survey::layout_for(d, alt, Some(&given));
+    let used = layout.as_ref() == Some(&given);
+    let note = note.unwrap_or_else(|| match used {
+        true => format!(
+            "alt {alt} uses the layout given with --layout: {}",
+            given.to_string().lines().next().unwrap_or_default()
         ),
-    };
+        false => format!("alt {alt} is a plain DFU alt setting: a memory layout does not apply"),
+    });
     Ok(Some(LayoutGiven {
         alt,
         layout: g.layout.clone().unwrap_or_default(),

@@ -34,10 +34,10 @@ pub fn job(g: &Global, a: &FlashArgs) -> Result<Job, Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Job {
         files,
-        options: crate::cmd_flash::options(a, None),
+        options: crate::cmd_flash::options(a),
         profile: g.profile()?,
         layout: g.layout()?,
-        alt: g.alt.clone(),
+        alt: dfu::AltChoice::from_option(g.alt.as_deref())?,
     })
 }
 
@@ -58,8 +58,16 @@ fn wait(g: &Global, backend: &mut dyn Backend, base: &Selector, job: &Job) -> Re
     if selectors.is_empty() {
         selectors.push(base.clone());
     }
+    if !g.wait {
+        return Ok(());
+    }
     for s in &selectors {
-        g.wait_for(backend, s, job.profile.as_ref())?;
+        if !dfu::wait::present(backend, s)? {
+            let hint = dfu::wait::hint_for(s, job.profile.as_ref());
+            crate::render::stderr_event(&dfu::Event::Wait { hint: hint.clone() });
+            dfu::wait::wait_for_device(backend, s, g.wait_timeout)
+                .map_err(|e| g.wait_failure(e, &hint))?;
+        }
     }
     Ok(())
 }

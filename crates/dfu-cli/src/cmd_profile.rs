@@ -4,7 +4,7 @@
 
 use crate::args::{Global, ProfileCmd};
 use crate::exit::{self, Failure};
-use crate::out::{errln, outln};
+use crate::out::outln;
 use dfu_profiles::{DfuFunctional, GenericDevice, Profile};
 
 /// `dfu profile ...`.
@@ -21,10 +21,8 @@ pub fn profile(g: &Global, c: ProfileCmd) -> Result<(), Failure> {
         ));
     }
     let mut backend = g.backend()?;
-    let mut notes = Vec::new();
-    let info = g.connect(backend.as_mut(), &mut notes)?;
+    let info = g.connect(backend.as_mut(), &mut crate::render::stderr_event)?;
     backend.finish()?;
-    notes.iter().for_each(|n| errln!("note: {n}"));
     let names: Vec<Option<String>> = info.alts.iter().map(|a| a.name.clone()).collect();
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let (m, p, sn) = (s(&info.manufacturer), s(&info.product), s(&info.serial));

@@ -81,9 +81,7 @@ fn show(at: &OptionBytesAt, raw: Option<&[u8]>, json: bool) {
 /// `dfu option-bytes [write ...]`.
 pub fn option_bytes(g: &Global, a: OptionBytesArgs) -> Result<(), Failure> {
     let mut backend = g.backend()?;
-    let mut notes = Vec::new();
-    let info = g.connect(backend.as_mut(), &mut notes)?;
-    notes.iter().for_each(|n| errln!("note: {n}"));
+    let info = g.connect(backend.as_mut(), &mut crate::render::stderr_event)?;
     let Some(OptionBytesCmd::Write {
         value,
         force,
@@ -176,9 +174,7 @@ pub fn unprotect(g: &Global, force: bool, json: bool) -> Result<(), Failure> {
         ));
     }
     let mut backend = g.backend()?;
-    let mut notes = Vec::new();
-    let info = g.connect(backend.as_mut(), &mut notes)?;
-    notes.iter().for_each(|n| errln!("note: {n}"));
+    let info = g.connect(backend.as_mut(), &mut crate::render::stderr_event)?;
     let mut dev = DfuDevice::open(backend.as_mut(), info.clone(), 0)?;
     // Read-unprotect is an ST ROM command: only for devices with option bytes.
     dev.option_bytes_at()?;

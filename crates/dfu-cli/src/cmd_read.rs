@@ -3,10 +3,9 @@
 use crate::args::{Global, ReadArgs};
 use crate::exit::Failure;
 use crate::out::{self, errln, outln};
-use crate::render::{self, Progress};
-use dfu::DfuDevice;
-use dfu_proto::num::{Addr, MAX_LEN};
-use dfu_proto::MemoryLayout;
+use crate::render::Progress;
+use dfu::{Operation, Request};
+use dfu_proto::num::Addr;
 use serde::Serialize;
 use std::fs::File;
 use std::io::Write;
@@ -40,14 +39,32 @@ pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
             "give a file with -o, or leave out --json",
         ));
     }
-    let mut output = open_output(&a.output, a.force)?;
+    let request = request(g, &a)?;
+    read_request(g, &request, &a.output, a.force, a.json)
+}
+
+/// Runs a read request into `path` (`-` for standard output) and renders it: the one path
+/// of `dfu read` and of dfu-util's `-U`.
+pub fn read_request(
+    g: &Global,
+    request: &Request,
+    path: &Path,
+    force: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let name = path.display().to_string();
+    let asked = match &request.op {
+        Operation::Read { length, .. } => *length,
+        _ => None,
+    };
+    let mut output = open_output(path, force)?;
     let mut notes = Vec::new();
-    let fetched = fetch(g, &a, &mut notes);
+    let fetched = fetch(g, request, &mut notes, json);
     let (address, alt, data) = match fetched {
         Ok(r) => r,
         Err(f) => {
             if let Output::File { created: true, .. } = output {
-                let _ = std::fs::remove_file(&a.output);
+                let _ = std::fs::remove_file(path);
             }
             return Err(f);
         }
@@ -59,7 +76,7 @@ pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
             .and_then(|()| file.write_all(&data))
             .map_err(|e| Failure::file(format!("writing {name}: {e}"), "check the free space"))?,
     }
-    if a.json {
+    if json {
         out::json(&ReadJson {
             result: "ok",
             address: Addr(address),
@@ -84,7 +101,7 @@ pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
     } else {
         outln!("{line}");
     }
-    if let Some(want) = a.length.filter(|n| *n > data.len() as u64) {
+    if let Some(want) = asked.filter(|n| *n > data.len() as u64) {
         errln!(
             "note: the device returned {} of the {want} bytes asked for (end of its memory)",
             data.len()
@@ -121,97 +138,48 @@ fn open_output(path: &Path, force: bool) -> Result<Output, Failure> {
     Ok(Output::File { file, created })
 }
 
-/// Connects, works out the range and reads it: (address, alt, data).
-fn fetch(g: &Global, a: &ReadArgs, notes: &mut Vec<String>) -> Result<(u32, u8, Vec<u8>), Failure> {
+/// The read as the library's request.
+pub fn request(g: &Global, a: &ReadArgs) -> Result<Request, Failure> {
+    Ok(Request {
+        device: g.device_request()?,
+        op: Operation::Read {
+            address: a.address,
+            length: a.length,
+        },
+    })
+}
+
+/// Prepares and runs a read request: (address, alt, data). The one path of `dfu read` and
+/// of dfu-util's `-U`. Notes are collected in `notes` (and shown unless `quiet`).
+pub fn fetch(
+    g: &Global,
+    request: &Request,
+    notes: &mut Vec<String>,
+    quiet: bool,
+) -> Result<(u32, u8, Vec<u8>), Failure> {
     let mut backend = g.backend()?;
-    let (mut dev, _) = g.open(backend.as_mut(), notes)?;
-    if !a.json {
-        for n in notes.iter() {
-            render::note(n, false);
-        }
-    }
-    let (address, length) = span(&dev, a.address, a.length)?;
-    let alt = dev.alt;
     let mut progress = Progress::new(false);
-    let data = dev.read(address, length, &mut |e| {
-        if !a.json {
+    let mut show = |e: &dfu::Event| {
+        if let dfu::Event::Note { message } = e {
+            notes.push(message.clone());
+        }
+        if !quiet {
             progress.event(e);
         }
-    });
+    };
+    let mut prepared = dfu::prepare(backend.as_mut(), request, &mut show)
+        .map_err(|e| g.hint_failure(&request.device, e))?;
+    let (address, alt) = match &prepared.plan {
+        dfu::Plan::Read(p) => (p.address, p.alt),
+        _ => return Err(Failure::usage("not a read request", "")),
+    };
+    let data = prepared.execute(&mut show);
+    drop(prepared);
     progress.finish();
-    drop(dev);
     backend.finish()?;
-    Ok((address, alt, data?))
-}
-
-/// The address and length to read: as given, else the whole alt (DfuSe: from the address
-/// to the end of the layout's contiguous readable memory; plain DFU: from its base until
-/// the device ends the upload).
-fn span(dev: &DfuDevice, address: Option<u32>, length: Option<u64>) -> Result<(u32, u64), Failure> {
-    if !dev.info.is_dfuse() {
-        let address = address.unwrap_or_else(|| dev.info.plain_base(dev.alt));
-        return Ok((address, length.unwrap_or(MAX_LEN)));
-    }
-    let Some(layout) = &dev.layout else {
-        return match (address, length) {
-            (Some(s), Some(n)) => Ok((s, n)),
-            _ => Err(Failure::usage(
-                format!("alt {} has no memory layout, so the range to read is not known", dev.alt),
-                "give --address and --length, or the layout with --layout; `dfu info` shows what the device announces",
-            )),
-        };
-    };
-    let address = address.unwrap_or_else(|| layout.segments.first().map_or(0, |s| s.start));
-    if layout.sector_at(address).is_none() {
-        return Err(not_in_alt(dev, layout, address));
-    }
-    let length = match length {
-        Some(n) => n,
-        None => contiguous_end(layout, address) - u64::from(address),
-    };
-    Ok((address, length))
-}
-
-/// One past the last byte of the readable memory that runs on without a gap from `address`.
-fn contiguous_end(layout: &MemoryLayout, address: u32) -> u64 {
-    let mut segments = layout.segments.clone();
-    segments.sort_by_key(|s| s.start);
-    let mut end = u64::from(address);
-    for s in segments.iter().filter(|s| s.end() > u64::from(address)) {
-        if u64::from(s.start) > end || !s.flags.readable() {
-            break;
-        }
-        end = s.end();
-    }
-    end.max(u64::from(address) + 1)
-}
-
-/// `address` is not in the selected alt's memory: names the alt that holds it, if any.
-fn not_in_alt(dev: &DfuDevice, layout: &MemoryLayout, address: u32) -> Failure {
-    let holder = dev.info.alts.iter().find(|x| {
-        let own = x.layout.clone().or_else(|| {
-            dev.profile()
-                .and_then(|p| p.alts.get(usize::from(x.alt)))
-                .and_then(|p| p.real_layout())
-        });
-        x.alt != dev.alt && own.is_some_and(|l| l.sector_at(address).is_some())
-    });
-    let message = format!(
-        "0x{address:08x} is outside the device's memory in alt {}:\n{}",
-        dev.alt,
-        layout.to_string().trim_end()
-    );
-    match holder {
-        Some(h) => Failure::usage(
-            message,
-            format!(
-                "alt {} {:?} holds 0x{address:08x}: select it with --alt {}",
-                h.alt,
-                h.display_name(),
-                h.alt
-            ),
-        ),
-        None => Failure::usage(message, "`dfu info` shows the memory map of every alt"),
+    match data.map_err(|f| Failure::from(f.error))? {
+        dfu::Outcome::Read(data) => Ok((address, alt, data)),
+        _ => Err(Failure::usage("not a read request", "")),
     }
 }
 

@@ -62,25 +62,6 @@ struct ErrorJson<'a> {
     written: Option<&'a [String]>,
 }
 
-/// The JSON line of a note.
-#[derive(serde::Serialize)]
-struct NoteJson<'a> {
-    event: &'static str,
-    message: &'a str,
-}
-
-/// Prints a note (stderr in human mode, a JSON event in JSON mode).
-pub fn note(message: &str, json: bool) {
-    if json {
-        out::json(&NoteJson {
-            event: "note",
-            message,
-        });
-    } else {
-        errln!("note: {message}");
-    }
-}
-
 /// One line per step: what will be erased, written and skipped (adjacent ranges joined).
 pub fn plan_lines(steps: &[dfu::events::StepSummary], mass_erase: bool) -> Vec<String> {
     let mut out = Vec::new();
@@ -229,6 +210,12 @@ impl Progress {
                 }
             }
             Event::Note { message } => self.line(&format!("note: {message}")),
+            Event::Wait { hint } => {
+                self.finish();
+                self.bar = spinner(&format!(
+                    "waiting for a DFU device: put it in DFU mode ({hint})"
+                ));
+            }
         }
     }
 
@@ -268,6 +255,18 @@ pub fn spinner(message: &str) -> Option<ProgressBar> {
     s.set_message(message.to_string());
     s.enable_steady_tick(std::time::Duration::from_millis(100));
     Some(s)
+}
+
+/// Events of a command that shows no progress (`info`, `detach`, option bytes): notes and
+/// the wait for a device, as lines on standard error.
+pub fn stderr_event(e: &dfu::Event) {
+    match e {
+        dfu::Event::Note { message } => errln!("note: {message}"),
+        dfu::Event::Wait { hint } => {
+            errln!("waiting for a DFU device: put it in DFU mode ({hint})")
+        }
+        _ => {}
+    }
 }
 
 /// `0x08000000-0x0800ffff (65536 bytes)`.

@@ -3,7 +3,8 @@
 
 use crate::args::{looks_like_serial_port, Global, LAYOUT_HELP, SIM_HELP};
 use crate::exit::Failure;
-use dfu::{Backend, DeviceInfo, Selector};
+use dfu::events::Sink;
+use dfu::{AltChoice, Backend, DeviceInfo, DeviceRequest, Selector, WaitPolicy};
 use dfu_profiles::Profile;
 
 impl Global {
@@ -46,6 +47,20 @@ impl Global {
         ))
     }
 
+    /// The options as the environment alone gives them (`DFU_SIM`), read by the same
+    /// definitions as the command line: for the dfu-util drop-in, whose own command line
+    /// has none of them.
+    pub fn from_env() -> Global {
+        #[derive(clap::Parser)]
+        struct EnvOnly {
+            #[command(flatten)]
+            global: Global,
+        }
+        <EnvOnly as clap::Parser>::try_parse_from(["dfu"])
+            .map(|e| e.global)
+            .unwrap_or_default()
+    }
+
     /// The selection options as a library selector.
     pub fn selector(&self) -> Result<Selector, Failure> {
         let ids = match &self.device {
@@ -71,34 +86,6 @@ impl Global {
         })
     }
 
-    /// With `--wait`: waits (a spinner on a terminal) until a device `selector` matches is
-    /// plugged in, or `--wait-timeout` passes (exit 4). Without it, does nothing.
-    pub fn wait_for(
-        &self,
-        backend: &mut dyn Backend,
-        selector: &Selector,
-        profile: Option<&Profile>,
-    ) -> Result<(), Failure> {
-        if !self.wait || dfu::wait::present(backend, selector)? {
-            return Ok(());
-        }
-        let hint = dfu::wait::hint_for(selector, profile);
-        let message = format!("waiting for a DFU device: put it in DFU mode ({hint})");
-        let spinner = crate::render::spinner(&message);
-        let r = dfu::wait::wait_for_device(backend, selector, self.wait_timeout, &mut |_| {});
-        if let Some(s) = spinner {
-            s.finish_and_clear();
-        }
-        r.map_err(|e| {
-            let mut f = Failure::from(e);
-            if let Some(t) = self.wait_timeout {
-                f.message = format!("{} within --wait-timeout {:?}", f.message, t);
-                f.help = format!("put the device in DFU mode ({hint}), or wait longer with a larger --wait-timeout");
-            }
-            f
-        })
-    }
-
     /// The profile given with `--profile`.
     pub fn profile(&self) -> Result<Option<Profile>, Failure> {
         self.profile
@@ -108,59 +95,54 @@ impl Global {
             .map_err(|e| Failure::usage(e.to_string(), "use a built-in profile name (`dfu sim profiles`) or the path of a profile TOML file"))
     }
 
+    /// What the selection options ask for: the device, its profile and layout, the alt
+    /// setting and the wait policy, as the library's request.
+    pub fn device_request(&self) -> Result<DeviceRequest, Failure> {
+        Ok(DeviceRequest {
+            selector: self.selector()?,
+            known: None,
+            profile: self.profile()?,
+            layout: self.layout()?,
+            alt: AltChoice::from_option(self.alt.as_deref())?,
+            wait: self.wait.then_some(WaitPolicy {
+                timeout: self.wait_timeout,
+            }),
+        })
+    }
+
+    /// A failure to find the device, with `--wait-timeout` named when it ran out.
+    pub fn wait_failure(&self, e: dfu::DfuError, hint: &str) -> Failure {
+        let timed_out = matches!(e, dfu::DfuError::NoDevice { .. }) && self.wait;
+        let mut f = Failure::from(e);
+        if let (true, Some(t)) = (timed_out, self.wait_timeout) {
+            f.message = format!("{} within --wait-timeout {:?}", f.message, t);
+            f.help = format!(
+                "put the device in DFU mode ({hint}), or wait longer with a larger --wait-timeout"
+            );
+        }
+        f
+    }
+
     /// The one device the user means, in whatever mode it is (after `--wait`).
-    pub fn select_one(&self, backend: &mut dyn Backend) -> Result<DeviceInfo, Failure> {
-        let selector = self.selector()?;
-        let profile = self.profile()?;
-        self.wait_for(backend, &selector, profile.as_ref())?;
-        Ok(dfu::select_one(backend, &selector, profile.as_ref())?)
+    pub fn select_one(
+        &self,
+        backend: &mut dyn Backend,
+        events: Sink,
+    ) -> Result<DeviceInfo, Failure> {
+        let d = self.device_request()?;
+        dfu::prepare::find_one(backend, &d, events).map_err(|e| self.hint_failure(&d, e))
     }
 
     /// The one device the user means, in DFU mode: a run-time device is detached first.
-    pub fn connect(
-        &self,
-        backend: &mut dyn Backend,
-        notes: &mut Vec<String>,
-    ) -> Result<DeviceInfo, Failure> {
-        let selector = self.selector()?;
-        let profile = self.profile()?;
-        self.wait_for(backend, &selector, profile.as_ref())?;
-        Ok(dfu::connect(backend, &selector, profile.as_ref(), notes)?)
+    pub fn connect(&self, backend: &mut dyn Backend, events: Sink) -> Result<DeviceInfo, Failure> {
+        let d = self.device_request()?;
+        dfu::prepare::connect(backend, &d, events).map_err(|e| self.hint_failure(&d, e))
     }
 
-    /// The alt setting the user asked for (number or name), default 0.
-    pub fn alt_for(&self, info: &DeviceInfo) -> Result<u8, Failure> {
-        Ok(dfu::many::resolve_alt(info, self.alt.as_deref())?)
-    }
-
-    /// The device the user means, opened on the alt they asked for and read for planning
-    /// (its memory layouts resolved: the one each alt announces, else `--layout`, else the
-    /// profile's). Each fallback, and a `--layout` that an announced layout overrides, is a
-    /// note.
-    pub fn open(
-        &self,
-        backend: &mut dyn Backend,
-        notes: &mut Vec<String>,
-    ) -> Result<(dfu::DfuDevice, dfu::DeviceView), Failure> {
-        let info = self.connect(backend, notes)?;
-        let alt = self.alt_for(&info)?;
-        let mut dev = dfu::DfuDevice::open(backend, info, alt)?;
-        let view = dev.survey(self.layout()?.as_ref())?;
-        notes.extend(view.notes.iter().cloned());
-        Ok((dev, view))
-    }
-
-    /// When `--layout` is given but alt `alt` announces a layout of its own: a note saying
-    /// that the announced one is used.
-    pub fn layout_note(&self, info: &DeviceInfo, alt: u8) -> Option<String> {
-        let given = self.layout.as_ref()?;
-        let a = info.alts.iter().find(|a| a.alt == alt)?;
-        a.layout.as_ref().map(|_| {
-            format!(
-                "--layout {given:?} is not used: alt {alt} announces its own memory layout {:?}",
-                a.display_name()
-            )
-        })
+    /// [`Global::wait_failure`] with the hint for the request's device.
+    pub fn hint_failure(&self, d: &DeviceRequest, e: dfu::DfuError) -> Failure {
+        let hint = dfu::wait::hint_for(&d.selector, d.profile.as_ref());
+        self.wait_failure(e, &hint)
     }
 
     /// The layout given with --layout.

@@ -231,8 +231,9 @@ fn bad_arguments_are_usage_errors() {
         "-o",
         &s.state("o.bin"),
     ])
-    .code(2)
-    .says("0x08100000 is outside the device's memory");
+    .code(5)
+    .says("0x08100000 is outside the memory of alt setting 0")
+    .says("code: dfu::refused::outside-memory");
     dfu(&["--sim", "photon2", "list"])
         .code(2)
         .says("unknown profile \"photon2\"");

@@ -70,7 +70,9 @@ fn numbers_follow_one_rule() {
         .says("0x08000000");
     // 4G is a length (the device then refuses it as larger than its memory).
     let r = read(&["--address", "0x08000000", "--length", "4G"]);
-    r.code(2).says("outside the device's memory");
+    r.code(5)
+        .says("outside the memory of alt setting 0")
+        .says("code: dfu::refused::outside-memory");
     assert!(!r.stderr.contains("not a length"), "{}", r.stderr);
     read(&["--address", "0x08000000", "--length", "0x100000001"])
         .code(2)
@@ -91,12 +93,14 @@ fn a_layout_is_applied_or_refused() {
         .says("@Name/0xADDR/");
     dfu(&["--sim", "dapboot", "read", "-o", "x", "--layout", "@x"]).code(2);
     let given = "@Flash/0x08002000/56*001Kg";
+    // A plain DFU device has no layout: the library does not use one, and `info` says so.
     dfu(&["--sim", "dapboot", "info", "--layout", given])
         .ok()
-        .says("alt 0 uses the layout given with --layout");
+        .says("alt 0 is a plain DFU alt setting: a memory layout does not apply");
     dfu(&["--sim", "stm32f405", "info", "--layout", given])
         .ok()
-        .says("is not used: alt 0 announces its own memory layout");
+        .says("alt 0 announces a valid layout")
+        .says("the layout given was not used");
 }
 
 #[test]
@@ -179,9 +183,9 @@ fn read_checks_its_output_first_and_reads_the_whole_alt() {
         "-o",
         &s.state("ob.bin"),
     ])
-    .code(2)
-    .says("alt 1")
-    .says("--alt 1");
+    .code(5)
+    .says("code: dfu::refused::outside-memory")
+    .says("alt setting 1 \"@Option Bytes");
     assert!(!s.path("ob.bin").exists(), "a failed read leaves no file");
 }
 
@@ -224,8 +228,9 @@ fn plain_dfu_reads_report_and_return_the_real_address() {
         "-o",
         &s.state("below.bin"),
     ])
-    .code(2)
-    .says("below the start");
+    .code(5)
+    .says("below the start")
+    .says("code: dfu::refused::outside-memory");
     // -o - writes the bytes, and only them, to standard output.
     let o = Command::new(env!("CARGO_BIN_EXE_dfu"))
         .args(["--sim", &sim, "read", "--length", "4K", "-o", "-"])

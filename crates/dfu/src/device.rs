@@ -27,8 +27,9 @@ pub struct DfuDevice {
     pub layout: Option<MemoryLayout>,
     /// wTransferSize.
     pub transfer_size: u16,
-    /// Requests sent (for statistics).
-    pub requests: u64,
+    /// The layout of every alt setting as the survey decided it (announced, given, or the
+    /// profile's); until the survey, each alt's announced layout is used.
+    pub(crate) decided: Option<Vec<(u8, MemoryLayout)>>,
     /// Where a streamed DfuSe read can continue.
     pub(crate) stream: Stream,
     /// Status requests that timed out while the device was busy and were sent again.
@@ -48,7 +49,7 @@ impl DfuDevice {
             info,
             alt,
             layout: None,
-            requests: 0,
+            decided: None,
             stream: Stream::default(),
             timeouts: 0,
             cancel: None,
@@ -74,12 +75,15 @@ impl DfuDevice {
             .set_alt_setting(self.info.interface, alt)
             .map_err(|e| DfuError::usb(Op::SelectAlt(alt), e))?;
         self.alt = alt;
-        self.layout = self
-            .info
-            .alts
-            .iter()
-            .find(|a| a.alt == alt)
-            .and_then(|a| a.layout.clone());
+        self.layout = match &self.decided {
+            Some(d) => d.iter().find(|(a, _)| *a == alt).map(|(_, l)| l.clone()),
+            None => self
+                .info
+                .alts
+                .iter()
+                .find(|a| a.alt == alt)
+                .and_then(|a| a.layout.clone()),
+        };
         Ok(())
     }
 
@@ -107,7 +111,6 @@ impl DfuDevice {
 
     /// Sends a DFU OUT request.
     pub(crate) fn out(&mut self, req: DfuRequest, value: u16, data: &[u8], op: Op) -> Result<()> {
-        self.requests += 1;
         let setup = Setup::dfu_out(req, value, self.info.interface, data.len() as u16);
         self.t
             .control_out(setup, data)
@@ -122,7 +125,6 @@ impl DfuDevice {
         len: u16,
         op: Op,
     ) -> Result<Vec<u8>> {
-        self.requests += 1;
         let setup = Setup::dfu_in(req, value, self.info.interface, len);
         self.t.control_in(setup).map_err(|e| DfuError::usb(op, e))
     }
@@ -269,55 +271,6 @@ impl DfuDevice {
             }
         }
     }
-
-    /// The layout to plan with for `alt`: the announced one, else `given` (for the selected
-    /// alt), else the profile's. The second value says why a stand-in was used.
-    pub fn layout_for(
-        &self,
-        alt: u8,
-        given: Option<&MemoryLayout>,
-    ) -> (Option<MemoryLayout>, Option<String>) {
-        let Some(a) = self.info.alts.iter().find(|a| a.alt == alt) else {
-            return (None, None);
-        };
-        let why = a
-            .layout_error
-            .clone()
-            .unwrap_or_else(|| "it is not a memory layout".into());
-        if let Some(l) = &a.layout {
-            let note = given.filter(|g| *g != l).map(|_| {
-                format!(
-                    "alt {alt} announces a valid layout ({l}); the layout given was not used",
-                    l = l.to_string().trim_end()
-                )
-            });
-            return (Some(l.clone()), note);
-        }
-        if !self.info.is_dfuse() {
-            return (None, None);
-        }
-        if let Some(g) = given {
-            let note = format!(
-                "alt {alt} name {:?} is not a usable memory layout ({why}); using the layout given instead",
-                a.display_name()
-            );
-            return (Some(g.clone()), Some(note));
-        }
-        let from_profile = self.info.profile.as_ref().and_then(|p| {
-            let l = p.alts.get(usize::from(alt))?.announced_layout()?;
-            Some((l, p.name.clone()))
-        });
-        match from_profile {
-            Some((l, name)) => (
-                Some(l),
-                Some(format!(
-                    "alt {alt} name {:?} is not a usable memory layout ({why}); using the {name} profile's layout",
-                    a.display_name()
-                )),
-            ),
-            None => (None, None),
-        }
-    }
 }
 
 fn check_alt(info: &DeviceInfo, alt: u8) -> Result<()> {
@@ -391,20 +344,13 @@ pub fn wait_for_dfu_mode(
     limit: Duration,
     wanted: impl Fn(&crate::backend::UsbDevice) -> bool,
 ) -> Result<Option<crate::backend::UsbDevice>> {
-    let start = backend.now();
-    loop {
-        let found = backend.devices()?.into_iter().find(|d| {
+    let step = Duration::from_millis(50);
+    crate::wait::poll(backend, Some(limit), step, &mut |b| {
+        Ok(b.devices()?.into_iter().find(|d| {
             d.dfu_interfaces
                 .iter()
                 .any(|(_, proto)| *proto == dfu_proto::descriptor::PROTOCOL_DFU_MODE)
                 && wanted(d)
-        });
-        if found.is_some() {
-            return Ok(found);
-        }
-        if backend.now().saturating_sub(start) > limit {
-            return Ok(None);
-        }
-        backend.wait(Duration::from_millis(50));
-    }
+        }))
+    })
 }

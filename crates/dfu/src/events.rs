@@ -64,6 +64,11 @@ pub enum Event {
         /// One line.
         message: String,
     },
+    /// The device is not there yet: waiting for it to be plugged in (and put in DFU mode).
+    Wait {
+        /// How to put the device into DFU mode, from what is known of it.
+        hint: String,
+    },
     /// What the run will erase, write and skip, announced after the compare and before the
     /// first erase or write (a dry run stops here).
     Plan {
@@ -111,6 +116,3 @@ impl From<&Step> for StepSummary {
 
 /// Receives events.
 pub type Sink<'a> = &'a mut dyn FnMut(&Event);
-
-/// A sink that drops everything.
-pub fn ignore(_: &Event) {}

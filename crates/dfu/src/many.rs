@@ -4,21 +4,21 @@
 //! one never stops, slows or corrupts another; every device gets its own result.
 
 use crate::backend::Backend;
-use crate::device::DfuDevice;
 use crate::discover::{find, DeviceInfo, Selector};
 use crate::error::{Candidate, DfuError, Op, Result};
 use crate::events::{Event, Sink};
 use crate::firmware::Firmware;
 use crate::flash::{FlashFailure, FlashReport};
-use crate::pipeline::{plan, FlashOptions};
-use crate::quick::connect;
+use crate::pipeline::FlashOptions;
+use crate::prepare::{prepare, Outcome};
+use crate::request::{AltChoice, DeviceRequest, Operation, Request};
 use dfu_profiles::Profile;
 use dfu_proto::MemoryLayout;
 use serde::Serialize;
 use std::time::Duration;
 
 /// One device of a many-device run: what the user sees, and how each thread finds it again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Target {
     /// USB ids, `vvvv:pppp`.
     pub id: String,
@@ -26,6 +26,9 @@ pub struct Target {
     pub path: String,
     /// Serial number string, when the device has one.
     pub serial: Option<String>,
+    /// The device as the selection described it (not described again when flashed).
+    #[serde(skip)]
+    pub info: Option<DeviceInfo>,
 }
 
 impl Target {
@@ -35,6 +38,7 @@ impl Target {
             id: info.usb.id(),
             path: info.usb.path(),
             serial: info.serial.clone().or_else(|| info.usb.serial.clone()),
+            info: Some(info.clone()),
         }
     }
 
@@ -44,6 +48,7 @@ impl Target {
             id: usb.id(),
             path: usb.path(),
             serial: usb.serial.clone(),
+            info: None,
         }
     }
 
@@ -75,14 +80,14 @@ impl Target {
 pub struct Job {
     /// The firmware files (each device gets its own plan from them).
     pub files: Vec<Firmware>,
-    /// How to flash. `alt` is overridden per device when [`Job::alt`] is a name.
+    /// How to flash (its `alt` comes from [`Job::alt`], resolved on each device).
     pub options: FlashOptions,
     /// A profile that replaces profile matching.
     pub profile: Option<Profile>,
     /// A memory layout for alt settings that do not announce one.
     pub layout: Option<MemoryLayout>,
     /// The alt setting: a number, or (part of) its name, resolved on each device.
-    pub alt: Option<String>,
+    pub alt: AltChoice,
 }
 
 /// How one device went.
@@ -169,7 +174,7 @@ pub fn select(
             [] => return Err(no_device(selector, backend)),
             [one] => {
                 let t = Target::of(one);
-                if !out.contains(&t) {
+                if !out.iter().any(|o| o.path == t.path) {
                     out.push(t);
                 }
             }
@@ -177,34 +182,6 @@ pub fn select(
         }
     }
     Ok(out)
-}
-
-/// The alt setting `alt` names on this device (number, or a unique part of its name).
-pub fn resolve_alt(info: &DeviceInfo, alt: Option<&str>) -> Result<u8> {
-    let Some(a) = alt else { return Ok(0) };
-    if let Some(n) = dfu_proto::num::parse_alt(a).map_err(|e| DfuError::usage(e.to_string()))? {
-        return Ok(n);
-    }
-    let want = a.to_lowercase();
-    let hits: Vec<u8> = info
-        .alts
-        .iter()
-        .filter(|x| x.display_name().to_lowercase().contains(&want))
-        .map(|x| x.alt)
-        .collect();
-    match hits.as_slice() {
-        [one] => Ok(*one),
-        _ => Err(DfuError::usage(format!(
-            "alt setting {a:?} matches {} alt settings of {}; it has {}",
-            hits.len(),
-            info.summary(),
-            info.alts
-                .iter()
-                .map(|x| format!("{} {:?}", x.alt, x.display_name()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
 }
 
 /// Flashes one device through the pipeline: connect, open, survey, plan, execute. Notes go
@@ -230,27 +207,28 @@ fn run_one(
     job: &Job,
     events: Sink,
 ) -> std::result::Result<FlashReport, FlashFailure> {
-    let mut notes = Vec::new();
-    let info = connect(
-        backend,
-        &target.selector(),
-        job.profile.as_ref(),
-        &mut notes,
-    )?;
-    let alt = resolve_alt(&info, job.alt.as_deref())?;
-    let mut dev = DfuDevice::open(backend, info, alt)?;
-    let view = dev.survey(job.layout.as_ref())?;
-    let options = FlashOptions {
-        alt: job.alt.is_some().then_some(alt),
-        ..job.options.clone()
+    let request = Request {
+        device: DeviceRequest {
+            selector: target.selector(),
+            known: target.info.clone(),
+            profile: job.profile.clone(),
+            layout: job.layout.clone(),
+            alt: job.alt.clone(),
+            wait: None,
+        },
+        op: Operation::Flash {
+            files: job.files.clone(),
+            options: job.options.clone(),
+        },
     };
-    let plan = plan(&view, job.files.clone(), &options)?;
-    notes.extend(view.notes);
-    notes.extend(plan.notes().map(|f| f.message.clone()));
-    for message in notes {
-        events(&Event::Note { message });
+    let mut prepared = prepare(backend, &request, events)?;
+    match prepared.execute(events)? {
+        Outcome::Flash(report) => Ok(report),
+        other => Err(FlashFailure::from(DfuError::Protocol {
+            op: Op::Open,
+            what: format!("internal error: a flash request ended as {other:?}"),
+        })),
     }
-    dev.execute(&plan, events)
 }
 
 /// A panic in a device's thread is a bug; the device gets this failure, the others go on.

@@ -60,7 +60,7 @@ impl DfuDevice {
         let mut layouts = Vec::new();
         let alts: Vec<u8> = self.info.alts.iter().map(|a| a.alt).collect();
         for alt in alts {
-            let (layout, note) = self.layout_for(alt, given.filter(|_| alt == self.alt));
+            let (layout, note) = layout_for(&self.info, alt, given.filter(|_| alt == self.alt));
             if alt == self.alt {
                 notes.extend(note);
                 self.layout.clone_from(&layout);
@@ -69,6 +69,7 @@ impl DfuDevice {
                 layouts.push((alt, l));
             }
         }
+        self.decided = Some(layouts.clone());
         let installed = self.installed_modules()?;
         Ok(DeviceView {
             info: self.info.clone(),
@@ -144,5 +145,54 @@ impl DfuDevice {
         }
         self.end_upload()?;
         Ok(found)
+    }
+}
+
+/// The layout to plan with for `alt` of `info`: the announced one, else `given`, else the
+/// profile's. The second value says why a stand-in was used, or that `given` was not.
+pub fn layout_for(
+    info: &DeviceInfo,
+    alt: u8,
+    given: Option<&MemoryLayout>,
+) -> (Option<MemoryLayout>, Option<String>) {
+    let Some(a) = info.alts.iter().find(|a| a.alt == alt) else {
+        return (None, None);
+    };
+    let why = a
+        .layout_error
+        .clone()
+        .unwrap_or_else(|| "it is not a memory layout".into());
+    if let Some(l) = &a.layout {
+        let note = given.filter(|g| *g != l).map(|_| {
+            format!(
+                "alt {alt} announces a valid layout ({l}); the layout given was not used",
+                l = l.to_string().trim_end()
+            )
+        });
+        return (Some(l.clone()), note);
+    }
+    if !info.is_dfuse() {
+        return (None, None);
+    }
+    if let Some(g) = given {
+        let note = format!(
+            "alt {alt} name {:?} is not a usable memory layout ({why}); using the layout given instead",
+            a.display_name()
+        );
+        return (Some(g.clone()), Some(note));
+    }
+    let from_profile = info.profile.as_ref().and_then(|p| {
+        let l = p.alts.get(usize::from(alt))?.announced_layout()?;
+        Some((l, p.name.clone()))
+    });
+    match from_profile {
+        Some((l, name)) => (
+            Some(l),
+            Some(format!(
+                "alt {alt} name {:?} is not a usable memory layout ({why}); using the {name} profile's layout",
+                a.display_name()
+            )),
+        ),
+        None => (None, None),
     }
 }

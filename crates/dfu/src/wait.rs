@@ -77,36 +77,52 @@ pub fn present(backend: &mut dyn Backend, selector: &Selector) -> Result<bool> {
         .any(|d| d.is_dfu() && selector.matches(d, None)))
 }
 
+/// The one wait loop: asks `found` every `step` (on the backend's clock) until it finds
+/// something, or `limit` has passed (`None`: no limit). Waiting for a device to be plugged
+/// in, for a device to come back in DFU mode, and dfu-util's `-w` all wait here.
+pub fn poll<T>(
+    backend: &mut dyn Backend,
+    limit: Option<Duration>,
+    step: Duration,
+    found: &mut dyn FnMut(&mut dyn Backend) -> Result<Option<T>>,
+) -> Result<Option<T>> {
+    let start = backend.now();
+    loop {
+        if let Some(t) = found(backend)? {
+            return Ok(Some(t));
+        }
+        let waited = backend.now().saturating_sub(start);
+        if limit.is_some_and(|l| waited >= l) {
+            return Ok(None);
+        }
+        let step = limit.map_or(step, |l| step.min(l - waited));
+        backend.wait(step.max(Duration::from_millis(1)));
+    }
+}
+
 /// Lists the bus every [`POLL`] until a DFU-capable device that `selector` matches is
 /// attached, or `timeout` (on the backend's clock) has passed: then the error is
-/// [`DfuError::NoDevice`]. `tick` is called before each wait with the time waited so far.
+/// [`DfuError::NoDevice`].
 pub fn wait_for_device(
     backend: &mut dyn Backend,
     selector: &Selector,
     timeout: Option<Duration>,
-    tick: &mut dyn FnMut(Duration),
 ) -> Result<()> {
-    let start = backend.now();
-    loop {
-        if present(backend, selector)? {
-            return Ok(());
-        }
-        let waited = backend.now().saturating_sub(start);
-        if timeout.is_some_and(|t| waited >= t) {
-            let seen = backend
-                .devices()?
-                .iter()
-                .map(|d| format!("{} at {}", d.id(), d.path()))
-                .collect();
-            return Err(DfuError::NoDevice {
-                selector: selector.clone(),
-                seen,
-            });
-        }
-        tick(waited);
-        let step = timeout.map_or(POLL, |t| POLL.min(t - waited));
-        backend.wait(step.max(Duration::from_millis(1)));
+    let there = poll(backend, timeout, POLL, &mut |b| {
+        Ok(present(b, selector)?.then_some(()))
+    })?;
+    if there.is_some() {
+        return Ok(());
     }
+    let seen = backend
+        .devices()?
+        .iter()
+        .map(|d| format!("{} at {}", d.id(), d.path()))
+        .collect();
+    Err(DfuError::NoDevice {
+        selector: selector.clone(),
+        seen,
+    })
 }
 
 #[cfg(all(test, feature = "sim"))]
@@ -121,14 +137,10 @@ mod tests {
             serial: Some("LATE".into()),
             ..Selector::default()
         };
-        let mut ticks = 0;
-        let r = wait_for_device(&mut b, &late, Some(Duration::from_secs(1)), &mut |_| {
-            ticks += 1
-        });
+        let r = wait_for_device(&mut b, &late, Some(Duration::from_secs(1)));
         assert!(matches!(r, Err(DfuError::NoDevice { .. })), "{r:?}");
-        assert!(ticks >= 5);
         assert!(b.now() >= Duration::from_secs(1) && b.now() < Duration::from_millis(1500));
-        wait_for_device(&mut b, &late, None, &mut |_| {}).unwrap();
+        wait_for_device(&mut b, &late, None).unwrap();
         assert!(b.now() >= Duration::from_millis(1500));
     }
 

@@ -62,17 +62,28 @@ pub fn by_subcommand(word: &str) -> Option<Personality> {
 /// When argv asks for a foreign command line, runs it and returns the exit code.
 pub fn dispatch(argv: &[String]) -> Option<i32> {
     let argv0 = argv.first()?;
+    // `dfu [--sim SPEC] util ...`: a simulator given before the subcommand applies to it.
+    let (sim, skip) = leading_sim(&argv[1..]);
     let (who, rest) = match by_program_name(argv0) {
         Some(p) => (p, &argv[1..]),
-        None => (by_subcommand(argv.get(1)?)?, &argv[2..]),
+        None => (by_subcommand(argv.get(1 + skip)?)?, &argv[2 + skip..]),
     };
     let code = match who {
-        Personality::Util => run::main(rest),
+        Personality::Util => run::main(rest, sim),
         Personality::Suffix => tools::suffix_main(rest),
         Personality::Prefix => tools::prefix_main(rest),
     };
     let _ = std::io::stdout().flush();
     Some(code)
+}
+
+/// A leading `--sim SPEC` or `--sim=SPEC`: the spec, and how many arguments it took.
+fn leading_sim(args: &[String]) -> (Option<String>, usize) {
+    match args {
+        [flag, spec, ..] if flag == "--sim" => (Some(spec.clone()), 2),
+        [flag, ..] if flag.starts_with("--sim=") => (Some(flag["--sim=".len()..].to_string()), 1),
+        _ => (None, 0),
+    }
 }
 
 /// "dfu X.Y, dfu-util 0.11 compatible".

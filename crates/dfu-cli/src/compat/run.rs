@@ -6,11 +6,12 @@
 use super::options::{self, Action, UtilOptions};
 use super::probe::{self, Iface, Probe};
 use super::sysexits::{self, EX_CANTCREAT, EX_IOERR, EX_NOINPUT, EX_OK, EX_USAGE};
-use crate::args::{EraseArgs, FlashArgs, Global, ReadArgs};
+use crate::args::Global;
 use crate::exit::Failure;
+use dfu::{AltChoice, DeviceRequest, FlashOptions, Operation, Request};
 use dfu_image::suffix;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const HELP: &str = "\
 Usage: dfu-util [options] ...   (dfu's dfu-util 0.11-compatible mode)
@@ -64,7 +65,7 @@ fn refuse(code: i32, message: impl Into<String>, help: impl Into<String>) -> Exi
 }
 
 /// `dfu-util ARGS`: returns the exit code.
-pub fn main(args: &[String]) -> i32 {
+pub fn main(args: &[String], sim: Option<String>) -> i32 {
     let o = match options::parse(args) {
         Ok(o) => o,
         Err(e) => {
@@ -80,20 +81,19 @@ pub fn main(args: &[String]) -> i32 {
     if o.action == Action::Version {
         return EX_OK;
     }
-    match execute(o) {
+    match execute(o, global(sim, false)) {
         Ok(()) => EX_OK,
         Err(Exit(code)) => code,
     }
 }
 
-fn global(path: Option<String>, alt: Option<String>, verbose: bool) -> Global {
-    Global {
-        path: path.into_iter().collect(),
-        sim: std::env::var("DFU_SIM").ok().filter(|s| !s.is_empty()),
-        alt,
-        verbose,
-        ..Global::default()
-    }
+/// The options every `dfu` command shares, as the environment gives them (`DFU_SIM`), with
+/// `-v` and a `--sim` that came before `util`.
+fn global(sim: Option<String>, verbose: bool) -> Global {
+    let mut g = Global::from_env();
+    g.sim = sim.or(g.sim);
+    g.verbose = verbose;
+    g
 }
 
 /// What -D's file says about itself before any device is touched.
@@ -178,9 +178,9 @@ fn print_found(p: &Probe) {
     }
 }
 
-fn execute(mut o: UtilOptions) -> Result<(), Exit> {
+fn execute(mut o: UtilOptions, base: Global) -> Result<(), Exit> {
     let facts = before_device(&mut o)?;
-    let mut backend = global(None, None, false).backend()?;
+    let mut backend = base.backend()?;
     let found = find(backend.as_mut(), &o)?;
     if o.action == Action::List {
         print_found(&found);
@@ -195,14 +195,32 @@ fn execute(mut o: UtilOptions) -> Result<(), Exit> {
     // The file's suffix ids are checked against the device by the flash plan.
     // A DfuSe file without -a picks its targets' alts; otherwise the alt dfu-util chose.
     let alt = if dfuse_file && root.dfu_mode && o.alt_index.is_none() && o.alt_name.is_none() {
-        None
+        AltChoice::Auto
     } else if root.dfu_mode {
-        Some(root.alt.to_string())
+        AltChoice::Number(root.alt)
+    } else if let Some(a) = o.alt_index {
+        AltChoice::Number(u8::try_from(a).map_err(|_| {
+            refuse(
+                EX_USAGE,
+                format!("-a {a}: no such alt setting"),
+                "alt settings are numbered 0-255",
+            )
+        })?)
     } else {
-        o.alt_index.map(|a| a.to_string()).or(o.alt_name.clone())
+        AltChoice::from_option(o.alt_name.as_deref())?
     };
-    let g = global(Some(root.path.clone()), alt, o.verbose > 0);
-    act(&o, &g, info, dfuse_file)
+    let g = Global {
+        path: vec![root.path.clone()],
+        verbose: o.verbose > 0,
+        ..base
+    };
+    // The device as the probe described it: it is not described again.
+    let device = DeviceRequest {
+        known: Some(info.clone()),
+        alt,
+        ..g.device_request()?
+    };
+    act(&o, &g, &device, info, dfuse_file)
 }
 
 /// Probes, waiting for a device with -w.
@@ -210,13 +228,19 @@ fn find(backend: &mut dyn dfu::Backend, o: &UtilOptions) -> Result<Probe, Exit> 
     if o.wait {
         println!("Waiting for the device (ctrl-C to stop)");
     }
-    loop {
-        let p = probe::probe(backend, o)?;
-        if !p.ifaces.is_empty() || !o.wait || o.action == Action::List {
-            return Ok(p);
-        }
-        backend.wait(std::time::Duration::from_millis(20));
-    }
+    let once = !o.wait || o.action == Action::List;
+    let found = dfu::wait::poll(backend, None, dfu::wait::POLL, &mut |b| {
+        let p = probe::probe(b, o).map_err(|f| dfu::DfuError::usage(f.message))?;
+        Ok((!p.ifaces.is_empty() || once).then_some(p))
+    })?;
+    // Without a limit the loop ends only with a probe.
+    found.ok_or_else(|| {
+        refuse(
+            EX_IOERR,
+            "no DFU capable USB device found",
+            "put the device in DFU mode",
+        )
+    })
 }
 
 /// dfu-util's rule: exactly one matching alt setting, or several alts of one interface
@@ -251,7 +275,13 @@ fn choose(p: &Probe, dfuse_file: bool) -> Result<&Iface, Exit> {
     Ok(first)
 }
 
-fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) -> Result<(), Exit> {
+fn act(
+    o: &UtilOptions,
+    g: &Global,
+    device: &DeviceRequest,
+    info: &dfu::DeviceInfo,
+    dfuse_file: bool,
+) -> Result<(), Exit> {
     let d = o.dfuse.unwrap_or_default();
     // A run-time interface may report another DFU version than the bootloader behind it;
     // -s there means the caller knows the bootloader speaks DfuSe.
@@ -270,13 +300,13 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
     match &o.action {
         // As dfu-util: read-unprotect, and nothing else (the device erases and resets).
         Action::Download(_) if d.unprotect => {
-            unprotect(g)?;
+            unprotect(g, device)?;
             return Ok(());
         }
         Action::Download(file) => {
-            left = download(g, file, &d, is_dfuse, dfuse_file, o.reset)?;
+            left = download(g, device, file, &d, is_dfuse, dfuse_file, o.reset)?;
         }
-        Action::Upload(file) => upload(g, info, is_dfuse, file, &d)?,
+        Action::Upload(file) => upload(g, device, info, is_dfuse, file, &d)?,
         Action::Detach => {
             if info.mode == dfu::Mode::Runtime {
                 crate::cmd_device::detach(g, false)?;
@@ -287,16 +317,14 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
         }
         Action::None => {
             if d.mass_erase {
-                crate::cmd_flash::erase(
-                    g,
-                    EraseArgs {
-                        all: true,
-                        address: None,
-                        length: None,
+                let request = Request {
+                    device: device.clone(),
+                    op: Operation::Erase {
+                        range: None,
                         force: false,
-                        json: false,
                     },
-                )?;
+                };
+                crate::cmd_flash::run_erase(g, &request, false)?;
             } else {
                 println!("DfuSe command mode: nothing to do but what the modifiers ask.");
             }
@@ -314,13 +342,18 @@ fn act(o: &UtilOptions, g: &Global, info: &dfu::DeviceInfo, dfuse_file: bool) ->
 }
 
 /// `-s :unprotect:force -D FILE`: DfuSe read-unprotect; the file is not written.
-fn unprotect(g: &Global) -> Result<(), Exit> {
+fn unprotect(g: &Global, device: &DeviceRequest) -> Result<(), Exit> {
     let mut backend = g.backend()?;
-    let mut notes = Vec::new();
-    let info = g.connect(backend.as_mut(), &mut notes)?;
-    let mut dev = dfu::DfuDevice::open(backend.as_mut(), info, 0)?;
-    dev.read_unprotect()?;
-    drop(dev);
+    let request = Request {
+        device: DeviceRequest {
+            alt: AltChoice::Number(0),
+            ..device.clone()
+        },
+        op: Operation::Survey,
+    };
+    let mut prepared = dfu::prepare(backend.as_mut(), &request, &mut crate::render::stderr_event)?;
+    prepared.device.read_unprotect()?;
+    drop(prepared);
     backend.finish()?;
     println!("Device disconnects, erases flash and resets now");
     Ok(())
@@ -329,6 +362,7 @@ fn unprotect(g: &Global) -> Result<(), Exit> {
 /// -D through `dfu flash`. Returns whether the device left DFU mode.
 fn download(
     g: &Global,
+    device: &DeviceRequest,
     file: &Path,
     d: &options::Dfuse,
     dfuse: bool,
@@ -358,32 +392,26 @@ fn download(
     // DfuSe devices leave only with :leave (else they stay in DFU mode, as with dfu-util);
     // plain DFU devices are reset to start the application when -R is given.
     let leave = if dfuse { d.leave } else { reset };
-    let args = FlashArgs {
-        files: vec![file.to_path_buf()],
-        address: d.address,
-        dry_run: false,
-        no_verify: false,
-        no_leave: !leave,
-        no_skip: false,
-        mass_erase: d.mass_erase,
-        force: false,
-        preserve: false,
-        irreversible: false,
-        json: false,
-        ..FlashArgs::default()
+    let request = Request {
+        device: device.clone(),
+        op: Operation::Flash {
+            files: crate::cmd_flash::load(&[file.to_path_buf()])?,
+            options: FlashOptions {
+                address: d.address,
+                leave,
+                mass_erase: d.mass_erase,
+                ..FlashOptions::default()
+            },
+        },
     };
-    crate::cmd_flash::flash(g, args)?;
+    crate::cmd_flash::run(g, &request, false)?;
     Ok(leave)
-}
-
-/// The one call of `dfu read` (kept in one place).
-fn read_command(g: &Global, a: ReadArgs) -> Result<(), Failure> {
-    crate::cmd_read::read(g, a)
 }
 
 /// -U through `dfu read`.
 fn upload(
     g: &Global,
+    device: &DeviceRequest,
     info: &dfu::DeviceInfo,
     is_dfuse: bool,
     file: &Path,
@@ -393,44 +421,36 @@ fn upload(
         let Some(address) = d.address else {
             return Err(refuse(EX_USAGE, "-U on a DfuSe device needs -s ADDRESS[:LENGTH]", "e.g. -s 0x08000000:0x4000 (dfu-util would read 16 KiB from wherever the device points)"));
         };
-        (Some(address), Some(upload_length(info, g, address, d)?))
+        (
+            Some(address),
+            Some(upload_length(info, &device.alt, address, d)?),
+        )
     } else {
         // As dfu-util: read until the device sends a short block; -Z only sizes its
         // progress bar.
         (None, None)
     };
-    let args = ReadArgs {
-        address,
-        length,
-        output: PathBuf::from(file),
-        force: false,
-        json: false,
+    let request = Request {
+        device: device.clone(),
+        op: Operation::Read { address, length },
     };
-    read_command(g, args)?;
+    crate::cmd_read::read_request(g, &request, file, false, false)?;
     Ok(())
 }
 
 /// `:LEN`, else up to the end of the memory segment the address is in (as dfu-util).
 fn upload_length(
     info: &dfu::DeviceInfo,
-    g: &Global,
+    alt: &AltChoice,
     address: u32,
     d: &options::Dfuse,
 ) -> Result<u64, Exit> {
     if d.length != 0 {
         return Ok(u64::from(d.length));
     }
-    let alt = g
-        .alt
-        .as_deref()
-        .and_then(|a| a.parse::<u8>().ok())
-        .unwrap_or(0);
-    let layout = info
-        .alts
-        .iter()
-        .find(|a| a.alt == alt)
-        .and_then(|a| a.layout.as_ref());
-    let seg = layout.and_then(|l| {
+    let alt = alt.resolve(info)?;
+    let (layout, _) = dfu::survey::layout_for(info, alt, None);
+    let seg = layout.as_ref().and_then(|l| {
         l.segments
             .iter()
             .find(|s| u64::from(s.start) <= u64::from(address) && u64::from(address) < s.end())

@@ -8,7 +8,7 @@
 
 use dfu::backend::sim::SimBackend;
 use dfu::backend::{Backend, UsbDevice};
-use dfu::{DfuDevice, Firmware, FlashOptions, Selector};
+use dfu::{DfuDevice, Firmware, FlashOptions};
 use dfu_proto::{Setup, Transport, TransportError};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -199,7 +199,7 @@ pub fn drive_with(
 }
 
 fn session(b: &mut LyingBackend, address: u32) -> dfu::Result<()> {
-    let info = dfu::connect(b, &Selector::default(), None, &mut Vec::new())?;
+    let info = dfu::prepare::connect(b, &dfu::DeviceRequest::default(), &mut |_| {})?;
     let mut dev = DfuDevice::open(b, info, 0)?;
     let view = dev.survey(None)?;
     let _ = dev.read(address, 6000, &mut |_| {});

@@ -10,8 +10,8 @@ mod runs;
 mod timeouts;
 
 use dfu::backend::sim::SimBackend;
+use dfu::FlashReport;
 use dfu::{Backend, DeviceView, DfuDevice, Event, Firmware, FlashFailure, FlashOptions, FlashPlan};
-use dfu::{FlashReport, Selector};
 use tempfile::TempDir;
 
 /// A simulated device whose flash persists in a temporary state file.
@@ -32,8 +32,8 @@ impl Sim {
     /// Connects, opens `alt`, and reads the device.
     fn open(&self, alt: u8) -> (SimBackend, DfuDevice, DeviceView) {
         let mut b = SimBackend::new(&self.spec).unwrap();
-        let mut notes = Vec::new();
-        let info = dfu::connect(&mut b, &Selector::default(), None, &mut notes).unwrap();
+        let info =
+            dfu::prepare::connect(&mut b, &dfu::DeviceRequest::default(), &mut |_| {}).unwrap();
         let mut dev = DfuDevice::open(&mut b, info, alt).unwrap();
         let view = dev.survey(None).unwrap();
         (b, dev, view)

@@ -77,7 +77,7 @@ fn named_devices_are_exactly_the_set_and_a_missing_one_is_an_error() {
     let serial = |t: &Target| t.serial.clone().unwrap();
     let named = vec![serial(&all[2]), serial(&all[0])];
     let picked = select(&mut b, &Selector::default(), &named, &[], None).unwrap();
-    assert_eq!(picked, [all[2].clone(), all[0].clone()]);
+    assert_eq!(paths(&picked), paths(&[all[2].clone(), all[0].clone()]));
     let by_path = select(
         &mut b,
         &Selector::default(),
@@ -85,7 +85,10 @@ fn named_devices_are_exactly_the_set_and_a_missing_one_is_an_error() {
         &[all[1].path.clone()],
         None,
     );
-    assert_eq!(by_path.unwrap(), [all[2].clone(), all[1].clone()]);
+    assert_eq!(
+        paths(&by_path.unwrap()),
+        paths(&[all[2].clone(), all[1].clone()])
+    );
     let missing = vec![serial(&all[1]), "NOPE".to_string()];
     let err = select(&mut b, &Selector::default(), &missing, &[], None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NoDevice);
@@ -174,4 +177,10 @@ fn a_paced_bus_flashes_devices_at_once_each_with_its_own_image_checks() {
         "{}",
         refused.error
     );
+}
+
+fn paths(t: &[dfu::many::Target]) -> Vec<(String, Option<String>)> {
+    t.iter()
+        .map(|t| (t.path.clone(), t.serial.clone()))
+        .collect()
 }

@@ -15,7 +15,7 @@
 
 use dfu::backend::sim::SimBackend;
 use dfu::backend::{Backend, UsbDevice};
-use dfu::{DfuDevice, DfuError, Event, Firmware, FlashOptions, Op, Phase, Selector};
+use dfu::{DfuDevice, DfuError, Event, Firmware, FlashOptions, Op, Phase};
 use dfu_proto::request::RequestKind;
 use dfu_proto::{DfuseCommand, Setup, Transport, TransportError};
 use std::cell::RefCell;
@@ -171,7 +171,7 @@ fn run(
     image: &[u8],
 ) -> Result<dfu::FlashReport, dfu::FlashFailure> {
     trace.borrow_mut().phase = "connect";
-    let info = dfu::connect(b, &Selector::default(), None, &mut Vec::new())?;
+    let info = dfu::prepare::connect(b, &dfu::DeviceRequest::default(), &mut |_| {})?;
     trace.borrow_mut().manifests = !info.is_dfuse() && info.functional.manifestation_tolerant();
     let mut dev = DfuDevice::open(b, info, 0)?;
     trace.borrow_mut().phase = "survey";

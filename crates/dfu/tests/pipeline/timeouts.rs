@@ -4,15 +4,33 @@
 
 use crate::Sim;
 use dfu::backend::sim::SimBackend;
-use dfu::{Backend, DfuDevice, DfuError, Op, Selector};
+use dfu::{Backend, DfuDevice, DfuError, Op};
 use dfu_proto::{DfuRequest, DfuseCommand, Setup, Transport, TransportError};
 use std::time::Duration;
 
 fn open(spec: &str) -> (SimBackend, DfuDevice) {
     let mut b = SimBackend::new(spec).unwrap();
-    let info = dfu::connect(&mut b, &Selector::default(), None, &mut Vec::new()).unwrap();
+    let info = dfu::prepare::connect(&mut b, &dfu::DeviceRequest::default(), &mut |_| {}).unwrap();
     let dev = DfuDevice::open(&mut b, info, 0).unwrap();
     (b, dev)
+}
+
+/// Plans and runs an erase, as `dfu erase` does.
+fn erase(
+    dev: &mut DfuDevice,
+    range: Option<(u32, u64)>,
+    force: bool,
+) -> dfu::Result<Vec<(u32, u32)>> {
+    let view = dev.survey(None)?;
+    let plan = dfu::readerase::plan_erase(&view, range, force);
+    assert!(
+        plan.findings.iter().all(|f| !f.refuses()),
+        "{:?}",
+        plan.findings
+    );
+    let mut erased = Vec::new();
+    dev.erase_planned(&plan, &mut erased, &mut |_| {})?;
+    Ok(erased)
 }
 
 /// The raw transport, with nothing sized: DNLOAD mass erase, GETSTATUS (the erase starts,
@@ -49,7 +67,7 @@ fn mass_erase_gets_a_timeout_sized_to_it() {
         dev.expected_busy(Op::Dfuse(DfuseCommand::MassErase)),
         Duration::from_secs(16)
     );
-    dev.erase(None, true, &mut |_| {}).unwrap();
+    erase(&mut dev, None, true).unwrap();
     assert_eq!(dev.timeouts, 0, "one status request waited the whole erase");
     let st = b.bus().stats(0);
     assert_eq!((st.erases, st.timeouts), (1, 0));
@@ -62,9 +80,7 @@ fn mass_erase_gets_a_timeout_sized_to_it() {
 fn slow_sector_erases_are_polled_again_after_a_timeout() {
     let sim = Sim::new("stm32h743,erase-factor=4");
     let (b, mut dev) = open(&sim.spec);
-    let erased = dev
-        .erase(Some((0x0800_0000, 0x40000)), false, &mut |_| {})
-        .unwrap();
+    let erased = erase(&mut dev, Some((0x0800_0000, 0x40000)), false).unwrap();
     assert_eq!(erased.len(), 2);
     assert_eq!(dev.timeouts, 2, "one timeout per 6 s erase");
     let st = b.bus().stats(0);
@@ -79,9 +95,7 @@ fn a_device_busy_beyond_the_bound_ends_with_a_timeout() {
     let start = b.now();
     let op = Op::Dfuse(DfuseCommand::ErasePage(0x0800_0000));
     let limit = dev.busy_limit(op);
-    let e = dev
-        .erase(Some((0x0800_0000, 1)), false, &mut |_| {})
-        .unwrap_err();
+    let e = erase(&mut dev, Some((0x0800_0000, 1)), false).unwrap_err();
     assert!(matches!(e, DfuError::Timeout { op: o } if o == op), "{e}");
     let took = b.now() - start;
     assert!(
