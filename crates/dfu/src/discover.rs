@@ -55,6 +55,8 @@ pub struct DeviceInfo {
     pub mode: Mode,
     /// The DFU interface number.
     pub interface: u8,
+    /// bConfigurationValue of the configuration that holds it.
+    pub configuration: u8,
     /// Its functional descriptor.
     pub functional: FunctionalDescriptor,
     /// Alternate settings in order.
@@ -239,6 +241,7 @@ pub fn describe(
             Mode::Dfu
         },
         interface,
+        configuration: config.value,
         functional,
         alts,
         manufacturer,

@@ -5,8 +5,6 @@
 use super::options::{IdMatch, UtilOptions};
 use crate::exit::Failure;
 use dfu::{Backend, DeviceInfo, Mode};
-use dfu_proto::request::DESC_CONFIG;
-use dfu_proto::Setup;
 
 /// GigaDevice GD32VF103: dfu-util takes its serial string's bytes as they come (UTF-8).
 const UTF8_SERIAL: (u16, u16) = (0x28e9, 0x0189);
@@ -108,18 +106,6 @@ fn serial_bytes(d: &DeviceInfo) -> Vec<u8> {
     }
 }
 
-fn config_value(backend: &mut dyn Backend, d: &DeviceInfo) -> u8 {
-    backend
-        .open(&d.usb, d.interface)
-        .ok()
-        .and_then(|mut t| {
-            t.control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, 9))
-                .ok()
-        })
-        .and_then(|b| b.get(5).copied())
-        .unwrap_or(1)
-}
-
 fn id_ok(m: IdMatch, v: u16) -> bool {
     m.is_none_or(|m| m == u32::from(v))
 }
@@ -162,7 +148,7 @@ pub fn probe(backend: &mut dyn Backend, o: &UtilOptions) -> Result<Probe, Failur
                 continue;
             }
         };
-        let cfg = config_value(backend, &d);
+        let cfg = d.configuration;
         let serial = serial_bytes(&d);
         for a in &d.alts {
             let i = Iface {

@@ -81,7 +81,8 @@ pub fn main(args: &[String], sim: Option<String>) -> i32 {
     if o.action == Action::Version {
         return EX_OK;
     }
-    match execute(o, global(sim, false)) {
+    let base = global(sim, o.verbose > 0);
+    match execute(o, base) {
         Ok(()) => EX_OK,
         Err(Exit(code)) => code,
     }
