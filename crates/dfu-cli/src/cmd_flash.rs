@@ -93,14 +93,33 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     if crate::cmd_many::wanted(g, &a) {
         return crate::cmd_many::flash(g, a);
     }
+    let files = load(&a.files).map_err(nothing_written)?;
+    let mut options = options(&a);
+    if let Some(note) = configured_address_unused(&files, options.address) {
+        options.address = None;
+        crate::render::stderr_event(&dfu::Event::Note { message: note });
+    }
     let request = Request {
         device: g.device_request().map_err(nothing_written)?,
-        op: Operation::Flash {
-            files: load(&a.files).map_err(nothing_written)?,
-            options: options(&a),
-        },
+        op: Operation::Flash { files, options },
     };
     run(g, &request, a.json)
+}
+
+/// An address from dfu.toml or the environment is a default for raw binaries: when every
+/// file carries its own addresses it does not apply, and the note says where it came from.
+fn configured_address_unused(files: &[Firmware], address: Option<u32>) -> Option<String> {
+    let at = address?;
+    let setting = crate::config::settings()
+        .iter()
+        .find(|s| s.key == "address" && s.source != "command line")?;
+    if files.iter().any(|f| f.image.needs_address) {
+        return None;
+    }
+    Some(format!(
+        "address 0x{at:08x} from {} is for raw binaries; the files carry their own addresses",
+        setting.source
+    ))
 }
 
 /// Reads the firmware files.

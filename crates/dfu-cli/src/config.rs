@@ -321,7 +321,10 @@ impl ConfigFile {
         Ok(())
     }
 
-    /// The value for `arg` when running `command`: its table's, else the top level's.
+    /// The value for `arg` when running `command`: its table's, else the top level's. A
+    /// top-level key reaches every command only when it selects the device (`device`,
+    /// `sim`, `alt`, ...); the others (`address`, `files`, `no-verify`, ...) are defaults
+    /// for `flash`, the main job, and other commands take them from their own table.
     fn value(
         &self,
         command: &str,
@@ -332,7 +335,9 @@ impl ConfigFile {
         let (value, source) = match table.and_then(|t| t.get(key)) {
             Some(v) => (v, format!("{} [{command}]", self.path.display())),
             None => match self.table.get(key) {
-                Some(v) if !v.is_table() => (v, self.path.display().to_string()),
+                Some(v) if !v.is_table() && (arg.is_global_set() || command == "flash") => {
+                    (v, self.path.display().to_string())
+                }
                 _ => return Ok(None),
             },
         };
@@ -354,6 +359,8 @@ impl ConfigFile {
             let s = match v {
                 toml::Value::Boolean(b) if is_flag(arg) => b.to_string(),
                 toml::Value::String(s) if !is_flag(arg) => self.relative(arg, s),
+                // Addresses as people write them (and as `dfu info` then shows them).
+                toml::Value::Integer(i) if key == "address" => format!("0x{i:08x}"),
                 toml::Value::Integer(i) if !is_flag(arg) => i.to_string(),
                 _ => {
                     let want = if is_flag(arg) {

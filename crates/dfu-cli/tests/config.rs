@@ -54,7 +54,8 @@ fn files_sim_and_a_command_table_come_from_the_file_with_paths_relative_to_it() 
     let here = s.path("src");
     dfu_in(&here, &[], &["flash"]).ok().says("verified");
     let out = s.state("back.bin");
-    // `read` takes the top-level address, not the [flash] table's.
+    // `read` takes neither the [flash] table's address nor the top level's (a default for
+    // `flash`): it reads from the start of the memory.
     dfu_in(&here, &[], &["read", "--length", "4096", "-o", &out])
         .ok()
         .says("from 0x08000000");
@@ -74,6 +75,66 @@ fn files_sim_and_a_command_table_come_from_the_file_with_paths_relative_to_it() 
     )
     .ok();
     assert_eq!(std::fs::read(&out).unwrap(), image);
+}
+
+/// The README's own example, with every command that touches the device: the top-level
+/// address is the flash's default for raw binaries, and no other command is handed it.
+#[test]
+fn the_readme_example_works_with_every_command() {
+    let s = Scratch::new();
+    let state = s.state("f446.json");
+    let toml = format!(
+        "device = \"0483:df11\"\nprofile = \"stm32f446\"\naddress = 0x08008000\nfiles = [\"out/klipper.bin\"]\nsim = \"stm32f446,state={state}\"\n\n[flash]\nno-leave = true\n"
+    );
+    std::fs::write(s.path("dfu.toml"), toml).unwrap();
+    std::fs::create_dir(s.path("out")).unwrap();
+    let image = pattern(4096, 5);
+    s.file("out/klipper.bin", &image);
+    let here = s.path("out");
+    dfu_in(&here, &[], &["flash"]).ok().says("verified");
+    let back = s.state("back.bin");
+    dfu_in(
+        &here,
+        &[],
+        &[
+            "read",
+            "--address",
+            "0x08008000",
+            "--length",
+            "4096",
+            "-o",
+            &back,
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&back).unwrap(), image);
+    dfu_in(&here, &[], &["info"]).ok().says("0x08008000");
+    // A HEX file carries its addresses: the file's address is not used, and a note says
+    // where it came from; no option the user did not type is named.
+    let hex = ":0400000501020304ED\n:020000040800F2\n:040000001122334452\n:00000001FF\n";
+    s.file("app.hex", hex.as_bytes());
+    let r = dfu_in(&here, &[], &["flash", &s.state("app.hex"), "--dry-run"]);
+    r.ok()
+        .says("address 0x08008000 from dfu.toml")
+        .says("write 0x08000000-0x08000003");
+    assert!(!r.stderr.contains("--address"), "{}", r.stderr);
+    dfu_in(&here, &[], &["erase", "--all", "--force"]).ok();
+    dfu_in(
+        &here,
+        &[],
+        &[
+            "read",
+            "--address",
+            "0x08008000",
+            "--length",
+            "16",
+            "-o",
+            &back,
+            "--force",
+        ],
+    )
+    .ok();
+    assert_eq!(std::fs::read(&back).unwrap(), [0xFF; 16]);
 }
 
 #[test]
