@@ -57,6 +57,7 @@ pub fn utc(t: SystemTime) -> String {
 /// The log record of one device (docs/json.md, device-result).
 #[derive(Serialize)]
 struct Record {
+    schema_version: u32,
     time: String,
     serial: Option<String>,
     path: String,
@@ -100,6 +101,7 @@ struct WatchJson {
 fn record(r: &DeviceResult, sha256: &str) -> Record {
     let failed = r.result.as_ref().err();
     Record {
+        schema_version: crate::out::SCHEMA_VERSION,
         time: utc(SystemTime::now()),
         serial: r.target.serial.clone(),
         path: r.target.path.clone(),

@@ -140,10 +140,12 @@ fn confirm(yes: bool) -> Result<(), Failure> {
     }
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        return Err(Failure::usage(
+        return Err(Failure::new(
+            crate::exit::REFUSED,
             "dfu doctor --fix asks before it installs the rule, and standard input is not a terminal: nothing was changed",
             "run it in a terminal to answer, or add --yes to install without asking",
-        ));
+        )
+        .with_code(dfu::Code::NeedsConfirmation));
     }
     out!("Install it? [y/N] ");
     let _ = std::io::stdout().flush();

@@ -78,7 +78,6 @@ fn refused(f: &dfu::Finding) -> String {
         }
         Code::MassEraseSystem => "add --force to erase everything anyway: ",
         Code::RaisesProtection => "`dfu option-bytes` shows the current ones; add --force to protect the device anyway: ",
-        Code::Irreversible if f.message.contains("never erased") => "",
         Code::Irreversible => "add --irreversible only if you mean it for good: ",
         Code::ReadProtected => {
             return "`dfu option-bytes` shows the protection; `dfu unprotect --force` removes it, which erases the whole flash".into()

@@ -29,7 +29,9 @@ impl Global {
             return dfu::backend::sim::SimBackend::new(spec)
                 .map(|b| Box::new(b) as Box<dyn Backend + Send>)
                 .map_err(|e| match e {
-                    dfu::DfuError::Sim(m) => Failure::usage(format!("--sim: {m}"), SIM_HELP),
+                    dfu::DfuError::Sim(m) => {
+                        Failure::usage(format!("--sim: {m}"), SIM_HELP).with_code(dfu::Code::Sim)
+                    }
                     e => e.into(),
                 });
             #[cfg(not(feature = "sim"))]

@@ -236,7 +236,8 @@ fn bad_arguments_are_usage_errors() {
     .says("code: dfu::refused::outside-memory");
     dfu(&["--sim", "photon2", "list"])
         .code(2)
-        .says("unknown profile \"photon2\"");
+        .says("unknown profile \"photon2\"")
+        .says("code: dfu::sim::spec");
     dfu(&["--sim", "photon", "flash", "/nonexistent/x.bin"])
         .code(3)
         .says("cannot read /nonexistent/x.bin");

@@ -112,9 +112,10 @@ fn doctor_fix_asks_first_and_refuses_without_a_terminal() {
     let s = Scratch::new();
     let dir = s.dir.path().display().to_string();
     fix(&dir, &["--access", "plugdev"])
-        .code(2)
+        .code(5)
         .says("standard input is not a terminal: nothing was changed")
-        .says("--yes");
+        .says("--yes")
+        .says("code: dfu::refused::needs-confirmation");
     assert!(!s.path("70-dfu.rules").exists());
     dfu(&["doctor", "--yes"]).code(2);
 }

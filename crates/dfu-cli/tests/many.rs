@@ -261,7 +261,7 @@ fn watch_flashes_each_device_once_as_it_appears_and_appends_to_the_log() {
     assert_eq!(records.len(), 6);
     assert!(records
         .iter()
-        .all(|r| r["result"] == "ok" && r["sha256"] == sha));
+        .all(|r| r["result"] == "ok" && r["sha256"] == sha && r["schema_version"] == 1));
     assert_eq!(records[4]["serial"], "B");
     assert_eq!(records[4]["path"], "1-2");
 }

@@ -23,7 +23,7 @@ fn option_bytes_start_at_the_factory_state_and_are_decoded() {
         .says("user: 0xec");
     let v = json(&dfu(&["--sim", "stm32f405", "option-bytes", "--json"]));
     assert_eq!(v["raw"], FACTORY);
-    assert_eq!(v["decoded"]["rdp"], "level0");
+    assert_eq!(v["decoded"]["rdp"], "level 0");
     assert_eq!(v["read_protected"], false);
     // A family whose encoding is not sourced shows raw bytes.
     dfu(&["--sim", "stm32g474", "option-bytes"])
@@ -229,7 +229,27 @@ fn otp_writes_need_irreversible_and_otp_is_never_erased() {
         "16",
     ])
     .code(5)
-    .says("one-time programmable memory is never erased");
+    .says("one-time programmable memory is never erased")
+    .says("code: dfu::unsupported::erase");
+    // The option bytes are read/write but not erasable (type `e`): an erase there is
+    // refused, not reported as done with nothing erased.
+    let before = std::fs::read(sim.split("state=").nth(1).unwrap()).unwrap();
+    dfu(&[
+        "--sim",
+        &sim,
+        "--alt",
+        "1",
+        "erase",
+        "--address",
+        "0x1fffc000",
+        "--length",
+        "16",
+    ])
+    .code(5)
+    .says("holds no erasable sector")
+    .says("code: dfu::unsupported::erase");
+    let after = std::fs::read(sim.split("state=").nth(1).unwrap()).unwrap();
+    assert_eq!(before, after, "the device's state is unchanged");
 }
 
 #[test]

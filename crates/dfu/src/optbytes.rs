@@ -8,13 +8,15 @@ use serde::Serialize;
 
 /// Read protection level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum Rdp {
     /// No protection.
+    #[serde(rename = "level 0")]
     Level0,
     /// Flash cannot be read by the debugger or the bootloader; removing it erases the flash.
+    #[serde(rename = "level 1")]
     Level1,
     /// Permanent: no bootloader, no debug, no way back.
+    #[serde(rename = "level 2")]
     Level2,
 }
 

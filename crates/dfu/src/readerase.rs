@@ -220,7 +220,7 @@ fn erase_sectors(
     });
     if let Some(g) = otp {
         findings.push(Finding::hard(
-            Code::Irreversible,
+            Code::NoErase,
             format!(
                 "the range overlaps the {} (0x{:08x}-0x{:08x}): one-time programmable memory is never erased",
                 g.name,
