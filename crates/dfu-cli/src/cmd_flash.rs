@@ -199,15 +199,21 @@ fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, si
     }
     let bytes: u64 = report.written.iter().map(|(_, n)| n).sum();
     let clock = if sim { " (simulated time)" } else { "" };
-    let checked = match (report.verified, opts.verify) {
-        (true, _) => "verified by reading back",
-        (false, true) => "not read back (the device cannot upload)",
-        (false, false) => "not read back (--no-verify)",
+    let mut checked = match (report.verified, opts.verify) {
+        (true, _) => "verified by reading back".to_string(),
+        (false, true) => "not read back (the device cannot upload)".to_string(),
+        (false, false) => "not read back (--no-verify)".to_string(),
     };
+    if let Some((at, n)) = report.unverified.first().filter(|_| report.verified) {
+        checked.push_str(&format!(
+            ", except the option bytes at {} (the device resets to apply them)",
+            render::range(*at, *n)
+        ));
+    }
     outln!(
         "Done in {:.2} s{clock}: {bytes} bytes written{}, {} sector(s) erased, {} skipped as unchanged; {checked}.",
         elapsed.as_secs_f64(),
-        report.written.first().map(|(s, _)| format!(" from 0x{s:08x}")).unwrap_or_default(),
+        where_written(&report.written),
         report.erased.len(),
         report.skipped.len(),
     );
@@ -220,6 +226,29 @@ fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, si
         }
         None if opts.leave => {}
         None => outln!("The device stays in DFU mode (--no-leave)."),
+    }
+}
+
+/// Where the bytes went: ` at 0x08000000`, or each run when there are several.
+fn where_written(written: &[(u32, u64)]) -> String {
+    let runs = render::merge(written.iter().copied());
+    match runs.as_slice() {
+        [] => String::new(),
+        [(at, _)] => format!(" at 0x{at:08x}"),
+        more if more.len() <= 4 => {
+            let each: Vec<String> = more.iter().map(|(a, n)| render::range(*a, *n)).collect();
+            format!(" in {} runs: {}", more.len(), each.join(", "))
+        }
+        more => format!(
+            " in {} runs from 0x{:08x} to 0x{:08x}",
+            more.len(),
+            more[0].0,
+            more.iter()
+                .map(|(a, n)| u64::from(*a) + n)
+                .max()
+                .unwrap_or(0)
+                - 1
+        ),
     }
 }
 

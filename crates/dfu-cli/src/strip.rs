@@ -64,7 +64,12 @@ pub fn lines(plan: &FlashPlan, report: &FlashReport, colour: bool) -> Vec<String
             continue;
         }
         out.push(format!("sectors of alt {} ({}):", planned.alt, cells.len()));
-        for row in cells.chunks(WIDTH) {
+        // A new row at every gap, so that each row's address is the first cell's and the
+        // cells after it are the sectors that follow it.
+        let rows = cells
+            .chunk_by(|a, b| a.0.end() == u64::from(b.0.start))
+            .flat_map(|run| run.chunks(WIDTH));
+        for row in rows {
             let text: String = row
                 .iter()
                 .map(|(_, c)| match colour {
@@ -114,5 +119,39 @@ mod tests {
         };
         let got: Vec<Cell> = cells(&planned, &ran).into_iter().map(|(_, c)| c).collect();
         assert_eq!(got, [Cell::Blank, Cell::Erased, Cell::Skipped]);
+    }
+
+    #[test]
+    fn a_gap_between_sectors_starts_a_new_row() {
+        let planned = Step {
+            alt: 0,
+            files: vec![],
+            erase: vec![sector(0), sector(0x4000), sector(0x10000)],
+            writes: vec![],
+            skipped: vec![],
+        };
+        let ran = Step {
+            erase: vec![],
+            skipped: vec![sector(0), sector(0x4000)],
+            ..planned.clone()
+        };
+        let plan = FlashPlan {
+            device: String::new(),
+            dfuse: true,
+            placements: vec![],
+            findings: vec![],
+            steps: vec![planned],
+            mass_erase_loses: vec![],
+            leave: None,
+            bootloader_version: None,
+            options: dfu::FlashOptions::default(),
+        };
+        let report = FlashReport {
+            steps: vec![ran],
+            ..FlashReport::default()
+        };
+        let got = lines(&plan, &report, false);
+        assert_eq!(got[1], "  0x00000000 ==");
+        assert_eq!(got[2], "  0x00010000 W");
     }
 }

@@ -62,7 +62,8 @@ fn a_two_target_dfuse_file_lands_each_target_on_its_alt() {
         .says("plan: alt 1: ")
         .says("option bytes: user byte: 0xec -> 0xe0")
         .says("the device resets to apply them")
-        .says("verified by reading back");
+        .says("in 2 runs: 0x08000000-0x0800c34f (50000 bytes), 0x1fffc000-0x1fffc00f (16 bytes)")
+        .says("verified by reading back, except the option bytes at 0x1fffc000-0x1fffc00f");
     assert_eq!(read_alt(&sim, &s, "0", "0x08000000", "50000"), app);
     assert_eq!(read_alt(&sim, &s, "1", "0x1FFFC000", "16"), ob);
 }

@@ -26,8 +26,13 @@ pub struct FlashReport {
     /// Sectors skipped because they already held the image (start, size).
     #[serde(serialize_with = "crate::json::ranges")]
     pub skipped: Vec<(u32, u32)>,
-    /// True when every written byte was read back and matched.
+    /// True when every written byte, but those in [`FlashReport::unverified`], was read back
+    /// and matched.
     pub verified: bool,
+    /// Runs written that cannot be read back (option bytes: the device resets to apply
+    /// them).
+    #[serde(serialize_with = "crate::json::ranges")]
+    pub unverified: Vec<(u32, u64)>,
     /// How leaving DFU mode went (None: not asked, or not applicable).
     pub leave: Option<LeaveOutcome>,
     /// The steps after the compare: what was (or, in a dry run, would be) erased and written.
@@ -147,6 +152,7 @@ impl DfuDevice {
             let run = &s.writes[0];
             self.write_option_bytes(&run.data)?;
             report.written.push((run.address, run.data.len() as u64));
+            report.unverified.push((run.address, run.data.len() as u64));
             note(
                 report,
                 events,
