@@ -454,3 +454,24 @@ fn path_selects_one_of_several_devices() {
     ])
     .ok();
 }
+
+/// A stats file that cannot be written is reported once, with its code; a path that is not
+/// a regular file is written in place, never replaced.
+#[cfg(unix)]
+#[test]
+fn a_simulator_save_failure_is_reported_once_and_keeps_the_device_node() {
+    use std::os::unix::fs::FileTypeExt;
+    let r = dfu(&["--sim", "stm32f405,stats=/dev/full", "list"]);
+    r.code(6).says("code: dfu::sim::save");
+    assert_eq!(
+        r.stderr.matches("No space left on device").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    let m = std::fs::metadata("/dev/full").unwrap();
+    assert!(
+        m.file_type().is_char_device(),
+        "/dev/full is still a device"
+    );
+}

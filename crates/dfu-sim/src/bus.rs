@@ -56,6 +56,8 @@ struct Inner {
     rt: Option<realtime::Realtime>,
     /// Port chain of each slot (`hub=` puts devices behind a hub's port).
     ports: Vec<Vec<u8>>,
+    /// A failure to save was returned by [`Bus::flush`]: dropping does not report it again.
+    save_failure_returned: bool,
 }
 
 impl Inner {
@@ -203,6 +205,9 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        if self.save_failure_returned {
+            return;
+        }
         if let Err(e) = self.flush() {
             eprintln!("dfu-sim: {e}");
         }
@@ -238,6 +243,7 @@ impl Bus {
             host_wait: Duration::ZERO,
             rt,
             ports,
+            save_failure_returned: false,
         };
         inner.settle();
         Ok(Bus(Arc::new(Mutex::new(inner))))
@@ -348,7 +354,10 @@ impl Bus {
 
     /// Writes the state and stats files now.
     pub fn flush(&self) -> Result<(), SimError> {
-        self.lock().flush()
+        let mut g = self.lock();
+        let r = g.flush();
+        g.save_failure_returned = r.is_err();
+        r
     }
 
     /// A [`dfu_proto::Transport`] to the DFU interface `interface` of a device.

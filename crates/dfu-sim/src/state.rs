@@ -179,7 +179,9 @@ pub(crate) fn save(path: &Path, spec: &SimSpec, flash: &[Flash]) -> Result<(), S
     write_atomically(path, "state", text.as_bytes())
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`. A path
+/// that is not a regular file (a pipe, `/dev/stdout`, `/dev/full`) is written in place:
+/// renaming over it would replace the device node.
 pub(crate) fn write_atomically(
     path: &Path,
     what: &'static str,
@@ -190,6 +192,13 @@ pub(crate) fn write_atomically(
         path: path.to_path_buf(),
         source,
     };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(io);
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -103,14 +103,10 @@ impl Backend for SimBackend {
     }
 
     fn finish(&mut self) -> Result<()> {
-        self.bus.flush().map_err(|e| {
-            // The bus writes its files again when it is dropped, and would report the same
-            // failure a second time: keep it alive to the end of the process instead.
-            std::mem::forget(self.bus.clone());
-            DfuError::Unsupported {
-                code: crate::Code::SimSave,
-                what: format!("the simulator could not save its files: {e}"),
-            }
+        // A failure returned here is not reported again when the bus is dropped.
+        self.bus.flush().map_err(|e| DfuError::Unsupported {
+            code: crate::Code::SimSave,
+            what: format!("the simulator could not save its files: {e}"),
         })
     }
 }
