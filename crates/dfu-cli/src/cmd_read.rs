@@ -32,13 +32,6 @@ struct ReadJson<'a> {
 
 /// `dfu read`.
 pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
-    let name = a.output.display().to_string();
-    if name == "-" && a.json {
-        return Err(Failure::usage(
-            "-o - writes the memory to standard output, where --json writes its result",
-            "give a file with -o, or leave out --json",
-        ));
-    }
     let request = request(g, &a)?;
     read_request(g, &request, &a.output, a.force, a.json)
 }
@@ -77,14 +70,19 @@ pub fn read_request(
             .map_err(|e| Failure::file(format!("writing {name}: {e}"), "check the free space"))?,
     }
     if json {
-        out::json(&ReadJson {
+        let result = ReadJson {
             result: "ok",
             address: Addr(address),
             length: data.len(),
             alt,
             output: &name,
             notes: &notes,
-        });
+        };
+        // With `-o -` the memory goes to standard output, and the result to standard error.
+        match name.as_str() {
+            "-" => out::json_to_stderr(&result),
+            _ => out::json(&result),
+        }
         return Ok(());
     }
     let line = format!(

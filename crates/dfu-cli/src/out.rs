@@ -53,15 +53,27 @@ pub fn stdout_bytes(data: &[u8]) {
 /// as `schema_version`. It changes when a key is removed or changes meaning.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Writes one JSON value as one line of standard output (an object gets `schema_version`).
-pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
-    let versioned = serde_json::to_value(value).map(|mut v| {
+/// Writes one JSON value as one line of standard error (an object gets `schema_version`):
+/// the result of `dfu read -o - --json`, whose standard output carries the memory.
+pub fn json_to_stderr<T: serde::Serialize + ?Sized>(value: &T) {
+    match versioned(value) {
+        Ok(v) => stderr_line(format_args!("{v}")),
+        Err(e) => stderr_line(format_args!("error: cannot write JSON output: {e}")),
+    }
+}
+
+fn versioned<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<serde_json::Value> {
+    serde_json::to_value(value).map(|mut v| {
         if let Some(o) = v.as_object_mut() {
             o.insert("schema_version".into(), SCHEMA_VERSION.into());
         }
         v
-    });
-    match versioned {
+    })
+}
+
+/// Writes one JSON value as one line of standard output (an object gets `schema_version`).
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
+    match versioned(value) {
         Ok(v) => stdout_line(format_args!("{v}")),
         Err(e) => stderr_line(format_args!("error: cannot write JSON output: {e}")),
     }

@@ -239,6 +239,20 @@ fn plain_dfu_reads_report_and_return_the_real_address() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(o.stdout, &img[..4096]);
+    // With --json as well, the result goes to standard error.
+    let o = Command::new(env!("CARGO_BIN_EXE_dfu"))
+        .args(["--sim", &sim, "read", "--length", "4K", "-o", "-", "--json"])
+        .env_remove("DFU_SIM")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, &img[..4096]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let v: serde_json::Value = serde_json::from_str(err.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (v["result"].as_str(), v["length"].as_u64()),
+        (Some("ok"), Some(4096))
+    );
 }
 
 fn json_of(r: &Run) -> serde_json::Value {

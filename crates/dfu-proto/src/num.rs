@@ -11,7 +11,7 @@
 //!   optional `0x`.
 //!
 //! In JSON, addresses are lower-case strings of 8 hex digits (`"0x08000000"`) and sizes are
-//! decimal numbers: use [`serialize_addr`] / [`serialize_opt_addr`] or the [`Addr`] newtype.
+//! decimal numbers: use the [`Addr`] newtype.
 
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -134,16 +134,6 @@ impl Serialize for Addr {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
-}
-
-/// `#[serde(serialize_with = "dfu_proto::num::serialize_addr")]` for a `u32` address.
-pub fn serialize_addr<S: Serializer>(a: &u32, s: S) -> Result<S::Ok, S::Error> {
-    Addr(*a).serialize(s)
-}
-
-/// `#[serde(serialize_with = "dfu_proto::num::serialize_opt_addr")]` for an `Option<u32>`.
-pub fn serialize_opt_addr<S: Serializer>(a: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
-    a.map(Addr).serialize(s)
 }
 
 /// `#[serde(serialize_with = "dfu_proto::num::serialize_hex16")]`: a USB id or BCD value

@@ -118,8 +118,6 @@ codes! {
     SimSave = "dfu::sim::save",
     /// The last run was padded to the programming unit.
     Padded = "dfu::note::padded",
-    /// A device state was recovered or a stand-in layout used.
-    Recovered = "dfu::note::recovered",
     /// Option bytes are written (the decoded change); the device resets to apply them.
     OptionBytes = "dfu::note::option-bytes",
 }

@@ -38,8 +38,26 @@ Usage: dfu-util [options] ...   (dfu's dfu-util 0.11-compatible mode)
                               DfuSe address, upload length and modifiers
 See docs/dfu-util.md for what differs from dfu-util.";
 
-/// A failure with dfu-util's exit code.
-struct Exit(i32);
+/// A failure with dfu-util's exit code, shown by [`main`] when the run ends.
+struct Exit {
+    code: i32,
+    failure: Failure,
+    /// dfu's own failures also name their stable code; dfu-util's refusals do not.
+    with_code: bool,
+}
+
+impl Exit {
+    fn show(&self) {
+        if self.with_code {
+            crate::render::failure(&self.failure, false);
+        } else {
+            eprintln!(
+                "error: {}\nhelp: {}",
+                self.failure.message, self.failure.help
+            );
+        }
+    }
+}
 
 impl From<dfu::DfuError> for Exit {
     fn from(e: dfu::DfuError) -> Exit {
@@ -54,14 +72,20 @@ impl From<Failure> for Exit {
                 "\n(dfu-util's :force does not override this check; `dfu flash --force` does)",
             );
         }
-        crate::render::failure(&f, false);
-        Exit(sysexits::for_failure(&f))
+        Exit {
+            code: sysexits::for_failure(&f),
+            failure: f,
+            with_code: true,
+        }
     }
 }
 
 fn refuse(code: i32, message: impl Into<String>, help: impl Into<String>) -> Exit {
-    eprintln!("error: {}\nhelp: {}", message.into(), help.into());
-    Exit(code)
+    Exit {
+        code,
+        failure: Failure::new(code, message, help),
+        with_code: false,
+    }
 }
 
 /// `dfu-util ARGS`: returns the exit code.
@@ -84,7 +108,10 @@ pub fn main(args: &[String], sim: Option<String>) -> i32 {
     let base = global(sim, o.verbose > 0);
     match execute(o, base) {
         Ok(()) => EX_OK,
-        Err(Exit(code)) => code,
+        Err(e) => {
+            e.show();
+            e.code
+        }
     }
 }
 
