@@ -133,6 +133,8 @@ pub enum Command {
     /// Device profiles
     #[command(subcommand)]
     Profile(ProfileCmd),
+    /// Print the JSON Schema of every `--json` output (docs/json.md describes it)
+    Schema,
     /// Remove read protection (DfuSe read-unprotect): this erases the whole flash
     Unprotect {
         /// Confirm that the whole flash is erased
@@ -165,9 +167,10 @@ impl Command {
                 | SuffixCmd::Remove { json, .. },
             ) => *json,
             Command::Sim(SimCmd::Profiles { json }) => *json,
-            Command::Sim(SimCmd::Serve { .. }) | Command::Completions { .. } | Command::Manpage => {
-                false
-            }
+            Command::Sim(SimCmd::Serve { .. })
+            | Command::Completions { .. }
+            | Command::Manpage
+            | Command::Schema => false,
             Command::OptionBytes(a) => match &a.write {
                 Some(OptionBytesCmd::Write { json, .. }) => *json,
                 None => a.json,

@@ -7,15 +7,15 @@ use dfu::{DeviceInfo, Mode};
 use serde::Serialize;
 
 /// The JSON of `dfu list`.
-#[derive(Serialize)]
-struct ListJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ListJson<'a> {
     result: &'static str,
     devices: &'a [DeviceInfo],
     unreadable: Vec<Unreadable>,
 }
 
 /// A device `dfu list` found but could not describe.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Unreadable {
     id: String,
     path: String,
@@ -24,8 +24,8 @@ struct Unreadable {
 }
 
 /// The JSON result of `detach`, `reset`.
-#[derive(Serialize)]
-struct DeviceResult {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct DeviceResult {
     result: &'static str,
     device: String,
     path: String,
@@ -34,12 +34,21 @@ struct DeviceResult {
 }
 
 /// One profile in `dfu sim profiles --json`.
-#[derive(Serialize)]
+/// `dfu sim profiles --json`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Profiles<'a> {
+    result: &'static str,
+    profiles: Vec<ProfileLine<'a>>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
 struct ProfileLine<'a> {
     name: &'a str,
     #[serde(serialize_with = "dfu_proto::num::serialize_hex16")]
+    #[schemars(with = "dfu_proto::num::Hex16")]
     vendor_id: u16,
     #[serde(serialize_with = "dfu_proto::num::serialize_hex16")]
+    #[schemars(with = "dfu_proto::num::Hex16")]
     product_id: u16,
     title: &'a str,
 }
@@ -234,11 +243,6 @@ pub fn reset(g: &Global, json: bool) -> Result<(), Failure> {
 pub fn sim(c: SimCmd) -> Result<(), Failure> {
     match c {
         SimCmd::Profiles { json: true } => {
-            #[derive(Serialize)]
-            struct Profiles<'a> {
-                result: &'static str,
-                profiles: Vec<ProfileLine<'a>>,
-            }
             let all = dfu_profiles::builtins();
             out::json(&Profiles {
                 result: "ok",

@@ -68,8 +68,8 @@ pub fn options(a: &FlashArgs) -> FlashOptions {
 }
 
 /// The JSON result of `dfu flash`.
-#[derive(Serialize)]
-struct FlashJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct FlashJson<'a> {
     result: &'static str,
     plan: &'a FlashPlan,
     report: &'a dfu::FlashReport,
@@ -78,8 +78,8 @@ struct FlashJson<'a> {
 }
 
 /// The JSON result of `dfu erase`.
-#[derive(Serialize)]
-struct EraseJson {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct EraseJson {
     result: &'static str,
     mass_erase: bool,
     erased: Vec<dfu::json::Range>,

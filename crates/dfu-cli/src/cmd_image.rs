@@ -12,8 +12,8 @@ use serde::Serialize;
 use std::path::Path;
 
 /// The JSON of `dfu image inspect`.
-#[derive(Serialize)]
-struct InspectJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct InspectJson<'a> {
     result: &'static str,
     file: &'a str,
     format: &'a str,
@@ -27,26 +27,30 @@ struct InspectJson<'a> {
 }
 
 /// One segment: where it goes and how long it is.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct SegmentJson {
     address: Addr,
     length: usize,
 }
 
 /// A DFU suffix.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct SuffixJson {
     /// idVendor.
     #[serde(serialize_with = "serialize_hex16")]
+    #[schemars(with = "dfu_proto::num::Hex16")]
     pub vendor: u16,
     /// idProduct.
     #[serde(serialize_with = "serialize_hex16")]
+    #[schemars(with = "dfu_proto::num::Hex16")]
     pub product: u16,
     /// bcdDevice.
     #[serde(serialize_with = "serialize_hex16")]
+    #[schemars(with = "dfu_proto::num::Hex16")]
     pub device: u16,
     /// bcdDFU.
     #[serde(serialize_with = "serialize_hex16")]
+    #[schemars(with = "dfu_proto::num::Hex16")]
     pub dfu_version: u16,
     /// Whether the CRC matches.
     pub crc_ok: bool,
@@ -65,7 +69,7 @@ impl From<&suffix::Suffix> for SuffixJson {
 }
 
 /// A DfuSe target.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct TargetJson<'a> {
     alt: u8,
     name: Option<&'a str>,
@@ -73,7 +77,7 @@ struct TargetJson<'a> {
 }
 
 /// A Particle module header.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ModuleJson {
     offset: u32,
     start: Addr,
@@ -89,7 +93,7 @@ struct ModuleJson {
 }
 
 /// A module dependency.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct DependencyJson {
     function: &'static str,
     index: u8,
@@ -123,7 +127,7 @@ impl From<&ModuleInfo> for ModuleJson {
 }
 
 /// A Cortex-M vector table.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct VectorJson {
     initial_sp: Addr,
     reset_handler: Addr,
@@ -131,7 +135,7 @@ struct VectorJson {
 }
 
 /// The JSON result of `image convert` and `suffix add|check|remove`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct FileResult<'a> {
     /// `"ok"`.
     pub result: &'static str,

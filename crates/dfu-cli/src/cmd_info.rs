@@ -10,8 +10,8 @@ use dfu_proto::num::Addr;
 use serde::Serialize;
 
 /// The JSON of `dfu info`: the device as `list` shows it, and more.
-#[derive(Serialize)]
-struct InfoJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct InfoJson<'a> {
     result: &'static str,
     #[serde(flatten)]
     device: &'a DeviceInfo,
@@ -22,7 +22,7 @@ struct InfoJson<'a> {
 }
 
 /// A profile in `dfu info --json`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ProfileJson<'a> {
     name: &'a str,
     title: &'a str,
@@ -33,7 +33,7 @@ struct ProfileJson<'a> {
 }
 
 /// A profile region in `dfu info --json`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct RegionJson<'a> {
     name: &'a str,
     role: dfu_profiles::Role,
@@ -43,7 +43,7 @@ struct RegionJson<'a> {
 }
 
 /// What `--layout` does for the selected alt, in `dfu info --json`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct LayoutGiven {
     alt: u8,
     layout: String,

@@ -174,8 +174,8 @@ pub fn device_errors(results: &[DeviceResult]) {
 }
 
 /// The JSON result of `dfu flash --all` (docs/json.md).
-#[derive(Serialize)]
-struct ManyJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ManyJson<'a> {
     result: &'static str,
     exit_code: i32,
     devices: Vec<crate::render_many::ResultJson<'a>>,

@@ -15,9 +15,15 @@ use std::time::Duration;
 /// (an F4 mass erase takes up to 16 s).
 const COME_BACK: Duration = Duration::from_secs(30);
 
+/// `unprotect --json` when the option bytes cannot be read afterwards.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Unprotected {
+    result: &'static str,
+}
+
 /// The option bytes in `--json`.
-#[derive(Serialize)]
-struct ObJson {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ObJson {
     result: &'static str,
     alt: u8,
     address: Addr,
@@ -187,7 +193,7 @@ pub fn unprotect(g: &Global, force: bool, json: bool) -> Result<(), Failure> {
     backend.finish()?;
     match after {
         Some((at, raw)) => show(&at, raw.as_deref(), json),
-        None if json => out::json_result(&serde_json::json!({"result": "ok"})),
+        None if json => out::json_result(&Unprotected { result: "ok" }),
         None => outln!("read protection removed; the flash is erased"),
     }
     Ok(())

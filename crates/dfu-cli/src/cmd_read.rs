@@ -20,8 +20,8 @@ enum Output {
 }
 
 /// The JSON result of `dfu read`.
-#[derive(Serialize)]
-struct ReadJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ReadJson<'a> {
     result: &'static str,
     address: Addr,
     length: usize,

@@ -55,8 +55,8 @@ pub fn utc(t: SystemTime) -> String {
 }
 
 /// The log record of one device (docs/json.md, device-result).
-#[derive(Serialize)]
-struct Record {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Record {
     schema_version: u32,
     time: String,
     serial: Option<String>,
@@ -74,23 +74,23 @@ struct Record {
 }
 
 /// A record on standard output: the same, as a `device-result` event.
-#[derive(Serialize)]
-struct RecordEvent<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct RecordEvent<'a> {
     event: &'static str,
     #[serde(flatten)]
     record: &'a Record,
 }
 
 /// A device appeared (`--watch --json`).
-#[derive(Serialize)]
-struct PluggedIn<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct PluggedIn<'a> {
     event: &'static str,
     device: &'a dfu::many::Target,
 }
 
 /// The summary at the end of `--watch --json`.
-#[derive(Serialize)]
-struct WatchJson {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct WatchJson {
     result: &'static str,
     exit_code: i32,
     devices: usize,

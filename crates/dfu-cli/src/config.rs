@@ -30,7 +30,7 @@ const COMMAND_LINE_ONLY: &[&str] = &[
 ];
 
 /// One setting of the command being run and where it came from.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Setting {
     /// The key: the option's long name (`address`), or `files`.
     pub key: String,

@@ -103,7 +103,7 @@ fn user() -> String {
 }
 
 /// One DFU device and whether this user may open it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct DeviceCheck {
     id: String,
     name: String,
@@ -114,8 +114,8 @@ struct DeviceCheck {
 }
 
 /// The JSON of `dfu doctor --json`.
-#[derive(Serialize)]
-struct DoctorJson<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct DoctorJson<'a> {
     result: &'static str,
     exit_code: i32,
     version: &'static str,

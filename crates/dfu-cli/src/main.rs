@@ -11,6 +11,7 @@ mod cmd_many;
 mod cmd_profile;
 mod cmd_protect;
 mod cmd_read;
+mod cmd_schema;
 mod cmd_suffix;
 mod cmd_watch;
 mod compat;
@@ -111,5 +112,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::OptionBytes(a) => cmd_protect::option_bytes(&global, a),
         Command::Unprotect { force, json } => cmd_protect::unprotect(&global, force, json),
         Command::Profile(c) => cmd_profile::profile(&global, c),
+        Command::Schema => cmd_schema::run(),
     }
 }

@@ -52,8 +52,8 @@ pub fn failure(f: &Failure, json: bool) {
 }
 
 /// The JSON line of a failure.
-#[derive(serde::Serialize)]
-struct ErrorJson<'a> {
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorJson<'a> {
     result: &'static str,
     exit_code: i32,
     code: Option<&'static str>,

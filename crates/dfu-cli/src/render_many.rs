@@ -9,7 +9,7 @@ use dfu::many::{DeviceResult, Target};
 use dfu::{Event, Phase};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use serde_json::{json, Value};
+
 use std::io::IsTerminal;
 
 /// Progress of several devices at once; `event` may be called from any thread.
@@ -111,12 +111,21 @@ impl ManyProgress {
 }
 
 /// An event as a JSON object with a `device` member.
-pub fn with_device(target: &Target, e: &Event) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("device".into(), json!(target));
+pub fn with_device<'a>(target: &'a Target, e: &'a Event) -> EventLine<'a> {
+    EventLine {
+        event: e,
+        device: Some(target),
     }
-    v
+}
+
+/// An event as a JSON line: the event's keys, with `device` for `--all` and `--watch`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct EventLine<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    /// The device the event is about (`--all`, `--watch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<&'a Target>,
 }
 
 /// `ok`, `refused` or `failed`.
@@ -130,7 +139,7 @@ pub fn outcome(r: &DeviceResult) -> &'static str {
 
 /// One device's result as JSON: the device, `result`, the report (or, on failure, what
 /// had been done) and the error with its exit code, stable code and help (docs/json.md).
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ResultJson<'a> {
     device: &'a Target,
     result: &'static str,
@@ -143,7 +152,7 @@ pub struct ResultJson<'a> {
 }
 
 /// What a failed device had done, and why it failed.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct FailureJson<'a> {
     done: &'a dfu::FlashReport,
     exit_code: i32,

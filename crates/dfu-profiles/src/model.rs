@@ -170,6 +170,7 @@ impl DfuFunctional {
 
 /// What a region holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// The DFU bootloader itself: never written without --force.
@@ -285,6 +286,7 @@ impl Timing {
 
 /// A known deviation from the specification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Quirk {
     /// The device resets as soon as it receives the final zero-length DNLOAD, so the

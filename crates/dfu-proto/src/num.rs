@@ -142,6 +142,45 @@ pub fn serialize_hex16<S: Serializer>(v: &u16, s: S) -> Result<S::Ok, S::Error> 
     s.collect_str(&format_args!("0x{v:04x}"))
 }
 
+/// JSON Schemas of the hex strings above, for `#[schemars(with = ...)]` (feature `schema`).
+#[cfg(feature = "schema")]
+mod schema {
+    use super::Addr;
+    use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+    use std::borrow::Cow;
+
+    impl JsonSchema for Addr {
+        fn schema_name() -> Cow<'static, str> {
+            "Addr".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "pattern": "^0x[0-9a-f]{8}$",
+                "description": "A 32-bit address: 8 lower-case hex digits, `\"0x08000000\"`."
+            })
+        }
+    }
+
+    /// The schema of [`serialize_hex16`](super::serialize_hex16)'s output: `"0x0483"`.
+    pub struct Hex16;
+
+    impl JsonSchema for Hex16 {
+        fn schema_name() -> Cow<'static, str> {
+            "Hex16".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "pattern": "^0x[0-9a-f]{4}$",
+                "description": "A USB id or other 16-bit value: 4 lower-case hex digits, `\"0x0483\"`."
+            })
+        }
+    }
+}
+#[cfg(feature = "schema")]
+pub use schema::Hex16;
+
 #[cfg(test)]
 mod tests {
     use super::*;

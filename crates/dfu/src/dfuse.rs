@@ -20,6 +20,7 @@ pub(crate) struct Stream {
 
 /// How a DfuSe leave ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum LeaveOutcome {
     /// The device acknowledged and is starting the application.

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 /// Run-time (application) or DFU mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// The application runs; DETACH switches to DFU mode.
@@ -22,6 +23,7 @@ pub enum Mode {
 
 /// One alternate setting of the DFU interface.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AltInfo {
     /// bAlternateSetting.
     pub alt: u8,
@@ -29,6 +31,10 @@ pub struct AltInfo {
     pub name: Option<String>,
     /// The parsed DfuSe layout, when the string is one.
     #[serde(serialize_with = "crate::info_json::serialize_layout")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<crate::info_json::LayoutView<'static>>")
+    )]
     pub layout: Option<MemoryLayout>,
     /// Why the string is not a layout (DfuSe devices only).
     pub layout_error: Option<String>,

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// A step of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     /// Reading the current contents to skip what is already there.
@@ -38,6 +39,7 @@ impl Phase {
 
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// A phase starts; `total` is in bytes.
@@ -81,6 +83,7 @@ pub enum Event {
 
 /// One step of a plan, as ranges.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StepSummary {
     /// The alt setting.
     pub alt: u8,

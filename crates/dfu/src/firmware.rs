@@ -88,6 +88,7 @@ impl Firmware {
 
 /// Where a file's address came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "from", rename_all = "kebab-case")]
 pub enum AddressSource {
     /// The file carries its own addresses (hex, S-record, ELF, DfuSe).

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 /// What a flash did (or, for a dry run, would do).
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlashReport {
     /// Notes for the user.
     pub notes: Vec<String>,
@@ -19,12 +20,15 @@ pub struct FlashReport {
     pub mass_erased: bool,
     /// Sectors erased (start, size).
     #[serde(serialize_with = "crate::json::ranges")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub erased: Vec<(u32, u32)>,
     /// Runs written (start, length).
     #[serde(serialize_with = "crate::json::ranges")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub written: Vec<(u32, u64)>,
     /// Sectors skipped because they already held the image (start, size).
     #[serde(serialize_with = "crate::json::ranges")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub skipped: Vec<(u32, u32)>,
     /// True when every written byte, but those in [`FlashReport::unverified`], was read back
     /// and matched.
@@ -32,6 +36,7 @@ pub struct FlashReport {
     /// Runs written that cannot be read back (option bytes: the device resets to apply
     /// them).
     #[serde(serialize_with = "crate::json::ranges")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub unverified: Vec<(u32, u64)>,
     /// How leaving DFU mode went (None: not asked, or not applicable).
     pub leave: Option<LeaveOutcome>,

@@ -5,25 +5,38 @@ use dfu_proto::num::{serialize_hex16, Addr};
 use dfu_proto::MemoryLayout;
 use serde::{Serialize, Serializer};
 
+/// A run of equal sectors of a DfuSe layout, as JSON shows it.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct SegmentView {
+    /// First address.
+    start: Addr,
+    /// Number of sectors.
+    count: u32,
+    /// Bytes per sector.
+    sector_size: u32,
+    /// `"read/erase/write"`, `"read-only"`, ...
+    access: String,
+    /// The layout letter (`a` ... `g`).
+    #[serde(rename = "type")]
+    letter: String,
+}
+
+/// A DfuSe memory layout, as JSON shows it.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct LayoutView<'a> {
+    /// The memory's name, padding included.
+    name: &'a str,
+    /// Runs of equal sectors.
+    segments: Vec<SegmentView>,
+}
+
 /// How a layout shows in JSON: segment starts as addresses, access in words and letter.
 pub(crate) fn serialize_layout<S: Serializer>(
     l: &Option<MemoryLayout>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct SegmentView {
-        start: Addr,
-        count: u32,
-        sector_size: u32,
-        access: String,
-        #[serde(rename = "type")]
-        letter: String,
-    }
-    #[derive(Serialize)]
-    struct LayoutView<'a> {
-        name: &'a str,
-        segments: Vec<SegmentView>,
-    }
     l.as_ref()
         .map(|l| LayoutView {
             name: &l.name,
@@ -42,15 +55,19 @@ pub(crate) fn serialize_layout<S: Serializer>(
         .serialize(s)
 }
 
-/// The flat JSON view of a [`DeviceInfo`].
+/// The flat JSON view of a [`DeviceInfo`]: its schema is the schema of a `DeviceInfo`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct DeviceView<'a> {
     id: String,
     #[serde(serialize_with = "serialize_hex16")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Hex16"))]
     vendor_id: u16,
     #[serde(serialize_with = "serialize_hex16")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Hex16"))]
     product_id: u16,
     #[serde(serialize_with = "serialize_hex16")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Hex16"))]
     bcd_device: u16,
     path: String,
     bus: u8,
@@ -61,6 +78,7 @@ struct DeviceView<'a> {
     serial: Option<&'a str>,
     interface: u8,
     #[serde(serialize_with = "serialize_hex16")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Hex16"))]
     dfu_version: u16,
     dfuse: bool,
     transfer_size: u16,
@@ -105,5 +123,15 @@ impl Serialize for DeviceInfo {
             alts: &self.alts,
         }
         .serialize(s)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for DeviceInfo {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DeviceInfo".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        DeviceView::json_schema(g)
     }
 }

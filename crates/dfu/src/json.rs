@@ -20,9 +20,11 @@ pub fn hex32_opt<S: Serializer>(v: &Option<u32>, s: S) -> Result<S::Ok, S::Error
 
 /// A range of memory in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Range {
     /// First address.
     #[serde(serialize_with = "hex32")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Addr"))]
     pub address: u32,
     /// Bytes.
     pub length: u64,

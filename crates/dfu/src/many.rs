@@ -19,6 +19,7 @@ use std::time::Duration;
 
 /// One device of a many-device run: what the user sees, and how each thread finds it again.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Target {
     /// USB ids, `vvvv:pppp`.
     pub id: String,

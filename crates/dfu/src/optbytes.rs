@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// Read protection level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Rdp {
     /// No protection.
     #[serde(rename = "level 0")]
@@ -33,6 +34,7 @@ impl Rdp {
 
 /// Decoded option bytes (STM32F4 encoding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Decoded {
     /// Read protection level.
     pub rdp: Rdp,

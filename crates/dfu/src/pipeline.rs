@@ -14,9 +14,11 @@ use serde::Serialize;
 
 /// How to flash.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlashOptions {
     /// Where a raw binary goes (default: its module header, else the device's default).
     #[serde(serialize_with = "crate::json::hex32_opt")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<dfu_proto::num::Addr>"))]
     pub address: Option<u32>,
     /// Only this alt setting's DfuSe targets (default: every target to its own alt).
     pub alt: Option<u8>,
@@ -59,6 +61,7 @@ impl Default for FlashOptions {
 
 /// Where one file goes.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Placement {
     /// The file.
     pub file: String,
@@ -72,11 +75,13 @@ pub struct Placement {
 
 /// Bytes of one file on one alt setting.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Part {
     /// The alt setting.
     pub alt: u8,
     /// First address.
     #[serde(serialize_with = "crate::json::hex32")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Addr"))]
     pub address: u32,
     /// Bytes (gaps not counted).
     pub length: u64,
@@ -84,16 +89,19 @@ pub struct Part {
 
 /// Where the device is asked to start the application when it leaves DFU mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LeavePoint {
     /// The alt setting selected for the leave request.
     pub alt: u8,
     /// The address (DfuSe); the lowest address written on that alt setting.
     #[serde(serialize_with = "crate::json::hex32")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Addr"))]
     pub address: u32,
 }
 
 /// Everything that will be done, decided before anything is written.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlashPlan {
     /// The device, in one line.
     pub device: String,

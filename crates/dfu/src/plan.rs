@@ -9,9 +9,11 @@ use serde::Serialize;
 
 /// A contiguous run of bytes to write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Run {
     /// First address.
     #[serde(serialize_with = "crate::json::hex32")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Addr"))]
     pub address: u32,
     /// The bytes.
     #[serde(skip)]
@@ -37,6 +39,7 @@ impl Run {
 /// What will be done to one alt setting, erased and written together: one file, or several
 /// files that share a sector.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Step {
     /// The alt setting written.
     pub alt: u8,
@@ -44,11 +47,13 @@ pub struct Step {
     pub files: Vec<String>,
     /// Sectors to erase, in address order.
     #[serde(serialize_with = "crate::json::sectors")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub erase: Vec<Sector>,
     /// Runs to write, in address order.
     pub writes: Vec<Run>,
     /// Sectors that already hold the image and are not written (known after the compare).
     #[serde(serialize_with = "crate::json::sectors")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub skipped: Vec<Sector>,
 }
 

@@ -17,11 +17,13 @@ use serde::Serialize;
 
 /// A read, decided.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReadPlan {
     /// The alt setting read.
     pub alt: u8,
     /// First address.
     #[serde(serialize_with = "crate::json::hex32")]
+    #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Addr"))]
     pub address: u32,
     /// Bytes to read; on a plain DFU device an upper bound (it ends the upload itself).
     pub length: u64,
@@ -31,6 +33,7 @@ pub struct ReadPlan {
 
 /// An erase, decided.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErasePlan {
     /// The alt setting erased.
     pub alt: u8,
@@ -38,6 +41,7 @@ pub struct ErasePlan {
     pub mass_erase: bool,
     /// The sectors to erase, in address order (empty for a mass erase).
     #[serde(serialize_with = "crate::json::sectors")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub sectors: Vec<Sector>,
     /// Every finding; a refusal stops the erase before it starts.
     pub findings: Vec<Finding>,
