@@ -143,17 +143,21 @@ pub struct FileResult<'a> {
     pub file: &'a str,
     /// The file written.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub output: Option<&'a str>,
     /// Its format.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub format: Option<String>,
     /// Its first address.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Addr")]
     pub start: Option<Addr>,
     /// Bytes in the file written (or left).
     pub length: usize,
     /// The suffix it has now.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "SuffixJson")]
     pub suffix: Option<SuffixJson>,
     /// What the user should know.
     pub notes: Vec<String>,

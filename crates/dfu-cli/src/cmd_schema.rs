@@ -87,7 +87,9 @@ fn lines(g: &mut SchemaGenerator) -> Vec<Line> {
 
 /// The schema document that `dfu schema` prints.
 pub fn document() -> Value {
-    let mut g = SchemaSettings::draft2020_12().into_generator();
+    let mut g = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator();
     let lines = lines(&mut g);
     let mut defs = g.take_definitions(true);
     for l in &lines {

@@ -66,10 +66,13 @@ pub(crate) struct Record {
     result: &'static str,
     seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "i32")]
     exit_code: Option<i32>,
 }
 

@@ -125,6 +125,7 @@ pub(crate) struct EventLine<'a> {
     event: &'a Event,
     /// The device the event is about (`--all`, `--watch`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Target")]
     device: Option<&'a Target>,
 }
 
@@ -146,6 +147,7 @@ pub struct ResultJson<'a> {
     outcome: &'static str,
     seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "dfu::FlashReport")]
     report: Option<&'a dfu::FlashReport>,
     #[serde(flatten)]
     failure: Option<FailureJson<'a>>,
