@@ -20,6 +20,7 @@ const SUBCOMMANDS: &[&str] = &[
     "sim",
     "completions",
     "manpage",
+    "schema",
 ];
 
 #[test]
