@@ -9,6 +9,7 @@ use serde::Serialize;
 /// The JSON of `dfu list`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct ListJson<'a> {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     devices: &'a [DeviceInfo],
     unreadable: Vec<Unreadable>,
@@ -26,6 +27,7 @@ struct Unreadable {
 /// The JSON result of `detach`, `reset`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct DeviceResult {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     device: String,
     path: String,
@@ -37,6 +39,7 @@ pub(crate) struct DeviceResult {
 /// `dfu sim profiles --json`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct Profiles<'a> {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     profiles: Vec<ProfileLine<'a>>,
 }

@@ -70,6 +70,7 @@ pub fn options(a: &FlashArgs) -> FlashOptions {
 /// The JSON result of `dfu flash`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct FlashJson<'a> {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     plan: &'a FlashPlan,
     report: &'a dfu::FlashReport,
@@ -80,6 +81,7 @@ pub(crate) struct FlashJson<'a> {
 /// The JSON result of `dfu erase`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct EraseJson {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     mass_erase: bool,
     erased: Vec<dfu::json::Range>,

@@ -14,6 +14,7 @@ use std::path::Path;
 /// The JSON of `dfu image inspect`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct InspectJson<'a> {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     file: &'a str,
     format: &'a str,
@@ -138,6 +139,7 @@ struct VectorJson {
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct FileResult<'a> {
     /// `"ok"`.
+    #[schemars(extend("enum" = ["ok"]))]
     pub result: &'static str,
     /// The file read (or changed in place).
     pub file: &'a str,

@@ -12,6 +12,7 @@ use serde::Serialize;
 /// The JSON of `dfu info`: the device as `list` shows it, and more.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct InfoJson<'a> {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     #[serde(flatten)]
     device: &'a DeviceInfo,

@@ -176,6 +176,7 @@ pub fn device_errors(results: &[DeviceResult]) {
 /// The JSON result of `dfu flash --all` (docs/json.md).
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct ManyJson<'a> {
+    #[schemars(extend("enum" = ["ok", "error"]))]
     result: &'static str,
     exit_code: i32,
     devices: Vec<crate::render_many::ResultJson<'a>>,

@@ -18,12 +18,14 @@ const COME_BACK: Duration = Duration::from_secs(30);
 /// `unprotect --json` when the option bytes cannot be read afterwards.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct Unprotected {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
 }
 
 /// The option bytes in `--json`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct ObJson {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     alt: u8,
     address: Addr,

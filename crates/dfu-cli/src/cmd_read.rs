@@ -22,6 +22,7 @@ enum Output {
 /// The JSON result of `dfu read`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct ReadJson<'a> {
+    #[schemars(extend("enum" = ["ok"]))]
     result: &'static str,
     address: Addr,
     length: usize,

@@ -63,6 +63,7 @@ pub(crate) struct Record {
     path: String,
     id: String,
     sha256: String,
+    #[schemars(extend("enum" = ["ok", "refused", "failed"]))]
     result: &'static str,
     seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,6 +80,7 @@ pub(crate) struct Record {
 /// A record on standard output: the same, as a `device-result` event.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct RecordEvent<'a> {
+    #[schemars(extend("enum" = ["device-result"]))]
     event: &'static str,
     #[serde(flatten)]
     record: &'a Record,
@@ -87,6 +89,7 @@ pub(crate) struct RecordEvent<'a> {
 /// A device appeared (`--watch --json`).
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct PluggedIn<'a> {
+    #[schemars(extend("enum" = ["plugged-in"]))]
     event: &'static str,
     device: &'a dfu::many::Target,
 }
@@ -94,6 +97,7 @@ pub(crate) struct PluggedIn<'a> {
 /// The summary at the end of `--watch --json`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct WatchJson {
+    #[schemars(extend("enum" = ["ok", "error"]))]
     result: &'static str,
     exit_code: i32,
     devices: usize,

@@ -116,6 +116,7 @@ struct DeviceCheck {
 /// The JSON of `dfu doctor --json`.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct DoctorJson<'a> {
+    #[schemars(extend("enum" = ["ok", "error"]))]
     result: &'static str,
     exit_code: i32,
     version: &'static str,

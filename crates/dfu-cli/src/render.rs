@@ -54,6 +54,7 @@ pub fn failure(f: &Failure, json: bool) {
 /// The JSON line of a failure.
 #[derive(serde::Serialize, schemars::JsonSchema)]
 pub(crate) struct ErrorJson<'a> {
+    #[schemars(extend("enum" = ["error"]))]
     result: &'static str,
     exit_code: i32,
     code: Option<&'static str>,

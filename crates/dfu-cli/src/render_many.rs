@@ -143,6 +143,7 @@ pub fn outcome(r: &DeviceResult) -> &'static str {
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct ResultJson<'a> {
     device: &'a Target,
+    #[schemars(extend("enum" = ["ok", "error"]))]
     result: &'static str,
     outcome: &'static str,
     seconds: f64,

@@ -373,6 +373,10 @@ fn a_changed_output_is_rejected() {
             }),
         ),
         (
+            "a result an ok line never has",
+            change(&|v| v["result"] = json!("error")),
+        ),
+        (
             "another schema_version",
             change(&|v| v["schema_version"] = json!(2)),
         ),
@@ -402,4 +406,13 @@ fn a_changed_output_is_rejected() {
     let mut e = event.clone();
     e["message"] = json!("not a key of progress");
     c.invalid("event", &e, "a key of another event");
+    let r = dfu(&["--sim", "stm32f405", "flash", "missing.bin", "--json"]);
+    let error = c.run(&r, "error", "error").pop().unwrap();
+    let mut e = error.clone();
+    e["exit_code"] = json!("3");
+    c.invalid("error", &e, "an exit code as a string");
+    let mut e = error.clone();
+    e.as_object_mut().unwrap().remove("help");
+    c.invalid("error", &e, "an error without help");
+    c.invalid("flash", &error, "an error is not a flash result");
 }
