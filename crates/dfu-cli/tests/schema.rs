@@ -182,6 +182,51 @@ fn every_command_output_validates_against_dfu_schema() {
             ],
         ),
         (
+            "flash-watch",
+            vec![
+                "--sim",
+                "stm32f405,serial=F,fault=disconnect@dnload:3",
+                "flash",
+                &app,
+                "--watch",
+                "--count",
+                "1",
+                "--log",
+                &log,
+                "--json",
+            ],
+        ),
+        (
+            "flash",
+            vec![
+                "--sim",
+                "stm32f405",
+                "flash",
+                &fw,
+                "--address",
+                "0x08000000",
+                "--mass-erase",
+                "--force",
+                "--dry-run",
+                "--json",
+            ],
+        ),
+        (
+            "erase",
+            vec!["--sim", &state, "erase", "--all", "--force", "--json"],
+        ),
+        (
+            "option-bytes",
+            vec![
+                "--sim",
+                &state,
+                "option-bytes",
+                "write",
+                "e0 aa ff ff ff ff ff ff ff 0f ff ff ff ff ff ff",
+                "--json",
+            ],
+        ),
+        (
             "read",
             vec![
                 "--sim",
@@ -302,7 +347,11 @@ fn every_command_output_validates_against_dfu_schema() {
     }
     // The --log FILE lines of the watch above.
     let text = std::fs::read_to_string(&log).expect("--log wrote its file");
-    assert!(!text.trim().is_empty(), "--log wrote no line");
+    assert_eq!(
+        text.lines().count(),
+        2,
+        "--log: one line per device: {text}"
+    );
     for l in text.lines() {
         c.valid(
             "log-record",
