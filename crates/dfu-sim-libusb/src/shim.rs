@@ -29,6 +29,8 @@ pub struct HandleRec {
     pub id: DeviceId,
     /// Interfaces claimed through this handle.
     pub claimed: BTreeSet<u8>,
+    /// `libusb_set_auto_detach_kernel_driver` was called with a non-zero value.
+    pub auto_detach: bool,
 }
 
 /// Everything between `libusb_init` and the last `libusb_exit`.
@@ -46,6 +48,9 @@ pub struct Shim {
     pub lists: HashMap<usize, Box<[usize]>>,
     /// Configuration descriptors handed out, by address.
     pub configs: HashMap<usize, Box<OwnedConfig>>,
+    /// Device incarnations a program put in the unconfigured state (configuration 0);
+    /// all others are in the configuration the kernel chose at enumeration.
+    pub unconfigured: BTreeSet<DeviceId>,
 }
 
 impl std::fmt::Debug for Shim {
@@ -69,6 +74,7 @@ impl Shim {
             handles: HashMap::new(),
             lists: HashMap::new(),
             configs: HashMap::new(),
+            unconfigured: BTreeSet::new(),
         }
     }
 

@@ -14,8 +14,13 @@ use std::ffi::{c_int, c_uint};
 use std::time::Duration;
 
 /// Advances the virtual clock by `d` if a simulation runs; `false` if none does.
+/// The virtual clocks (see [`crate::clock`]) move forward by the same amount.
 pub fn virtual_sleep(d: Duration) -> bool {
-    shim::with(|s| s.bus.advance(d)).is_some()
+    let slept = shim::with(|s| s.bus.advance(d)).is_some();
+    if slept {
+        crate::clock::add_offset(d);
+    }
+    slept
 }
 
 fn set_errno(code: c_int) {
