@@ -319,8 +319,10 @@ pub unsafe extern "C" fn libusb_get_string_descriptor_ascii(
                 // SAFETY: `t.len() <= room - 1`, so `t` and the NUL fit in the caller's
                 // `length` writable bytes.
                 unsafe { std::ptr::copy_nonoverlapping(t.as_ptr(), data, t.len()) };
-                // SAFETY: as above, index `t.len() < room`.
-                unsafe { data.add(t.len()).write(0) };
+                // SAFETY: as above, index `t.len() < room`: inside the caller's buffer.
+                let end = unsafe { data.add(t.len()) };
+                // SAFETY: `end` is inside the caller's `length` writable bytes.
+                unsafe { end.write(0) };
                 t.len() as c_int
             }
             Err(code) => code,

@@ -32,6 +32,8 @@ pub mod transfer;
 pub mod unsupported;
 
 #[cfg(test)]
+mod api_more_tests;
+#[cfg(test)]
 mod api_tests;
 
 use ffi::{libusb_version, LIBUSB_ERROR_OTHER, LIBUSB_SUCCESS};

@@ -82,7 +82,8 @@ pub unsafe extern "C" fn libusb_free_transfer(transfer: *mut libusb_transfer) {
         return;
     }
     // SAFETY: the caller's promise: a live transfer from libusb_alloc_transfer.
-    let (flags, buffer) = unsafe { ((*transfer).flags, (*transfer).buffer) };
+    let t = unsafe { &*transfer };
+    let (flags, buffer) = (t.flags, t.buffer);
     if flags & FREE_BUFFER != 0 && !buffer.is_null() {
         // SAFETY: with FREE_BUFFER the program hands over a malloc'd buffer.
         unsafe { libc::free(buffer.cast()) };
