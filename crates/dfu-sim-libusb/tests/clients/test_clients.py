@@ -300,6 +300,26 @@ def test_client(op, device, tmp_path, prefilled):
         raise
 
 
+def dynamic_symbols(path):
+    out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return {line.split()[-1].split("@")[0] for line in out.stdout.splitlines() if line.strip()}
+
+
+def test_the_dropin_is_libusb_by_name_and_exports_all_of_its_api():
+    libdir = subprocess.run(
+        ["pkg-config", "--variable=libdir", "libusb-1.0"], capture_output=True, text=True
+    ).stdout.strip()
+    system = Path(libdir) / "libusb-1.0.so.0"
+    headers = subprocess.run(["objdump", "-p", DROPIN], capture_output=True, text=True).stdout
+    assert re.search(r"SONAME\s+libusb-1\.0\.so\.0\n", headers), headers
+    ours = dynamic_symbols(DROPIN)
+    api = {n for n in dynamic_symbols(system) if n.startswith("libusb_")}
+    assert len(api) > 80, api
+    assert api - ours == set(), f"missing: {sorted(api - ours)}"
+    assert {"nanosleep", "usleep", "clock_nanosleep", "clock_gettime"} <= ours
+
+
 def test_every_expected_failure_names_a_case():
     known = {(op, d) for op in OPERATIONS for d in DEVICES}
     assert set(EXPECTED_FAILURES) <= known
