@@ -115,9 +115,38 @@ fn lock() -> MutexGuard<'static, Option<Shim>> {
     SHIM.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+thread_local! {
+    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread as running simulator code until dropped.
+struct Inside(bool);
+
+impl Inside {
+    fn enter() -> Inside {
+        Inside(INSIDE.with(|c| c.replace(true)))
+    }
+}
+
+impl Drop for Inside {
+    fn drop(&mut self) {
+        let was = self.0;
+        INSIDE.with(|c| c.set(was));
+    }
+}
+
+/// Whether this thread is inside the simulator (holding the shim). The simulator's own
+/// sleeps (a bus paced by `time-scale=` sleeps for real) then reach this library's
+/// `nanosleep`/`clock_nanosleep` and must really sleep, not take the shim again.
+pub fn inside() -> bool {
+    INSIDE.with(|c| c.get())
+}
+
 /// Runs `f` on the shim if `libusb_init` has set it up; `None` otherwise.
 pub fn with<R>(f: impl FnOnce(&mut Shim) -> R) -> Option<R> {
-    lock().as_mut().map(f)
+    let mut guard = lock();
+    let _inside = Inside::enter();
+    guard.as_mut().map(f)
 }
 
 /// Runs `f` on the shim, creating it from `DFU_SIM` first if needed. Reports why the
@@ -144,6 +173,7 @@ pub fn with_or_init<R>(f: impl FnOnce(&mut Shim) -> R) -> Option<R> {
         *guard = Some(Shim::new(bus));
         ATEXIT.call_once(register_atexit);
     }
+    let _inside = Inside::enter();
     guard.as_mut().map(f)
 }
 

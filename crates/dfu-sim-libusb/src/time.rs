@@ -13,14 +13,23 @@ use crate::{guard, shim};
 use std::ffi::{c_int, c_uint};
 use std::time::Duration;
 
-/// Advances the virtual clock by `d` if a simulation runs; `false` if none does.
-/// The virtual clocks (see [`crate::clock`]) move forward by the same amount.
+/// Advances the virtual clock by `d` if a simulation runs; `false` if none does, or if
+/// the simulator itself is sleeping (see [`shim::inside`]): the caller sleeps for real
+/// then. The virtual clocks (see [`crate::clock`]) move forward by the virtual time that
+/// passed; a bus paced by `time-scale=` sleeps in real time instead, and they do not.
 pub fn virtual_sleep(d: Duration) -> bool {
-    let slept = shim::with(|s| s.bus.advance(d)).is_some();
-    if slept {
-        crate::clock::add_offset(d);
+    if shim::inside() {
+        return false;
     }
-    slept
+    let skipped = shim::with(|s| {
+        let before = s.bus.now();
+        s.bus.advance(d);
+        s.bus.now().saturating_sub(before)
+    });
+    if let Some(skipped) = skipped {
+        crate::clock::add_offset(skipped);
+    }
+    skipped.is_some()
 }
 
 fn set_errno(code: c_int) {
