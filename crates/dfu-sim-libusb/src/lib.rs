@@ -22,6 +22,7 @@
 pub mod clock;
 pub mod config;
 pub mod devices;
+pub mod events;
 pub mod extra;
 pub mod ffi;
 pub mod handles;

@@ -1,19 +1,17 @@
 //! The parts of libusb-1.0's API that DFU never needs, exported so that every libusb
-//! program loads: bulk and interrupt transfers, the asynchronous API and its event
-//! handling, hotplug, poll file descriptors, BOS and SuperSpeed descriptors, streams,
-//! device memory and wrapped file descriptors.
+//! program loads: bulk and interrupt transfers, the asynchronous API, BOS and SuperSpeed
+//! descriptors, streams, device memory and wrapped file descriptors (event handling,
+//! hotplug and poll descriptors are in [`crate::events`]).
 //!
 //! The simulated devices have endpoint 0 only, so transfers on other endpoints, and the
-//! asynchronous transfers that would carry them, are `LIBUSB_ERROR_NOT_SUPPORTED`. Event
-//! handling has nothing to handle: a call that would wait for events waits out its
-//! timeout in virtual time and returns. Transfers are allocated and freed for real, so a
-//! program that only prepares them (pyusb does, for isochronous endpoints) works.
+//! asynchronous transfers that would carry them, are `LIBUSB_ERROR_NOT_SUPPORTED`.
+//! Transfers are allocated and freed for real, so a program that only prepares them
+//! (pyusb does, for isochronous endpoints) works.
 
-use crate::ffi::{LIBUSB_ERROR_NOT_FOUND, LIBUSB_ERROR_NOT_SUPPORTED, LIBUSB_SUCCESS};
+use crate::ffi::{LIBUSB_ERROR_NOT_FOUND, LIBUSB_ERROR_NOT_SUPPORTED};
 use crate::handles::Handle;
-use crate::{time, write_out, Context};
+use crate::write_out;
 use std::ffi::{c_int, c_uchar, c_uint, c_void};
-use std::time::Duration;
 
 /// The public head of `struct libusb_transfer` (libusb.h, 1.0.26); the
 /// `num_iso_packets` packet descriptors (12 bytes each) follow it.
@@ -51,8 +49,6 @@ pub struct libusb_transfer {
 const ISO_PACKET_SIZE: usize = 12;
 /// `LIBUSB_TRANSFER_FREE_BUFFER`: `libusb_free_transfer` also frees the buffer.
 const FREE_BUFFER: u8 = 0x02;
-/// How long libusb's `libusb_handle_events` waits at most (60 s).
-const HANDLE_EVENTS_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `struct libusb_transfer *libusb_alloc_transfer(int iso_packets)`: zeroed memory for a
 /// transfer with `iso_packets` packet descriptors; NULL if `iso_packets` is negative.
@@ -155,203 +151,6 @@ pub unsafe extern "C" fn libusb_interrupt_transfer(
 #[no_mangle]
 pub extern "C" fn libusb_clear_halt(_h: *mut Handle, _endpoint: c_uchar) -> c_int {
     LIBUSB_ERROR_NOT_FOUND
-}
-
-/// The duration of a `struct timeval`; `None` for NULL or negative fields.
-///
-/// # Safety
-/// `tv` must be NULL or valid for reading a `timeval`.
-unsafe fn timeval(tv: *const libc::timeval) -> Option<Duration> {
-    if tv.is_null() {
-        return None;
-    }
-    // SAFETY: non-NULL, and the caller promises it is readable.
-    let tv = unsafe { tv.read_unaligned() };
-    let secs = u64::try_from(tv.tv_sec).ok()?;
-    let micros = u64::try_from(tv.tv_usec).ok()?;
-    Some(Duration::from_secs(secs) + Duration::from_micros(micros))
-}
-
-/// No event will come: the wait runs out (in virtual time while a simulation runs).
-fn wait_out(d: Duration) -> c_int {
-    time::virtual_sleep(d);
-    LIBUSB_SUCCESS
-}
-
-/// `int libusb_handle_events(libusb_context *ctx)`: waits libusb's 60 s for nothing.
-#[no_mangle]
-pub extern "C" fn libusb_handle_events(_ctx: *mut Context) -> c_int {
-    wait_out(HANDLE_EVENTS_TIMEOUT)
-}
-
-/// `int libusb_handle_events_completed(libusb_context *ctx, int *completed)`.
-#[no_mangle]
-pub extern "C" fn libusb_handle_events_completed(_ctx: *mut Context, _c: *mut c_int) -> c_int {
-    wait_out(HANDLE_EVENTS_TIMEOUT)
-}
-
-/// `int libusb_handle_events_timeout(libusb_context *ctx, struct timeval *tv)`.
-///
-/// # Safety
-/// `tv` must be NULL or valid for reading a `timeval`.
-#[no_mangle]
-pub unsafe extern "C" fn libusb_handle_events_timeout(
-    _ctx: *mut Context,
-    tv: *mut libc::timeval,
-) -> c_int {
-    // SAFETY: the caller's promise about `tv`.
-    wait_out(unsafe { timeval(tv) }.unwrap_or_default())
-}
-
-/// `int libusb_handle_events_timeout_completed(libusb_context *ctx, struct timeval
-/// *tv, int *completed)`.
-///
-/// # Safety
-/// `tv` must be NULL or valid for reading a `timeval`.
-#[no_mangle]
-pub unsafe extern "C" fn libusb_handle_events_timeout_completed(
-    _ctx: *mut Context,
-    tv: *mut libc::timeval,
-    _completed: *mut c_int,
-) -> c_int {
-    // SAFETY: the caller's promise about `tv`.
-    wait_out(unsafe { timeval(tv) }.unwrap_or_default())
-}
-
-/// `int libusb_handle_events_locked(libusb_context *ctx, struct timeval *tv)`.
-///
-/// # Safety
-/// `tv` must be NULL or valid for reading a `timeval`.
-#[no_mangle]
-pub unsafe extern "C" fn libusb_handle_events_locked(
-    _ctx: *mut Context,
-    tv: *mut libc::timeval,
-) -> c_int {
-    // SAFETY: the caller's promise about `tv`.
-    wait_out(unsafe { timeval(tv) }.unwrap_or_default())
-}
-
-/// `int libusb_wait_for_event(libusb_context *ctx, struct timeval *tv)`: 1, the timeout
-/// expired (at once for NULL, which would otherwise wait forever).
-///
-/// # Safety
-/// `tv` must be NULL or valid for reading a `timeval`.
-#[no_mangle]
-pub unsafe extern "C" fn libusb_wait_for_event(
-    _ctx: *mut Context,
-    tv: *mut libc::timeval,
-) -> c_int {
-    // SAFETY: the caller's promise about `tv`.
-    wait_out(unsafe { timeval(tv) }.unwrap_or_default());
-    1
-}
-
-/// `int libusb_get_next_timeout(libusb_context *ctx, struct timeval *tv)`: 0, no
-/// transfer has a timeout pending.
-#[no_mangle]
-pub extern "C" fn libusb_get_next_timeout(_ctx: *mut Context, _tv: *mut libc::timeval) -> c_int {
-    0
-}
-
-/// `int libusb_try_lock_events(libusb_context *ctx)`: 0, the lock is taken.
-#[no_mangle]
-pub extern "C" fn libusb_try_lock_events(_ctx: *mut Context) -> c_int {
-    0
-}
-
-/// `int libusb_event_handling_ok(libusb_context *ctx)`: 1.
-#[no_mangle]
-pub extern "C" fn libusb_event_handling_ok(_ctx: *mut Context) -> c_int {
-    1
-}
-
-/// `int libusb_event_handler_active(libusb_context *ctx)`: 0, no thread handles events.
-#[no_mangle]
-pub extern "C" fn libusb_event_handler_active(_ctx: *mut Context) -> c_int {
-    0
-}
-
-/// `int libusb_pollfds_handle_timeouts(libusb_context *ctx)`: 1, as on Linux.
-#[no_mangle]
-pub extern "C" fn libusb_pollfds_handle_timeouts(_ctx: *mut Context) -> c_int {
-    1
-}
-
-/// Event locks and waiters: nothing runs in the background, so there is nothing to lock.
-macro_rules! no_op {
-    ($($(#[$doc:meta])* $name:ident;)*) => {$(
-        $(#[$doc])*
-        #[no_mangle]
-        pub extern "C" fn $name(_ctx: *mut Context) {}
-    )*};
-}
-
-no_op! {
-    /// `void libusb_lock_events(libusb_context *ctx)`.
-    libusb_lock_events;
-    /// `void libusb_unlock_events(libusb_context *ctx)`.
-    libusb_unlock_events;
-    /// `void libusb_lock_event_waiters(libusb_context *ctx)`.
-    libusb_lock_event_waiters;
-    /// `void libusb_unlock_event_waiters(libusb_context *ctx)`.
-    libusb_unlock_event_waiters;
-    /// `void libusb_interrupt_event_handler(libusb_context *ctx)`.
-    libusb_interrupt_event_handler;
-}
-
-/// `const struct libusb_pollfd **libusb_get_pollfds(libusb_context *ctx)`: an empty,
-/// NULL-terminated list (free it with `libusb_free_pollfds`).
-#[no_mangle]
-pub extern "C" fn libusb_get_pollfds(_ctx: *mut Context) -> *mut *const c_void {
-    // SAFETY: a plain allocation of one zeroed pointer (the terminating NULL).
-    unsafe { libc::calloc(1, size_of::<*const c_void>()) }.cast()
-}
-
-/// `void libusb_free_pollfds(const struct libusb_pollfd **pollfds)`.
-///
-/// # Safety
-/// `pollfds` must be NULL or come from `libusb_get_pollfds`.
-#[no_mangle]
-pub unsafe extern "C" fn libusb_free_pollfds(pollfds: *mut *const c_void) {
-    // SAFETY: the caller's promise: NULL or calloc'd by libusb_get_pollfds.
-    unsafe { libc::free(pollfds.cast()) };
-}
-
-/// `void libusb_set_pollfd_notifiers(...)`: no file descriptors come or go.
-#[no_mangle]
-pub extern "C" fn libusb_set_pollfd_notifiers(
-    _ctx: *mut Context,
-    _added: *mut c_void,
-    _removed: *mut c_void,
-    _user_data: *mut c_void,
-) {
-}
-
-/// `int libusb_hotplug_register_callback(...)`: no hotplug (`libusb_has_capability`
-/// says so too).
-#[no_mangle]
-pub extern "C" fn libusb_hotplug_register_callback(
-    _ctx: *mut Context,
-    _events: c_int,
-    _flags: c_int,
-    _vendor_id: c_int,
-    _product_id: c_int,
-    _dev_class: c_int,
-    _cb_fn: *mut c_void,
-    _user_data: *mut c_void,
-    _callback_handle: *mut c_int,
-) -> c_int {
-    LIBUSB_ERROR_NOT_SUPPORTED
-}
-
-/// `void libusb_hotplug_deregister_callback(libusb_context *ctx, int handle)`.
-#[no_mangle]
-pub extern "C" fn libusb_hotplug_deregister_callback(_ctx: *mut Context, _handle: c_int) {}
-
-/// `void *libusb_hotplug_get_user_data(libusb_context *ctx, int handle)`: NULL.
-#[no_mangle]
-pub extern "C" fn libusb_hotplug_get_user_data(_ctx: *mut Context, _handle: c_int) -> *mut c_void {
-    std::ptr::null_mut()
 }
 
 /// Functions of two pointer arguments that return `LIBUSB_ERROR_NOT_SUPPORTED`: BOS
