@@ -62,7 +62,7 @@ PYDFUUTIL_DUPLICATES = (
     "capable USB device found!' even with -a"
 )
 PYDFUUTIL_MANIFEST = (
-    "pydfuutil 0.11.3 pydfuutil/dfu_load.py:185-193: polls GETSTATUS while the device "
+    "pydfuutil 0.11.3 pydfuutil/dfu_load.py:186-193: polls GETSTATUS while the device "
     "reports dfuMANIFEST, whatever bitWillDetach says; dapboot resets itself there, and "
     "the failed request raises (exit 74) after the image is written, as dfu-util 0.11 "
     "does (tests/conformance/roundtrip.rs)"
