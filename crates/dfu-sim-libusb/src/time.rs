@@ -15,21 +15,20 @@ use std::time::Duration;
 
 /// Advances the virtual clock by `d` if a simulation runs; `false` if none does, or if
 /// the simulator itself is sleeping (see [`shim::inside`]): the caller sleeps for real
-/// then. The virtual clocks (see [`crate::clock`]) move forward by the virtual time that
-/// passed; a bus paced by `time-scale=` sleeps in real time instead, and they do not.
+/// then. The virtual clocks (see [`crate::clock`]) move forward by `d`, except on a bus
+/// paced by `time-scale=`, which sleeps in real time instead.
 pub fn virtual_sleep(d: Duration) -> bool {
     if shim::inside() {
         return false;
     }
-    let skipped = shim::with(|s| {
-        let before = s.bus.now();
+    let paced = shim::with(|s| {
         s.bus.advance(d);
-        s.bus.now().saturating_sub(before)
+        s.bus.paced()
     });
-    if let Some(skipped) = skipped {
-        crate::clock::add_offset(skipped);
+    if paced == Some(false) {
+        crate::clock::add_offset(d);
     }
-    skipped.is_some()
+    paced.is_some()
 }
 
 fn set_errno(code: c_int) {
