@@ -7,7 +7,7 @@ use crate::checks::{self, dependency_order};
 use crate::code::{Code, Finding};
 use crate::error::{DfuError, Result};
 use crate::firmware::{place, AddressSource, Firmware};
-use crate::plan::{pad_to_unit, runs_of, Memory, Run, Step};
+use crate::sectors::{pad_to_unit, runs_of, Memory, Run, Step};
 use crate::survey::DeviceView;
 use dfu_profiles::Role;
 use serde::Serialize;

@@ -8,7 +8,7 @@ use crate::code::{Code, Finding};
 use crate::device::DfuDevice;
 use crate::error::Result;
 use crate::events::{Event, Phase, Sink};
-use crate::plan::{describe_map, Memory};
+use crate::sectors::{describe_map, Memory};
 use crate::survey::DeviceView;
 use dfu_profiles::{Quirk, Role};
 use dfu_proto::num::MAX_LEN;

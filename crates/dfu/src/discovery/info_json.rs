@@ -44,7 +44,7 @@ pub(crate) fn serialize_layout<S: Serializer>(
 
 /// The flat JSON view of a [`DeviceInfo`].
 #[derive(Serialize)]
-struct DeviceView<'a> {
+struct DeviceJson<'a> {
     id: String,
     #[serde(serialize_with = "serialize_hex16")]
     vendor_id: u16,
@@ -78,7 +78,7 @@ struct DeviceView<'a> {
 impl Serialize for DeviceInfo {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let f = &self.functional;
-        DeviceView {
+        DeviceJson {
             id: self.usb.id(),
             vendor_id: self.usb.vendor_id,
             product_id: self.usb.product_id,
