@@ -77,6 +77,16 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
     if let Some(l) = &layout_given {
         outln!("  {}", l.note);
     }
+    print_functional_and_alts(&d);
+    print_profile(&d, &modules);
+    for line in crate::picture::memory_strips(&d, &modules) {
+        outln!("  {line}");
+    }
+    print_settings()
+}
+
+/// The functional descriptor in words, and each alt setting's memory map.
+fn print_functional_and_alts(d: &DeviceInfo) {
     let f = &d.functional;
     outln!(
         "  DFU version 0x{:04x}, attributes 0x{:02x}: download {}, upload {}, manifestation {}, {}",
@@ -109,6 +119,10 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
             _ => {}
         }
     }
+}
+
+/// The matched profile: why, where applications go, regions, quirks, installed modules.
+fn print_profile(d: &DeviceInfo, modules: &[dfu_image::ModuleInfo]) {
     match &d.profile {
         Some(p) => {
             outln!("  profile {}: {}", p.name, p.title);
@@ -130,7 +144,7 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
             if !p.quirks.is_empty() {
                 outln!("    quirks: {:?}", p.quirks);
             }
-            for m in &modules {
+            for m in modules {
                 outln!("    installed at 0x{:08x}: {}", m.start, m.describe());
             }
         }
@@ -139,10 +153,6 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
             d.profile_reason
         ),
     }
-    for line in crate::picture::memory_strips(&d, &modules) {
-        outln!("  {line}");
-    }
-    print_settings()
 }
 
 /// The settings in force and where each came from: this command's, then those that

@@ -130,21 +130,7 @@ pub fn option_bytes(g: &Global, a: OptionBytesArgs) -> Result<(), Failure> {
         show(&at, Some(&old), json);
         return Ok(());
     }
-    let findings: Vec<dfu::Finding> = optbytes::judge(&at, Some(&old), &new, irreversible)
-        .into_iter()
-        .map(|f| f.forced(force))
-        .collect();
-    for f in findings.iter().filter(|f| !f.refuses()) {
-        let by = match (f.severity, f.code) {
-            (dfu::Severity::Overridden, Code::Irreversible) => "--irreversible: ",
-            (dfu::Severity::Overridden, _) => "--force: ",
-            _ => "",
-        };
-        errln!("note: {by}{}", f.message);
-    }
-    if let Some(f) = findings.iter().find(|f| f.refuses()) {
-        return Err(DfuError::refused(f.clone()).into());
-    }
+    judge(&at, &old, &new, force, irreversible)?;
     let mut dev = DfuDevice::open(backend.as_mut(), info.clone(), at.alt)?;
     dev.write_option_bytes(&new)?;
     drop(dev);
@@ -170,6 +156,33 @@ pub fn option_bytes(g: &Global, a: OptionBytesArgs) -> Result<(), Failure> {
     }
     show(&at, raw.as_deref(), json);
     Ok(())
+}
+
+/// The checks of an option-byte write: notes for what passes (and what a flag overrode),
+/// the first refusal as the failure.
+fn judge(
+    at: &optbytes::OptionBytesAt,
+    old: &[u8],
+    new: &[u8],
+    force: bool,
+    irreversible: bool,
+) -> Result<(), Failure> {
+    let findings: Vec<dfu::Finding> = optbytes::judge(at, Some(old), new, irreversible)
+        .into_iter()
+        .map(|f| f.forced(force))
+        .collect();
+    for f in findings.iter().filter(|f| !f.refuses()) {
+        let by = match (f.severity, f.code) {
+            (dfu::Severity::Overridden, Code::Irreversible) => "--irreversible: ",
+            (dfu::Severity::Overridden, _) => "--force: ",
+            _ => "",
+        };
+        errln!("note: {by}{}", f.message);
+    }
+    match findings.iter().find(|f| f.refuses()) {
+        Some(f) => Err(DfuError::refused(f.clone()).into()),
+        None => Ok(()),
+    }
 }
 
 /// `dfu unprotect`.

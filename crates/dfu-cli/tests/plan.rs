@@ -68,6 +68,52 @@ fn a_two_target_dfuse_file_lands_each_target_on_its_alt() {
     assert_eq!(read_alt(&sim, &s, "1", "0x1FFFC000", "16"), ob);
 }
 
+/// Intel HEX records of `data` at `address` (with an extended linear address record).
+fn hex_at(address: u32, data: &[u8]) -> String {
+    let rec = |addr: u16, kind: u8, bytes: &[u8]| {
+        let mut b = vec![bytes.len() as u8, (addr >> 8) as u8, addr as u8, kind];
+        b.extend_from_slice(bytes);
+        let sum = b.iter().fold(0u8, |a, x| a.wrapping_add(*x));
+        b.push(sum.wrapping_neg());
+        format!(
+            ":{}\n",
+            b.iter().map(|x| format!("{x:02X}")).collect::<String>()
+        )
+    };
+    let high = ((address >> 16) as u16).to_be_bytes();
+    format!(
+        "{}{}{}",
+        rec(0, 4, &high),
+        rec(address as u16, 0, data),
+        rec(0, 1, &[])
+    )
+}
+
+/// A HEX file whose bytes are the option bytes goes to the option-byte alt setting, as a
+/// two-target DfuSe file's would, and is judged there like one.
+#[test]
+fn a_hex_file_of_option_bytes_goes_to_their_alt() {
+    let s = Scratch::new();
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let mut ob = vec![0xFF; 16];
+    (ob[0], ob[1], ob[9]) = (0xE0, 0xAA, 0x0F);
+    let file = s.file("ob.hex", hex_at(0x1FFF_C000, &ob).as_bytes());
+    dfu(&["--sim", &sim, "flash", &file])
+        .ok()
+        .says("plan: alt 1: write 0x1fffc000-0x1fffc00f")
+        .says("option bytes: user byte: 0xec -> 0xe0");
+    assert_eq!(read_alt(&sim, &s, "1", "0x1FFFC000", "16"), ob);
+    // Write protection on sector 0 in the same way is refused, as from a DfuSe file.
+    let mut wrp = ob.clone();
+    wrp[8] = 0xFE;
+    let file = s.file("wrp.hex", hex_at(0x1FFF_C000, &wrp).as_bytes());
+    dfu(&["--sim", &sim, "flash", &file])
+        .code(5)
+        .says("code: dfu::refused::raises-protection");
+    std::fs::remove_file(s.path("alt1-0x1FFFC000.bin")).unwrap();
+    assert_eq!(read_alt(&sim, &s, "1", "0x1FFFC000", "16"), ob);
+}
+
 #[test]
 fn a_suffix_naming_another_device_is_refused_unless_forced() {
     let s = Scratch::new();
@@ -210,9 +256,15 @@ fn a_mass_erase_of_system_firmware_needs_force_and_says_what_is_lost() {
         .says("system-part1")
         .says("--force");
     assert_eq!(read_back(&sim, &s, "after.bin", 0x0802_0000, 1024), before);
+    // With --force: Particle's bootloader runs the DfuSe erase only with an address
+    // (device-os usbd_dfu_core.c, EP0_TxSent), so every sector is erased one by one.
     dfu(&["--sim", &sim, "erase", "--all", "--force"])
         .ok()
+        .says("runs no mass erase: erasing every sector one by one")
         .says("Mass erase done");
+    assert!(read_back(&sim, &s, "erased.bin", 0x0802_0000, 1024)
+        .iter()
+        .all(|b| *b == 0xFF));
 }
 
 #[test]

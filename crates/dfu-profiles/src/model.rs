@@ -303,6 +303,13 @@ pub enum Quirk {
     /// The serial-number string descriptor holds UTF-8 bytes instead of UTF-16
     /// (GD32VF103; dfu-util reads it raw and derives the flash size from it).
     Utf8Serial,
+    /// Particle's STM32F2 bootloader (device-os `usbd_dfu_core.c`, `EP0_TxSent`) runs three
+    /// DfuSe commands only: get-commands (1 byte), set-address and erase, both with a
+    /// 4-byte address (5 bytes). Any other command block (a 1-byte mass erase,
+    /// read-unprotect) is not run: the GETSTATUS that would start it STALLs, the device
+    /// stays in dfuDNLOAD-SYNC with nothing pending, and the next GETSTATUS reports
+    /// dfuDNLOAD-IDLE, status OK. UPLOAD block 0 lists the three commands.
+    ParticleDfuseCommands,
 }
 
 /// Leave behaviour that depends on the bootloader version (Particle, fixed in 0.4.5).

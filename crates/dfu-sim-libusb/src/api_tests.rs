@@ -126,6 +126,10 @@ fn a_libusb_program_lists_opens_and_talks_to_simulated_devices() {
     let stall = unsafe { libusb_control_transfer(h, 0xA1, 2, 1, 0, text.as_mut_ptr(), 16, 5000) };
     assert_eq!(stall, LIBUSB_ERROR_PIPE);
 
+    crate::api_more_tests::configuration_and_kernel_drivers(h, dev);
+    crate::api_more_tests::strings_and_ids(ctx, h);
+    crate::api_more_tests::clocks_run_in_virtual_time();
+
     // The program's sleeps are virtual time.
     let before = shim::with(|s| s.bus.now()).expect("running");
     let ts = libc::timespec {

@@ -66,6 +66,7 @@ pub unsafe extern "C" fn libusb_open(dev: *mut Device, dev_handle: *mut *mut Han
                     device,
                     id,
                     claimed,
+                    auto_detach: false,
                 },
             );
             Ok(token)
@@ -111,7 +112,8 @@ pub extern "C" fn libusb_get_device(dev_handle: *mut Handle) -> *mut Device {
 }
 
 /// `int libusb_claim_interface(libusb_device_handle *dev_handle, int interface_number)`:
-/// `LIBUSB_ERROR_NOT_FOUND` if the configuration has no such interface.
+/// `LIBUSB_ERROR_NOT_FOUND` if the active configuration has no such interface (or the
+/// device is unconfigured).
 #[no_mangle]
 pub extern "C" fn libusb_claim_interface(
     dev_handle: *mut Handle,
@@ -129,7 +131,8 @@ pub extern "C" fn libusb_claim_interface(
             let Some(view) = views.iter().find(|v| v.id == h.id) else {
                 return LIBUSB_ERROR_NO_DEVICE;
             };
-            if !interfaces(view).iter().any(|(i, _)| *i == number) {
+            let unconfigured = s.unconfigured.contains(&view.id);
+            if unconfigured || !interfaces(view).iter().any(|(i, _)| *i == number) {
                 return LIBUSB_ERROR_NOT_FOUND;
             }
             if let Some(h) = s.handles.get_mut(&token) {

@@ -19,14 +19,21 @@
 //! pointers. Objects given to C are tokens, not Rust memory (see [`ffi`]), so the unsafe
 //! code is limited to reading and writing the caller's buffers and out-parameters.
 
+pub mod clock;
 pub mod config;
 pub mod devices;
+pub mod events;
+pub mod extra;
 pub mod ffi;
 pub mod handles;
+pub mod kernel;
 pub mod shim;
 pub mod time;
 pub mod transfer;
+pub mod unsupported;
 
+#[cfg(test)]
+mod api_more_tests;
 #[cfg(test)]
 mod api_tests;
 

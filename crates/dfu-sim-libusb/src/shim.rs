@@ -29,6 +29,8 @@ pub struct HandleRec {
     pub id: DeviceId,
     /// Interfaces claimed through this handle.
     pub claimed: BTreeSet<u8>,
+    /// `libusb_set_auto_detach_kernel_driver` was called with a non-zero value.
+    pub auto_detach: bool,
 }
 
 /// Everything between `libusb_init` and the last `libusb_exit`.
@@ -46,6 +48,9 @@ pub struct Shim {
     pub lists: HashMap<usize, Box<[usize]>>,
     /// Configuration descriptors handed out, by address.
     pub configs: HashMap<usize, Box<OwnedConfig>>,
+    /// Device incarnations a program put in the unconfigured state (configuration 0);
+    /// all others are in the configuration the kernel chose at enumeration.
+    pub unconfigured: BTreeSet<DeviceId>,
 }
 
 impl std::fmt::Debug for Shim {
@@ -69,6 +74,7 @@ impl Shim {
             handles: HashMap::new(),
             lists: HashMap::new(),
             configs: HashMap::new(),
+            unconfigured: BTreeSet::new(),
         }
     }
 
@@ -109,9 +115,38 @@ fn lock() -> MutexGuard<'static, Option<Shim>> {
     SHIM.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+thread_local! {
+    static INSIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread as running simulator code until dropped.
+struct Inside(bool);
+
+impl Inside {
+    fn enter() -> Inside {
+        Inside(INSIDE.with(|c| c.replace(true)))
+    }
+}
+
+impl Drop for Inside {
+    fn drop(&mut self) {
+        let was = self.0;
+        INSIDE.with(|c| c.set(was));
+    }
+}
+
+/// Whether this thread is inside the simulator (holding the shim). The simulator's own
+/// sleeps (a bus paced by `time-scale=` sleeps for real) then reach this library's
+/// `nanosleep`/`clock_nanosleep` and must really sleep, not take the shim again.
+pub fn inside() -> bool {
+    INSIDE.with(|c| c.get())
+}
+
 /// Runs `f` on the shim if `libusb_init` has set it up; `None` otherwise.
 pub fn with<R>(f: impl FnOnce(&mut Shim) -> R) -> Option<R> {
-    lock().as_mut().map(f)
+    let mut guard = lock();
+    let _inside = Inside::enter();
+    guard.as_mut().map(f)
 }
 
 /// Runs `f` on the shim, creating it from `DFU_SIM` first if needed. Reports why the
@@ -138,6 +173,7 @@ pub fn with_or_init<R>(f: impl FnOnce(&mut Shim) -> R) -> Option<R> {
         *guard = Some(Shim::new(bus));
         ATEXIT.call_once(register_atexit);
     }
+    let _inside = Inside::enter();
     guard.as_mut().map(f)
 }
 

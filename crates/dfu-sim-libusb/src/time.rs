@@ -13,9 +13,22 @@ use crate::{guard, shim};
 use std::ffi::{c_int, c_uint};
 use std::time::Duration;
 
-/// Advances the virtual clock by `d` if a simulation runs; `false` if none does.
+/// Advances the virtual clock by `d` if a simulation runs; `false` if none does, or if
+/// the simulator itself is sleeping (see [`shim::inside`]): the caller sleeps for real
+/// then. The virtual clocks (see [`crate::clock`]) move forward by `d`, except on a bus
+/// paced by `time-scale=`, which sleeps in real time instead.
 pub fn virtual_sleep(d: Duration) -> bool {
-    shim::with(|s| s.bus.advance(d)).is_some()
+    if shim::inside() {
+        return false;
+    }
+    let paced = shim::with(|s| {
+        s.bus.advance(d);
+        s.bus.paced()
+    });
+    if paced == Some(false) {
+        crate::clock::add_offset(d);
+    }
+    paced.is_some()
 }
 
 fn set_errno(code: c_int) {

@@ -347,6 +347,16 @@ impl Bus {
         g.settle();
     }
 
+    /// True when the bus runs in real time (`time-scale=`): [`Bus::advance`] then really
+    /// sleeps, and the clock follows the wall clock.
+    pub fn paced(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .rt
+            .is_some()
+    }
+
     /// Virtual time since the bus was created.
     pub fn now(&self) -> Duration {
         self.lock().now

@@ -59,6 +59,8 @@ pub(crate) enum Op {
     Data { address: u64, data: Vec<u8> },
     /// A DfuSe command.
     Command(DfuseCommand),
+    /// A command block the device does not run (quirk `particle-dfuse-commands`).
+    Unsupported,
 }
 
 /// What happens when the device stops being busy.

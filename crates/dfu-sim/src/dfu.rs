@@ -64,6 +64,12 @@ impl Device {
             DfuRequest::Dnload => self.plain_dnload(setup, data, forced),
             DfuRequest::Upload if self.spec.profile.is_dfuse() => self.dfuse_upload(setup),
             DfuRequest::Upload => self.plain_upload(setup),
+            DfuRequest::GetStatus
+                if self.core.state == State::DnloadSync
+                    && matches!(self.core.pending, Some((Op::Unsupported, _))) =>
+            {
+                self.refuse_command()
+            }
             DfuRequest::GetStatus => Ok(self.get_status(now)),
             DfuRequest::ClrStatus if self.core.state == State::Error => {
                 self.core.state = State::DfuIdle;
@@ -255,7 +261,7 @@ impl Device {
         let poll = match &op {
             Op::Data { .. } => poll_program_ms(&self.spec.profile, alt),
             Op::Command(DfuseCommand::SetAddress(_)) => timing.poll_command_ms,
-            Op::Command(_) => timing.poll_erase_ms,
+            Op::Command(_) | Op::Unsupported => timing.poll_erase_ms,
         };
         if let Some(s) = forced {
             self.core.outcome = Some(s);
@@ -264,6 +270,8 @@ impl Device {
         let (busy, outcome) = match op {
             Op::Data { address, data } => self.write_block(address, &data),
             Op::Command(c) => self.dfuse_command(c),
+            // Refused before it runs (see `refuse_command`).
+            Op::Unsupported => (Duration::ZERO, Status::Ok),
         };
         self.core.outcome = Some(outcome);
         (busy, poll)

@@ -32,7 +32,35 @@ pub(crate) enum Leave {
     ManifestThenJump,
 }
 
+/// Whether Particle's bootloader runs this command block (device-os
+/// `platform/MCU/STM32F2xx/STM32_USB_Device_Driver/src/usbd_dfu_core.c`, `EP0_TxSent`:
+/// `CMD_GETCOMMANDS` with `wlength == 1`, `CMD_SETADDRESSPOINTER` and `CMD_ERASE` with
+/// `wlength == 5`; the same in the 2015 and 2022 versions of the file).
+fn particle_runs(data: &[u8]) -> bool {
+    matches!(
+        (data.first().copied(), data.len()),
+        (Some(DfuseCommand::GET_COMMANDS), 1)
+            | (Some(DfuseCommand::SET_ADDRESS | DfuseCommand::ERASE), 5)
+    )
+}
+
 impl Device {
+    /// Whether the device runs only Particle's three DfuSe commands.
+    pub(crate) fn particle_commands(&self) -> bool {
+        self.spec.profile.has_quirk(Quirk::ParticleDfuseCommands)
+    }
+
+    /// The GETSTATUS that would start a command block the device does not run: Particle's
+    /// `EP0_TxSent` sends the status, then calls `USBD_CtlError` (the status stage
+    /// STALLs, so the host sees the request fail), clears the block and moves to
+    /// dfuDNLOAD-SYNC. Nothing is erased; the next GETSTATUS reports dfuDNLOAD-IDLE.
+    pub(crate) fn refuse_command(&mut self) -> Result<Vec<u8>, UsbError> {
+        self.core.pending = None;
+        self.core.outcome = None;
+        self.core.state = State::DnloadSync;
+        Err(UsbError::Stall)
+    }
+
     /// How this device leaves DFU mode.
     pub(crate) fn leave_behaviour(&self) -> Leave {
         let p = &self.spec.profile;
@@ -75,8 +103,10 @@ impl Device {
             };
         }
         let op = match setup.value {
+            0 if self.particle_commands() && !particle_runs(data) => Op::Unsupported,
             0 => match DfuseCommand::parse(data) {
-                Ok(DfuseCommand::GetCommands) | Err(_) => return self.stall(),
+                Ok(DfuseCommand::GetCommands) if !self.particle_commands() => return self.stall(),
+                Err(_) => return self.stall(),
                 Ok(c) => Op::Command(c),
             },
             1 => return self.stall(),
@@ -107,7 +137,12 @@ impl Device {
             0 if self.spec.profile.has_quirk(Quirk::StallsOptionalRequests) => self.stall(),
             0 => {
                 self.core.state = State::UploadIdle;
-                Ok(COMMANDS.to_vec())
+                let n = if self.particle_commands() {
+                    3
+                } else {
+                    COMMANDS.len()
+                };
+                Ok(COMMANDS[..n].to_vec())
             }
             1 => self.stall(),
             _ if self.rdp() > 0 => {

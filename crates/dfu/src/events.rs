@@ -1,7 +1,7 @@
 //! Progress as plain data: the library emits events, the CLI draws bars or prints JSON.
 
 use crate::json::Range;
-use crate::plan::Step;
+use crate::sectors::Step;
 use serde::Serialize;
 
 /// A step of an operation.

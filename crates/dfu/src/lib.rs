@@ -3,9 +3,13 @@
 //! or ST's DfuSe, verify by reading back, and leave DFU mode. Progress is reported as
 //! plain-data [`Event`]s; nothing here touches the terminal.
 //!
-//! Every front end uses one pipeline: [`DfuDevice::survey`] reads the device,
-//! [`plan()`] decides everything (placement, checks, order, sectors) without touching it,
-//! and [`DfuDevice::execute`] runs the plan. [`flash()`] does all of it in one call:
+//! Every front end makes one call: it turns what the user said into a [`Request`], and
+//! [`prepare()`] waits for the device, connects, resolves the alt setting, opens it, surveys
+//! it ([`DfuDevice::survey`], where the layouts are decided once) and plans
+//! ([`plan()`] for a flash: placement, checks, order, sectors; [`ReadPlan`], [`ErasePlan`]),
+//! without writing anything. [`Prepared::execute`] runs the plan. The folders follow that
+//! flow: `discovery`, `pipeline`, `session`, `protection`, `fleet` (many devices),
+//! `backend`; the crate's README draws it. [`flash()`] does all of it in one call:
 //!
 //! ```
 //! use dfu::{backend::sim::SimBackend, Firmware, FlashOptions, Selector};
@@ -22,38 +26,27 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
-pub mod checks;
-mod choose;
 pub mod code;
-mod compare;
-pub mod device;
-pub mod dfuse;
-pub mod discover;
+pub mod discovery;
 pub mod error;
 pub mod events;
-pub mod firmware;
-pub mod flash;
-mod info_json;
+pub mod fleet;
 pub mod json;
-mod leave;
-pub mod many;
-mod ops;
-pub mod optbytes;
-pub mod patience;
 pub mod pipeline;
-pub mod plain;
-pub mod plan;
-pub mod prepare;
-mod preserve;
-mod protect;
-mod quick;
-pub mod readerase;
-pub mod request;
-pub mod selector;
-pub mod survey;
-pub mod udev;
-pub mod wait;
-pub mod watch;
+pub mod protection;
+pub mod session;
+
+// Each module is also named at the root (`dfu::wait`, `dfu::many`, `dfu::survey`), as
+// before they were grouped by the flow.
+pub(crate) use discovery::{choose, info_json};
+pub use discovery::{discover, selector, udev, wait};
+pub use fleet::{many, watch};
+pub use pipeline::{checks, firmware, flash, prepare, readerase, request, sectors, survey};
+pub(crate) use pipeline::{preserve, quick};
+pub use protection::optbytes;
+pub(crate) use protection::protect;
+pub(crate) use session::compare;
+pub use session::{device, dfuse, patience, plain};
 
 pub use backend::{Backend, UsbDevice};
 pub use code::{Code, Finding, Severity};
@@ -64,9 +57,9 @@ pub use events::{Event, Phase};
 pub use firmware::{place, AddressSource, Firmware};
 pub use flash::{FlashFailure, FlashReport};
 pub use pipeline::{plan, FlashOptions, FlashPlan};
-pub use plan::{Run, Step};
 pub use prepare::{prepare, Outcome, Plan, Prepared};
 pub use quick::flash;
 pub use readerase::{ErasePlan, ReadPlan};
 pub use request::{AltChoice, DeviceRequest, Operation, Request, WaitPolicy};
+pub use sectors::{Run, Step};
 pub use survey::DeviceView;

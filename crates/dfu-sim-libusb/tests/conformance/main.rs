@@ -12,6 +12,7 @@
 mod cross_tool;
 mod harness;
 mod listing;
+mod particle_erase;
 mod roundtrip;
 mod runtime;
 mod stories;

@@ -80,3 +80,46 @@ fn dfu_survives_the_sector_erase_dfu_util_fails_on() {
         "one 5 s status request timed out and was sent again"
     );
 }
+
+/// With `time-scale=` the bus runs in real time and the simulator itself sleeps. Those
+/// sleeps reach the drop-in's own `clock_nanosleep` and must really sleep there, not wait
+/// for the simulation they are part of: the download ends, and the poll waits are real.
+#[test]
+fn dfu_util_downloads_on_a_bus_paced_in_real_time() {
+    let dir = scratch();
+    let st = path_in(dir.path(), "stats.json");
+    let state = path_in(dir.path(), "state.json");
+    let spec = format!("stm32f405,time-scale=20,state={state},stats={st}");
+    let image = pattern(8192, 4);
+    let input = file(dir.path(), "a.bin", &image);
+    let started = std::time::Instant::now();
+    let run = dfu_util_run(
+        &spec,
+        &["-a", "0", "-s", "0x08000000", "-D", &input],
+        dir.path(),
+    );
+    run.expect_code(0)
+        .expect_out("File downloaded successfully");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{run}"
+    );
+    let (erases, programmed, _) = counts(&st);
+    assert_eq!((erases, programmed), (1, 8192));
+    let back = path_in(dir.path(), "back.bin");
+    dfu_run(
+        &format!("stm32f405,state={state}"),
+        &[
+            "read",
+            "--address",
+            "0x08000000",
+            "--length",
+            "8192",
+            "-o",
+            &back,
+        ],
+        dir.path(),
+    )
+    .expect_code(0);
+    assert_eq!(std::fs::read(&back).unwrap(), image);
+}

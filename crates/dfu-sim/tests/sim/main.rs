@@ -6,6 +6,7 @@ mod enumerate;
 mod host;
 mod knobs;
 mod many;
+mod particle_erase;
 mod persist;
 mod plain;
 mod props;

@@ -7,7 +7,7 @@ use crate::dfuse::LeaveOutcome;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink, StepSummary};
 use crate::pipeline::FlashPlan;
-use crate::plan::Step;
+use crate::sectors::Step;
 use serde::Serialize;
 
 /// What a flash did (or, for a dry run, would do).

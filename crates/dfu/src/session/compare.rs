@@ -5,7 +5,7 @@ use crate::device::DfuDevice;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
 use crate::flash::{note, FlashReport};
-use crate::plan::{Run, Step};
+use crate::sectors::{Run, Step};
 use dfu_proto::Sector;
 
 impl DfuDevice {

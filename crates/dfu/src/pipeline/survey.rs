@@ -91,15 +91,21 @@ impl DfuDevice {
         let Ok(at) = self.option_bytes_at() else {
             return Ok(());
         };
+        let hits = |s: &dfu_image::Segment| {
+            let end = u64::from(s.address) + s.data.len() as u64;
+            u64::from(s.address) < u64::from(at.address) + u64::from(at.size)
+                && end > u64::from(at.address)
+        };
+        // A DfuSe target on the option-byte alt, or a file with addresses (HEX, ELF) whose
+        // segments fall on the option bytes (the plan sends them to that alt).
         let writes = files.iter().any(|f| {
-            f.image.dfuse_targets.iter().any(|t| {
-                t.alt == at.alt
-                    && t.segments.iter().any(|s| {
-                        let end = u64::from(s.address) + s.data.len() as u64;
-                        u64::from(s.address) < u64::from(at.address) + u64::from(at.size)
-                            && end > u64::from(at.address)
-                    })
-            })
+            f.image
+                .dfuse_targets
+                .iter()
+                .any(|t| t.alt == at.alt && t.segments.iter().any(hits))
+                || (f.image.dfuse_targets.is_empty()
+                    && !f.image.needs_address
+                    && f.image.segments.iter().any(hits))
         });
         if !writes {
             return Ok(());

@@ -8,9 +8,9 @@ use crate::code::{Code, Finding};
 use crate::device::DfuDevice;
 use crate::error::Result;
 use crate::events::{Event, Phase, Sink};
-use crate::plan::{describe_map, Memory};
+use crate::sectors::{describe_map, Memory};
 use crate::survey::DeviceView;
-use dfu_profiles::Role;
+use dfu_profiles::{Quirk, Role};
 use dfu_proto::num::MAX_LEN;
 use dfu_proto::{DfuseCommand, MemoryLayout, Sector};
 use serde::Serialize;
@@ -281,8 +281,21 @@ impl DfuDevice {
         self.erase_sectors(&plan.sectors, erased, events)
     }
 
-    /// Erases the whole device (DfuSe mass erase).
+    /// Erases the whole device (DfuSe mass erase). A bootloader that runs no mass erase
+    /// (Particle's: [`Quirk::ParticleDfuseCommands`]) gets every erasable sector of the
+    /// selected alt setting erased one by one instead, with a note.
     pub(crate) fn mass_erase(&mut self, events: Sink) -> Result<()> {
+        let by_sector = self
+            .profile()
+            .is_some_and(|p| p.has_quirk(Quirk::ParticleDfuseCommands));
+        if let (true, Some(layout)) = (by_sector, self.layout.clone()) {
+            events(&Event::Note {
+                message: "this bootloader runs no mass erase: erasing every sector one by one"
+                    .into(),
+            });
+            let sectors: Vec<Sector> = layout.sectors().filter(|s| s.flags.erasable()).collect();
+            return self.erase_sectors(&sectors, &mut Vec::new(), events);
+        }
         events(&Event::Start {
             phase: Phase::Erase,
             total: 0,

@@ -8,7 +8,7 @@ use crate::device::DfuDevice;
 use crate::error::Result;
 use crate::events::{Phase, Sink};
 use crate::flash::{note, FlashReport};
-use crate::plan::{Run, Step};
+use crate::sectors::{Run, Step};
 
 /// The parts of `step`'s erased sectors that its writes do not cover, in address order.
 pub(crate) fn uncovered(step: &Step) -> Vec<(u32, u64)> {

@@ -2,7 +2,7 @@
 //! picking the one the user means.
 
 use crate::backend::{Backend, UsbDevice};
-use crate::error::{DfuError, Result};
+use crate::error::{DfuError, Op, Result};
 pub use crate::selector::Selector;
 use dfu_profiles::Profile;
 use dfu_proto::descriptor::{parse_string, PROTOCOL_RUNTIME};
@@ -33,7 +33,7 @@ pub struct AltInfo {
     #[serde(serialize_with = "crate::info_json::serialize_layout")]
     #[cfg_attr(
         feature = "schema",
-        schemars(with = "Option<crate::info_json::LayoutView<'static>>")
+        schemars(with = "Option<crate::discovery::info_json::LayoutView<'static>>")
     )]
     pub layout: Option<MemoryLayout>,
     /// Why the string is not a layout (DfuSe devices only).
@@ -144,49 +144,14 @@ pub fn describe(
                 ),
             })?;
     let mut t = backend.open(usb, interface)?;
-    let op = |what: &'static str| crate::error::Op::Descriptor(what);
-    let head = t
-        .control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, 9))
-        .map_err(|e| DfuError::usb(op("configuration descriptor"), e))?;
-    let total = if head.len() >= 4 {
-        u16::from_le_bytes([head[2], head[3]])
-    } else {
-        9
-    };
-    let full = t
-        .control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, total))
-        .map_err(|e| DfuError::usb(op("configuration descriptor"), e))?;
-    let config = ConfigDescriptor::parse(&full).map_err(|e| DfuError::Protocol {
-        op: op("configuration descriptor"),
-        what: e.to_string(),
-    })?;
+    let config = read_config(&mut *t)?;
     let lang = t
         .control_in(Setup::get_descriptor(DESC_STRING, 0, 0, 255))
         .ok()
         .filter(|b| b.len() >= 4)
         .map(|b| u16::from_le_bytes([b[2], b[3]]))
         .unwrap_or(0x0409);
-    let dev = t
-        .control_in(Setup::get_descriptor(
-            dfu_proto::request::DESC_DEVICE,
-            0,
-            0,
-            18,
-        ))
-        .ok()
-        .and_then(|b| dfu_proto::DeviceDescriptor::parse(&b).ok());
-    let (manufacturer, product, serial) = match &dev {
-        Some(d) => (
-            read_string(&mut *t, d.manufacturer_index, lang),
-            read_string(&mut *t, d.product_index, lang),
-            read_string(&mut *t, d.serial_index, lang),
-        ),
-        None => (
-            usb.manufacturer.clone(),
-            usb.product.clone(),
-            usb.serial.clone(),
-        ),
-    };
+    let (manufacturer, product, serial) = read_strings(&mut *t, usb, lang);
     let dfu_alts: Vec<_> = config
         .alt_settings
         .iter()
@@ -197,30 +162,16 @@ pub fn describe(
             .iter()
             .find_map(|a| a.functional)
             .ok_or_else(|| DfuError::Protocol {
-                op: op("DFU functional descriptor"),
+                op: Op::Descriptor("DFU functional descriptor"),
                 what: format!(
                     "{} has a DFU interface without a functional descriptor",
                     usb.id()
                 ),
             })?;
-    let mut alts = Vec::new();
-    for a in &dfu_alts {
-        let name = read_string(&mut *t, a.string_index, lang);
-        let (layout, layout_error) = match (&name, functional.is_dfuse()) {
-            (Some(n), true) => match MemoryLayout::parse(n) {
-                Ok(l) => (Some(l), None),
-                Err(e) => (None, Some(e.reason)),
-            },
-            (None, true) => (None, Some("the device did not return the string".into())),
-            _ => (None, None),
-        };
-        alts.push(AltInfo {
-            alt: a.alt,
-            name,
-            layout,
-            layout_error,
-        });
-    }
+    let alts: Vec<AltInfo> = dfu_alts
+        .iter()
+        .map(|a| alt_info(&mut *t, a, lang, functional.is_dfuse()))
+        .collect();
     drop(t);
     // A run-time interface's alt settings say nothing about the DFU-mode memory.
     let layouts: &[AltInfo] = if protocol == PROTOCOL_RUNTIME {
@@ -257,6 +208,80 @@ pub fn describe(
         profile,
         profile_reason,
     })
+}
+
+/// The configuration descriptor: its first 9 bytes for the total length, then all of it.
+fn read_config(t: &mut dyn Transport) -> Result<ConfigDescriptor> {
+    let op = Op::Descriptor("configuration descriptor");
+    let head = t
+        .control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, 9))
+        .map_err(|e| DfuError::usb(op, e))?;
+    let total = if head.len() >= 4 {
+        u16::from_le_bytes([head[2], head[3]])
+    } else {
+        9
+    };
+    let full = t
+        .control_in(Setup::get_descriptor(DESC_CONFIG, 0, 0, total))
+        .map_err(|e| DfuError::usb(op, e))?;
+    ConfigDescriptor::parse(&full).map_err(|e| DfuError::Protocol {
+        op,
+        what: e.to_string(),
+    })
+}
+
+/// Manufacturer, product and serial strings, from the device descriptor's indexes (else
+/// what the bus listing knows).
+fn read_strings(
+    t: &mut dyn Transport,
+    usb: &UsbDevice,
+    lang: u16,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let dev = t
+        .control_in(Setup::get_descriptor(
+            dfu_proto::request::DESC_DEVICE,
+            0,
+            0,
+            18,
+        ))
+        .ok()
+        .and_then(|b| dfu_proto::DeviceDescriptor::parse(&b).ok());
+    match &dev {
+        Some(d) => (
+            read_string(t, d.manufacturer_index, lang),
+            read_string(t, d.product_index, lang),
+            read_string(t, d.serial_index, lang),
+        ),
+        None => (
+            usb.manufacturer.clone(),
+            usb.product.clone(),
+            usb.serial.clone(),
+        ),
+    }
+}
+
+/// One DFU alt setting: its name, and its memory layout when the device speaks DfuSe.
+fn alt_info(
+    t: &mut dyn Transport,
+    a: &dfu_proto::descriptor::AltSetting,
+    lang: u16,
+    dfuse: bool,
+) -> AltInfo {
+    let name = read_string(t, a.string_index, lang);
+    let (layout, layout_error) = match (&name, dfuse) {
+        (Some(n), true) => match MemoryLayout::parse(n) {
+            Ok(l) => (Some(l), None),
+            Err(e) => (None, Some(e.reason)),
+        },
+        (None, true) => (None, Some("the device did not return the string".into())),
+        _ => (None, None),
+    };
+    AltInfo {
+        alt: a.alt,
+        name,
+        layout,
+        layout_error,
+    }
 }
 
 /// Every DFU-capable device that matches, described.

@@ -58,7 +58,7 @@ pub(crate) fn serialize_layout<S: Serializer>(
 /// The flat JSON view of a [`DeviceInfo`]: its schema is the schema of a `DeviceInfo`.
 #[derive(Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-struct DeviceView<'a> {
+struct DeviceJson<'a> {
     id: String,
     #[serde(serialize_with = "serialize_hex16")]
     #[cfg_attr(feature = "schema", schemars(with = "dfu_proto::num::Hex16"))]
@@ -96,7 +96,7 @@ struct DeviceView<'a> {
 impl Serialize for DeviceInfo {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let f = &self.functional;
-        DeviceView {
+        DeviceJson {
             id: self.usb.id(),
             vendor_id: self.usb.vendor_id,
             product_id: self.usb.product_id,
@@ -132,6 +132,6 @@ impl schemars::JsonSchema for DeviceInfo {
         "DeviceInfo".into()
     }
     fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        DeviceView::json_schema(g)
+        DeviceJson::json_schema(g)
     }
 }

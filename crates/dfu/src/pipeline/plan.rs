@@ -7,7 +7,7 @@ use crate::checks::{self, dependency_order};
 use crate::code::{Code, Finding};
 use crate::error::{DfuError, Result};
 use crate::firmware::{place, AddressSource, Firmware};
-use crate::plan::{pad_to_unit, runs_of, Memory, Run, Step};
+use crate::sectors::{pad_to_unit, runs_of, Memory, Run, Step};
 use crate::survey::DeviceView;
 use dfu_profiles::Role;
 use serde::Serialize;
@@ -167,7 +167,11 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
     let mut placements = Vec::new();
     let mut parts_of = Vec::new();
     for f in &files {
-        let parts = f.parts(dev.alt, opts.alt)?;
+        let mut parts = f.parts(dev.alt, opts.alt)?;
+        let addressed = f.image.dfuse_targets.is_empty() && !f.image.needs_address;
+        if addressed && opts.alt.is_none() && dev.info.is_dfuse() {
+            parts = by_alt(dev, parts);
+        }
         let source = sources
             .iter()
             .find(|(n, _)| *n == f.name)
@@ -220,6 +224,44 @@ fn default_address(dev: &DeviceView) -> Option<(u32, AddressSource)> {
             profile: p.name.clone(),
         },
     ))
+}
+
+/// A file that carries its addresses (HEX, S-record, ELF) writes each segment to the alt
+/// setting whose memory holds it: option bytes at 0x1FFFC000 go to the option-byte alt, as a
+/// multi-target DfuSe file's would. A segment no other alt holds stays where it was (and is
+/// judged there).
+fn by_alt(
+    dev: &DeviceView,
+    parts: Vec<(u8, Vec<dfu_image::Segment>)>,
+) -> Vec<(u8, Vec<dfu_image::Segment>)> {
+    if parts.iter().all(|(_, s)| s.is_empty()) {
+        // An empty file stays where it is, to be refused as empty.
+        return parts;
+    }
+    let mut out: Vec<(u8, Vec<dfu_image::Segment>)> = Vec::new();
+    for (default, segments) in parts {
+        for seg in segments {
+            let len = seg.data.len() as u64;
+            let holds = |alt: u8| {
+                dev.layout(alt)
+                    .is_some_and(|l| len > 0 && l.first_uncovered(seg.address, len).is_none())
+            };
+            let alt = if holds(default) {
+                default
+            } else {
+                dev.layouts
+                    .iter()
+                    .map(|(a, _)| *a)
+                    .find(|a| holds(*a))
+                    .unwrap_or(default)
+            };
+            match out.iter_mut().find(|(a, _)| *a == alt) {
+                Some((_, v)) => v.push(seg),
+                None => out.push((alt, vec![seg])),
+            }
+        }
+    }
+    out
 }
 
 fn overlap_check(files: &[Firmware]) -> Result<()> {

@@ -1,0 +1,10 @@
+//! Finding devices: the bus listing and each device's description ([`discover`]), which
+//! devices the user means ([`selector`]), the profile that fits ([`choose`](self)), waiting
+//! for a device to appear ([`wait`]), and the udev rules that grant access ([`udev`]).
+
+pub(crate) mod choose;
+pub mod discover;
+pub(crate) mod info_json;
+pub mod selector;
+pub mod udev;
+pub mod wait;
