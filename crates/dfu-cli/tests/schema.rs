@@ -145,6 +145,19 @@ fn every_command_output_validates_against_dfu_schema() {
             vec!["--sim", &state, "erase", "--all", "--force", "--json"],
         ),
         (
+            "flash",
+            vec![
+                "--sim",
+                "stm32f405,appear-after=300",
+                "--wait",
+                "flash",
+                &app,
+                "--address",
+                "0x08000000",
+                "--json",
+            ],
+        ),
+        (
             "option-bytes",
             vec![
                 "--sim",
@@ -270,9 +283,29 @@ fn every_command_output_validates_against_dfu_schema() {
             ],
         ),
     ];
+    let mut events = std::collections::BTreeSet::new();
     for (name, args) in &cases {
         let what = args.join(" ");
-        c.run(&dfu(args), name, &what);
+        for l in c.run(&dfu(args), name, &what) {
+            events.extend(l["event"].as_str().map(str::to_string));
+        }
+    }
+    // Every kind of event line was among them.
+    let kinds = [
+        "start",
+        "progress",
+        "done",
+        "note",
+        "plan",
+        "wait",
+        "plugged-in",
+        "device-result",
+    ];
+    for k in kinds {
+        assert!(
+            events.contains(k),
+            "no `{k}` event was validated: {events:?}"
+        );
     }
     // The --log FILE lines of the watch above.
     let text = std::fs::read_to_string(&log).expect("--log wrote its file");
