@@ -225,7 +225,7 @@ fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, si
             outln!("The device restarted to run the application.")
         }
         None if opts.leave => {}
-        None => outln!("The device stays in DFU mode (--no-leave)."),
+        None => outln!("The device stays in DFU mode (it was not asked to leave)."),
     }
 }
 
