@@ -173,7 +173,7 @@ pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
         });
         return Ok(());
     }
-    summary(&report, &plan.options, elapsed, backend.name() == "sim");
+    summary(&report, &plan.options, elapsed, backend.simulated());
     for line in crate::strip::lines(&plan, &report, crate::out::colour_stdout()) {
         outln!("{line}");
     }
@@ -186,7 +186,7 @@ fn nothing_written(mut f: Failure) -> Failure {
     f
 }
 
-fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, sim: bool) {
+fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, simulated: bool) {
     if report.dry_run {
         outln!("dry run: nothing was written. The plan, in order:");
         for p in &report.steps {
@@ -200,7 +200,7 @@ fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, si
         return;
     }
     let bytes: u64 = report.written.iter().map(|(_, n)| n).sum();
-    let clock = if sim { " (simulated time)" } else { "" };
+    let clock = if simulated { " (simulated time)" } else { "" };
     let mut checked = match (report.verified, opts.verify) {
         (true, _) => "verified by reading back".to_string(),
         (false, true) => "not read back (the device cannot upload)".to_string(),
@@ -227,7 +227,7 @@ fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, si
             outln!("The device restarted to run the application.")
         }
         None if opts.leave => {}
-        None => outln!("The device stays in DFU mode (--no-leave)."),
+        None => outln!("The device stays in DFU mode (it was not asked to leave)."),
     }
 }
 

@@ -114,9 +114,9 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         table(&results);
         device_errors(&results);
         let ok = results.iter().filter(|r| r.ok()).count();
-        let clock = match backend.name() {
-            "sim" => "; device times are the simulator's clock",
-            _ => "",
+        let clock = match backend.simulated() {
+            true => "; device times are the simulator's clock",
+            false => "",
         };
         errln!(
             "{ok} of {} device(s) flashed in {:.2} s (wall clock){clock}.",

@@ -33,6 +33,8 @@ pub struct Failure {
     pub progress: Option<Vec<String>>,
     /// The library's stable code (`dfu::refused::read-only`), when the library failed.
     pub error_code: Option<dfu::Code>,
+    /// A refusal that `--force` would override.
+    pub overridable: bool,
 }
 
 impl Failure {
@@ -44,6 +46,7 @@ impl Failure {
             help: help.into(),
             progress: None,
             error_code: default_code(code),
+            overridable: false,
         }
     }
 
@@ -144,6 +147,7 @@ impl Failure {
         };
         let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(e));
         f.error_code = Some(e.code());
+        f.overridable = matches!(e, DfuError::Refused(r) if r.overridable);
         if e.kind() == ErrorKind::Refused {
             // Checks run before anything is erased or written.
             f.progress = Some(Vec::new());

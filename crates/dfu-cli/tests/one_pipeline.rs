@@ -171,3 +171,23 @@ fn read_and_dfu_util_upload_send_the_same_requests() {
     assert_eq!(read_file(&s.path("a.bin")), data);
     assert_eq!(read_file(&s.path("b.bin")), data);
 }
+
+/// Callers grep dfu-util's output: particle-cli's `writeDfu` (src/lib/dfu.js) looks for
+/// "File downloaded successfully".
+#[test]
+fn the_drop_in_prints_the_lines_callers_look_for() {
+    let s = Scratch::new();
+    let img = s.file("img.bin", &pattern(4096, 4));
+    let spec = format!("stm32f405,state={}", s.state("d.json"));
+    let out = Command::new(env!("CARGO_BIN_EXE_dfu"))
+        .args(["util", "-a", "0", "-s", "0x08000000:leave", "-D", &img])
+        .env("DFU_SIM", &spec)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Download done.\nFile downloaded successfully\n"),
+        "{stdout}"
+    );
+}

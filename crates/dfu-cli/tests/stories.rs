@@ -332,7 +332,7 @@ fn seed_004_garbage_layout_on_an_unknown_device_explains_how_to_give_one() {
     let sim = format!("{profile},alt-name=garbage");
     let app = s.file("app.bin", &pattern(4096, 15));
     dfu(&["--sim", &sim, "flash", &app, "--address", "0x08008000"])
-        .code(6)
+        .code(5)
         .says("no usable memory layout")
         .says("--layout");
     dfu(&[

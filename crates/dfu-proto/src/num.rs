@@ -24,36 +24,51 @@ pub const MAX_LEN: u64 = 1 << 32;
 #[error("{0}")]
 pub struct NumError(pub String);
 
+/// Why a text is not a number by the rule.
+enum Bad {
+    /// Not digits at all.
+    NotNumber,
+    /// Decimal digits with a leading zero: the error says how to write it.
+    LeadingZero(NumError),
+}
+
 /// Parses a number by the rule (hex with `0x`, else decimal without a leading zero, `_`
 /// allowed) into a `u64`.
 pub fn parse_u64(text: &str) -> Result<u64, NumError> {
+    digits(text).map_err(|b| explain(b, text, "a number (use 0x08000000 or 134217728)"))
+}
+
+fn digits(text: &str) -> Result<u64, Bad> {
     let t = text.trim().replace('_', "");
-    let bad = || {
-        NumError(format!(
-            "{text:?} is not a number (use 0x08000000 or 134217728)"
-        ))
-    };
     if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(bad());
+            return Err(Bad::NotNumber);
         }
-        return u64::from_str_radix(hex, 16).map_err(|_| bad());
+        return u64::from_str_radix(hex, 16).map_err(|_| Bad::NotNumber);
     }
     if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad());
+        return Err(Bad::NotNumber);
     }
     if t.len() > 1 && t.starts_with('0') {
-        return Err(NumError(format!(
+        return Err(Bad::LeadingZero(NumError(format!(
             "{text:?} starts with 0 but has no 0x: write 0x{t} for hex, or {} for decimal",
             t.trim_start_matches('0')
-        )));
+        ))));
     }
-    t.parse().map_err(|_| bad())
+    t.parse().map_err(|_| Bad::NotNumber)
+}
+
+/// The error for `text`, which is not `what`.
+fn explain(b: Bad, text: &str, what: &str) -> NumError {
+    match b {
+        Bad::NotNumber => NumError(format!("{text:?} is not {what}")),
+        Bad::LeadingZero(e) => e,
+    }
 }
 
 /// Parses a 32-bit number (an address): `0x08000000`, `0x0800_0000`, `134217728`.
 pub fn parse_u32(text: &str) -> Result<u32, NumError> {
-    let n = parse_u64(text).map_err(|e| retell(e, text, "a 32-bit number"))?;
+    let n = digits(text).map_err(|b| explain(b, text, "a 32-bit number"))?;
     u32::try_from(n).map_err(|_| {
         NumError(format!(
             "{text:?} is not a 32-bit number: it is larger than 0xffffffff"
@@ -70,8 +85,8 @@ pub fn parse_len(text: &str) -> Result<u64, NumError> {
         Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
         _ => (t, 1),
     };
-    let n = parse_u64(num)
-        .map_err(|e| retell(e, text, "a length (use 4096, 0x1000, 128K, 1M or 4G)"))?;
+    let n =
+        digits(num).map_err(|b| explain(b, text, "a length (use 4096, 0x1000, 128K, 1M or 4G)"))?;
     let n = n
         .checked_mul(mult)
         .filter(|n| *n <= MAX_LEN)
@@ -108,15 +123,6 @@ pub fn parse_alt(text: &str) -> Result<Option<u8>, NumError> {
             ))
         }),
         Err(_) => Ok(None),
-    }
-}
-
-/// Keeps a leading-zero hint; otherwise says the text is not `what`.
-fn retell(e: NumError, text: &str, what: &str) -> NumError {
-    if e.0.contains("starts with 0") {
-        e
-    } else {
-        NumError(format!("{text:?} is not {what}"))
     }
 }
 

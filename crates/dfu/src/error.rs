@@ -286,8 +286,6 @@ impl DfuError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             DfuError::NoDevice { .. } | DfuError::Ambiguous { .. } => ErrorKind::NoDevice,
-            // A device whose alt setting does not describe its memory is a device problem.
-            DfuError::Refused(f) if f.code == Code::NoLayout => ErrorKind::Device,
             DfuError::Unsupported {
                 code: Code::SimSave,
                 ..

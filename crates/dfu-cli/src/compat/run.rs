@@ -67,9 +67,11 @@ impl From<dfu::DfuError> for Exit {
 
 impl From<Failure> for Exit {
     fn from(mut f: Failure) -> Exit {
-        if f.code == crate::exit::REFUSED {
-            f.help.push_str(
-                "\n(dfu-util's :force does not override this check; `dfu flash --force` does)",
+        // What a caller of dfu-util can do: :force is not the way, a run of dfu by hand is.
+        if f.overridable {
+            f.help = f.help.replace(
+                "(--force writes it anyway)",
+                "(dfu-util's :force does not override this check; to write it anyway, run `dfu flash --force` with the same file and address)",
             );
         }
         Exit {
@@ -433,6 +435,8 @@ fn download(
         },
     };
     crate::cmd_flash::run(g, &request, false)?;
+    // dfu-util's lines that callers look for (particle-cli's writeDfu greps the second).
+    println!("Download done.\nFile downloaded successfully");
     Ok(leave)
 }
 

@@ -34,20 +34,18 @@ pub fn for_failure(f: &Failure) -> i32 {
     match f.code {
         exit::OK => EX_OK,
         exit::USAGE | exit::REFUSED => EX_USAGE,
-        exit::FILE => file_code(&f.message),
+        exit::FILE => file_code(f.error_code),
         // Ctrl-C: what a shell reports for dfu-util killed by SIGINT.
         exit::INTERRUPTED => exit::INTERRUPTED,
         _ => EX_IOERR,
     }
 }
 
-fn file_code(message: &str) -> i32 {
-    if message.starts_with("cannot create") || message.contains("not overwriting") {
-        EX_CANTCREAT
-    } else if message.starts_with("cannot read") {
-        EX_NOINPUT
-    } else {
-        EX_DATAERR
+fn file_code(code: Option<dfu::Code>) -> i32 {
+    match code {
+        Some(dfu::Code::Output) => EX_CANTCREAT,
+        Some(dfu::Code::InputRead) => EX_NOINPUT,
+        _ => EX_DATAERR,
     }
 }
 
@@ -58,22 +56,14 @@ mod tests {
     #[test]
     fn every_dfu_code_maps_to_dfu_utils() {
         let f = |code, msg: &str| for_failure(&Failure::new(code, msg, "help"));
+        let file = |c: dfu::Code| for_failure(&Failure::new(exit::FILE, "m", "h").with_code(c));
         assert_eq!(f(exit::OK, ""), 0);
         assert_eq!(f(exit::USAGE, "bad option"), 64);
         assert_eq!(f(exit::REFUSED, "0x08005000 is the bootloader"), 64);
-        assert_eq!(
-            f(
-                exit::FILE,
-                "cannot read x.bin: No such file or directory (os error 2)"
-            ),
-            66
-        );
-        assert_eq!(f(exit::FILE, "out.bin exists; not overwriting it"), 73);
-        assert_eq!(
-            f(exit::FILE, "cannot create /nope/out.bin: No such file"),
-            73
-        );
-        assert_eq!(f(exit::FILE, "x.dfu: bad DfuSe signature"), 65);
+        assert_eq!(file(dfu::Code::InputRead), 66);
+        assert_eq!(file(dfu::Code::Output), 73);
+        assert_eq!(file(dfu::Code::InputParse), 65);
+        assert_eq!(file(dfu::Code::InputOverlap), 65);
         assert_eq!(f(exit::NO_DEVICE, "no device"), 74);
         assert_eq!(f(exit::DEVICE, "USB error"), 74);
         assert_eq!(f(exit::VERIFY, "mismatch"), 74);

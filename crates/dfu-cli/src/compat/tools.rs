@@ -68,10 +68,7 @@ enum Mode {
 }
 
 fn banner(tool: &str) {
-    println!(
-        "{tool} ({}), dfu-util 0.11 compatible\n",
-        super::version_line()
-    );
+    println!("{tool} ({})\n", super::version_line());
 }
 
 fn usage(help: &str) -> i32 {

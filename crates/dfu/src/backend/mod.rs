@@ -97,4 +97,9 @@ pub trait Backend {
     fn clock_is_virtual(&self) -> bool {
         false
     }
+
+    /// True when the devices are simulated: their times are the simulator's clock.
+    fn simulated(&self) -> bool {
+        false
+    }
 }

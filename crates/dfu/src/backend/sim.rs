@@ -102,6 +102,10 @@ impl Backend for SimBackend {
         self.bus.time_scale().is_none()
     }
 
+    fn simulated(&self) -> bool {
+        true
+    }
+
     fn finish(&mut self) -> Result<()> {
         // A failure returned here is not reported again when the bus is dropped.
         self.bus.flush().map_err(|e| DfuError::Unsupported {

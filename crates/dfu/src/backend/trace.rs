@@ -68,6 +68,10 @@ impl Backend for Tracing {
     fn clock_is_virtual(&self) -> bool {
         self.inner.clock_is_virtual()
     }
+
+    fn simulated(&self) -> bool {
+        self.inner.simulated()
+    }
 }
 
 struct Traced {
