@@ -70,6 +70,8 @@ codes! {
     OutsideMemory = "dfu::refused::outside-memory",
     /// Bytes fall on pages the device marks not writable.
     ReadOnly = "dfu::refused::read-only",
+    /// The device's layout is known to be wrong and its real one is not known.
+    LayoutUnknown = "dfu::refused::layout-unknown",
     /// Bytes fall in the bootloader or settings region.
     ProtectedRegion = "dfu::refused::protected-region",
     /// Bytes start in an application, system or factory region and run past its end.

@@ -79,7 +79,8 @@ impl DfuDevice {
             .alts
             .iter()
             .find(|a| a.alt == alt)
-            .and_then(|a| a.layout.clone());
+            .and_then(|a| a.layout.as_ref())
+            .map(|l| crate::quirk::real(&self.info, alt, l).0);
         Ok(())
     }
 
@@ -285,7 +286,11 @@ impl DfuDevice {
             .clone()
             .unwrap_or_else(|| "it is not a memory layout".into());
         if let Some(l) = &a.layout {
-            let note = given.filter(|g| *g != l).map(|_| {
+            let (l, fixed) = crate::quirk::real(&self.info, alt, l);
+            if fixed.is_some() {
+                return (Some(l), fixed);
+            }
+            let note = given.filter(|g| **g != l).map(|_| {
                 format!(
                     "alt {alt} announces a valid layout ({l}); the layout given was not used",
                     l = l.to_string().trim_end()

@@ -46,6 +46,7 @@ pub mod plan;
 mod preserve;
 mod protect;
 mod quick;
+mod quirk;
 pub mod selector;
 pub mod survey;
 pub mod udev;

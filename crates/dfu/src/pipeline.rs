@@ -272,6 +272,10 @@ fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
                 ));
                 continue;
             };
+            if let Some(f) = crate::quirk::unknown_layout(&dev.info, alt) {
+                findings.push(f);
+                continue;
+            }
             let unit = profile.map_or(1, |p| p.timing.program_unit);
             if let Some(n) = pad_to_unit(&mut writes, unit) {
                 findings.push(Finding::note(Code::Padded, format!("{name}: {n}")));
