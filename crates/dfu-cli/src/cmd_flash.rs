@@ -19,6 +19,13 @@ fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
             .into_iter()
             .map(|(s, n)| format!("wrote {}", render::range(s, n))),
     );
+    let lost = r.erased_not_written();
+    if !lost.is_empty() {
+        v.push(format!(
+            "erased and not written again: {} (what the device held there is gone)",
+            render::ranges(&lost)
+        ));
+    }
     v
 }
 
@@ -110,6 +117,7 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
         Err(f) => {
             let mut failure = Failure::from(f.error);
             failure.progress = Some(written_lines(&f.done));
+            failure.help = crate::help::after_flash_failure(&f.done, failure.help);
             return Err(failure);
         }
     };

@@ -34,6 +34,12 @@ pub fn for_error(e: &DfuError) -> String {
                 .join("\n")
         ),
         DfuError::Usb { source, .. } => usb(source),
+        DfuError::Status {
+            status: dfu_proto::Status::ErrProg | dfu_proto::Status::ErrVerify,
+            ..
+        } => {
+            "the memory did not take the bytes: the page was not blank, is write-protected (`dfu option-bytes` shows it), or is one-time programmable; repeated failures on erasable flash point to failing flash".into()
+        }
         DfuError::Status { status, .. } => status.advice().to_string(),
         DfuError::UnexpectedState { .. } => {
             "power-cycle the device into DFU mode and try again; `dfu` clears error states at connect".into()
@@ -66,6 +72,19 @@ pub fn for_error(e: &DfuError) -> String {
         }
         _ => "run the command again with the device freshly in DFU mode".into(),
     }
+}
+
+/// The help after a flash failed part-way: how to restore what was erased and not written
+/// again (the same command, once the cause is fixed), then `cause`, the error's own help.
+pub fn after_flash_failure(done: &dfu::FlashReport, cause: String) -> String {
+    let lost = done.erased_not_written();
+    if lost.is_empty() {
+        return cause;
+    }
+    format!(
+        "{} is erased and holds nothing now: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is\n{cause}",
+        crate::render::ranges(&lost)
+    )
 }
 
 fn refused(f: &dfu::Finding) -> String {

@@ -47,6 +47,46 @@ pub struct FlashFailure {
     pub done: Box<FlashReport>,
 }
 
+impl FlashReport {
+    /// The ranges that were erased and not written afterwards, merged, in address order:
+    /// after a failure, what the device held there is gone until the image is written.
+    pub fn erased_not_written(&self) -> Vec<(u32, u64)> {
+        let mut erased: Vec<(u64, u64)> = self
+            .erased
+            .iter()
+            .map(|&(s, n)| (u64::from(s), u64::from(s) + u64::from(n)))
+            .collect();
+        erased.sort_unstable();
+        let mut written: Vec<(u64, u64)> = self
+            .written
+            .iter()
+            .map(|&(s, n)| (u64::from(s), u64::from(s) + n))
+            .collect();
+        written.sort_unstable();
+        let mut out: Vec<(u32, u64)> = Vec::new();
+        for (start, end) in erased {
+            let mut at = start;
+            for &(ws, we) in written.iter().filter(|w| w.1 > start && w.0 < end) {
+                if ws > at {
+                    push_merged(&mut out, at, ws);
+                }
+                at = at.max(we);
+            }
+            if at < end {
+                push_merged(&mut out, at, end);
+            }
+        }
+        out
+    }
+}
+
+fn push_merged(out: &mut Vec<(u32, u64)>, start: u64, end: u64) {
+    match out.last_mut() {
+        Some((s, n)) if u64::from(*s) + *n >= start => *n = (*n).max(end - u64::from(*s)),
+        _ => out.push((start as u32, end - start)),
+    }
+}
+
 impl From<DfuError> for FlashFailure {
     fn from(error: DfuError) -> Self {
         FlashFailure {
@@ -126,6 +166,15 @@ impl DfuDevice {
             self.select_alt(plan.steps.first().map_or(self.alt, |s| s.alt))?;
             self.mass_erase(events)?;
             report.mass_erased = true;
+            // The whole memory of the alt is blank now: recorded like erased sectors, so
+            // that a failure after this point reports it.
+            if let Some(l) = &self.layout {
+                report.erased.extend(
+                    l.sectors()
+                        .filter(|s| s.flags.erasable())
+                        .map(|s| (s.start, s.size)),
+                );
+            }
         }
         // The ROM resets after an option-byte write: those go last, unverified, and replace
         // the leave.
