@@ -176,7 +176,13 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
         ));
         steps
     } else {
-        plain_steps(dev, parts_of, &mut findings)
+        let steps = plain_steps(dev, parts_of, &mut findings);
+        findings.extend(crate::optbytes::plan_findings(
+            dev,
+            &steps,
+            opts.irreversible,
+        ));
+        steps
     };
     let mass_erase_loses = if opts.mass_erase {
         mass_erase_findings(dev, &mut findings)
@@ -343,6 +349,21 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
     sorted.sort_by_key(|s| s.address);
     let writes = runs_of(&sorted);
     let base = dev.info.plain_base(dev.alt);
+    let profile = dev.info.profile.as_ref();
+    if let Some(layout) = profile.and_then(|p| p.alts.get(usize::from(dev.alt))) {
+        // The same memory and region checks as DfuSe: a plain alt setting can be the
+        // bootloader partition (SimTrace alt 1), whatever put the image there.
+        let ranges: Vec<(u32, u64)> = writes
+            .iter()
+            .map(|r| (r.address, r.data.len() as u64))
+            .collect();
+        let memory = Memory {
+            layout: layout.layout(),
+            profile,
+            alt: dev.alt,
+        };
+        findings.extend(memory.sectors(&ranges, "the image").1);
+    }
     match writes.as_slice() {
         [] => findings.push(empty(&names.join(", "))),
         [run] if run.data.is_empty() => findings.push(empty(&names.join(", "))),

@@ -164,8 +164,20 @@ impl Memory<'_> {
         p.regions
             .iter()
             .filter(|g| g.alt == self.alt && g.overlaps(start, len))
-            .filter(|g| matches!(g.role, Role::Bootloader | Role::Settings))
+            .filter(|g| matches!(g.role, Role::Bootloader | Role::Settings | Role::DeviceInfo))
             .map(|reg| {
+                if reg.role == Role::DeviceInfo {
+                    return Finding::hard(
+                        Code::ReadOnly,
+                        format!(
+                            "{what} writes 0x{start:08x}-0x{last:08x}, which overlaps the {} (read-only device information, 0x{:08x}-0x{:08x})",
+                            reg.name,
+                            reg.start,
+                            reg.end() - 1
+                        ),
+                        self.map(),
+                    );
+                }
                 Finding::refusal(
                     Code::ProtectedRegion,
                     format!(
