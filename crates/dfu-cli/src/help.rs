@@ -74,15 +74,16 @@ pub fn for_error(e: &DfuError) -> String {
     }
 }
 
-/// The help after a flash failed part-way: how to restore what was erased and not written
-/// again (the same command, once the cause is fixed), then `cause`, the error's own help.
+/// The help after a flash failed part-way: `cause` (the error's own help), then how to
+/// restore what was erased and not written again (the same command, once the cause is
+/// fixed).
 pub fn after_flash_failure(done: &dfu::FlashReport, cause: String) -> String {
     let lost = done.erased_not_written();
     if lost.is_empty() {
         return cause;
     }
     format!(
-        "{} is erased and holds nothing now: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is\n{cause}",
+        "{cause}\n{} is erased and holds nothing now: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is",
         crate::render::ranges(&lost)
     )
 }

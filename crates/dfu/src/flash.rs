@@ -154,9 +154,7 @@ impl DfuDevice {
         if opts.mass_erase {
             steps.iter_mut().for_each(|s| s.erase.clear());
         }
-        if opts.preserve && can_read && !opts.dry_run {
-            self.preserve(&mut steps, events, report)?;
-        }
+        self.before_erase(&mut steps, plan, events, report)?;
         announce(&steps, opts.mass_erase, events);
         report.steps = steps;
         if opts.dry_run {
@@ -186,7 +184,7 @@ impl DfuDevice {
             .partition(|s| crate::optbytes::writes_option_bytes(profile.as_ref(), s));
         for s in &steps {
             self.select_alt(s.alt)?;
-            self.erase_and_write(s, opts.preserve && can_read, events, report)?;
+            self.erase_and_write(s, events, report)?;
         }
         if opts.verify {
             self.verify_steps(&steps, can_read, events, report)?;
@@ -222,22 +220,9 @@ impl DfuDevice {
     fn erase_and_write(
         &mut self,
         step: &Step,
-        preserved: bool,
         events: Sink,
         report: &mut FlashReport,
     ) -> Result<()> {
-        let lost = crate::preserve::uncovered(step);
-        let outside: u64 = lost.iter().map(|(_, n)| n).sum();
-        if outside > 0 && !preserved {
-            note(
-                report,
-                events,
-                format!(
-                    "erasing whole sectors also clears {outside} byte(s) next to the image: {}",
-                    crate::preserve::ranges(&lost)
-                ),
-            );
-        }
         if !step.erase.is_empty() {
             self.erase_sectors(&step.erase, &mut report.erased, events)?;
         }

@@ -184,6 +184,7 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
         ));
         steps
     };
+    findings.extend(crate::preserve::plan_findings(dev, opts, &steps));
     let mass_erase_loses = if opts.mass_erase {
         mass_erase_findings(dev, &mut findings)
     } else {
@@ -349,6 +350,7 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
     sorted.sort_by_key(|s| s.address);
     let writes = runs_of(&sorted);
     let base = dev.info.plain_base(dev.alt);
+    let mut erase = Vec::new();
     let profile = dev.info.profile.as_ref();
     if let Some(layout) = profile.and_then(|p| p.alts.get(usize::from(dev.alt))) {
         // The same memory and region checks as DfuSe: a plain alt setting can be the
@@ -362,7 +364,10 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
             profile,
             alt: dev.alt,
         };
-        findings.extend(memory.sectors(&ranges, "the image").1);
+        let (pages, found) = memory.sectors(&ranges, "the image");
+        findings.extend(found);
+        // The device erases each page as the download first reaches it.
+        erase = pages;
     }
     match writes.as_slice() {
         [] => findings.push(empty(&names.join(", "))),
@@ -382,7 +387,7 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
     vec![Step {
         alt: dev.alt,
         files: names,
-        erase: Vec::new(),
+        erase,
         writes,
         skipped: Vec::new(),
     }]

@@ -117,14 +117,17 @@ impl DfuDevice {
             note(report, events, n);
         }
         let opts = &plan.options;
-        let Some(step) = plan.steps.first() else {
-            return Ok(());
-        };
-        announce(&plan.steps, false, events);
-        report.steps = plan.steps.clone();
+        let mut steps = plan.steps.clone();
+        self.before_erase(&mut steps, plan, events, report)?;
+        announce(&steps, false, events);
+        report.steps = steps;
         if opts.dry_run {
             return Ok(());
         }
+        let step = report.steps.first().cloned();
+        let Some(step) = step else {
+            return Ok(());
+        };
         let [run] = step.writes.as_slice() else {
             return Ok(());
         };
@@ -136,6 +139,14 @@ impl DfuDevice {
         let block = self.plain_download(&run.data, &mut done, events);
         if done > 0 {
             report.written.push((run.address, done));
+            // The device erased each page as the download reached it.
+            let end = u64::from(run.address) + done;
+            report.erased.extend(
+                step.erase
+                    .iter()
+                    .filter(|p| u64::from(p.start) < end)
+                    .map(|p| (p.start, p.size)),
+            );
         }
         let block = block?;
         events(&Event::Done {
