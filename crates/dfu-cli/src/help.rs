@@ -119,7 +119,7 @@ fn refused(f: &dfu::Finding) -> String {
 
 fn usage(code: Code) -> String {
     match code {
-        Code::NoAddress => "give the address with --address 0x08000000 (the device is unknown, so there is no default)",
+        Code::NoAddress => "give the address with --address ADDRESS (`dfu info` shows the device's memory; the device is unknown, so there is no default)",
         Code::AddressConflict => "drop --address: the file carries its own addresses (or convert it to a raw binary first)",
         Code::InputOverlap => "flash the files one at a time, or fix their addresses",
         Code::NoSuchAlt => "leave out --alt to write every DfuSe target to its own alt setting, or pick one the file has",

@@ -33,6 +33,7 @@ pub mod error;
 pub mod events;
 pub mod firmware;
 pub mod flash;
+mod guard;
 mod info_json;
 pub mod json;
 mod leave;

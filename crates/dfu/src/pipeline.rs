@@ -211,8 +211,14 @@ fn default_address(dev: &DeviceView) -> Option<(u32, AddressSource)> {
         let base = dev.info.plain_base(dev.alt);
         return Some((base, AddressSource::PlainBase));
     }
+    if dev.alt != 0 {
+        // Another alt setting is another memory (option bytes, OTP, SPI flash): a raw
+        // binary goes to its start, never to the application address of alt 0.
+        let base = dev.layout(dev.alt)?.segments.first()?.start;
+        return Some((base, AddressSource::AltBase { alt: dev.alt }));
+    }
     let p = profile?;
-    let app = p.app_address.filter(|_| dev.alt == 0)?;
+    let app = p.app_address?;
     Some((
         app,
         AddressSource::ProfileApp {

@@ -138,6 +138,7 @@ impl DfuDevice {
         report: &mut FlashReport,
     ) -> Result<()> {
         let opts = &plan.options;
+        self.guard(steps, events)?;
         if opts.mass_erase {
             let alt = steps.first().map_or(self.alt, |s| s.alt);
             self.select_alt(alt)?;
@@ -174,7 +175,7 @@ impl DfuDevice {
 
     /// Reads `len` bytes at `address` of the selected alt (plain DFU: from the start of its
     /// memory, which is where a plain upload begins).
-    fn read_kept(
+    pub(crate) fn read_kept(
         &mut self,
         address: u32,
         len: u64,
