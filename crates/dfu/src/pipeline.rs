@@ -290,8 +290,10 @@ fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
                 continue;
             }
             let unit = profile.map_or(1, |p| p.timing.program_unit);
-            if let Some(n) = pad_to_unit(&mut writes, unit) {
+            let mut padding = Vec::new();
+            if let Some((n, pad)) = pad_to_unit(&mut writes, unit) {
                 findings.push(Finding::note(Code::Padded, format!("{name}: {n}")));
+                padding.push(pad);
             }
             let ranges: Vec<(u32, u64)> = writes
                 .iter()
@@ -310,6 +312,7 @@ fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
                 erase,
                 writes,
                 skipped: Vec::new(),
+                padding,
             });
         }
     }
@@ -323,6 +326,7 @@ fn merge_shared_sectors(mut steps: Vec<Step>) -> Vec<Step> {
         let a = &mut steps[i];
         a.files.extend(b.files);
         a.writes.extend(b.writes);
+        a.padding.extend(b.padding);
         a.writes.sort_by_key(|r| r.address);
         for s in b.erase {
             if !a.erase.contains(&s) {
@@ -396,6 +400,7 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
         erase,
         writes,
         skipped: Vec::new(),
+        padding: Vec::new(),
     }]
 }
 

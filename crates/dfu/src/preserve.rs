@@ -11,15 +11,32 @@ use crate::events::{Phase, Sink};
 use crate::flash::{note, FlashReport};
 use crate::plan::{Run, Step};
 
-/// The parts of `step`'s erased sectors that its writes do not cover, in address order.
+/// The image's runs of `step` without the padding to the programming unit.
+fn unpadded(step: &Step) -> Vec<Run> {
+    step.writes
+        .iter()
+        .map(|r| {
+            let pad = step
+                .padding
+                .iter()
+                .find(|&&(a, n)| u64::from(a) + n == r.end() && u64::from(a) >= u64::from(r.address))
+                .map_or(0, |&(_, n)| n as usize);
+            Run::new(r.address, r.data[..r.data.len() - pad].to_vec())
+        })
+        .filter(|r| !r.data.is_empty())
+        .collect()
+}
+
+/// The parts of `step`'s erased sectors that its image does not cover (padding to the
+/// programming unit is not the image's), in address order.
 pub(crate) fn uncovered(step: &Step) -> Vec<(u32, u64)> {
     let mut out = Vec::new();
+    let writes = unpadded(step);
     for s in &step.erase {
         let mut at = u64::from(s.start);
         let end = s.end();
         let start = at;
-        for r in step
-            .writes
+        for r in writes
             .iter()
             .filter(|r| r.end() > start && u64::from(r.address) < end)
         {
@@ -239,6 +256,8 @@ impl DfuDevice {
                     ranges(&gaps)
                 ),
             );
+            step.writes = unpadded(step);
+            step.padding.clear();
             step.writes.extend(kept);
             step.writes.sort_by_key(|r| r.address);
             step.writes = merge(std::mem::take(&mut step.writes));
