@@ -35,6 +35,10 @@ pub struct DfuDevice {
     pub timeouts: u64,
     /// Set by the caller to stop at the next safe point (see [`DfuDevice::cancel_on`]).
     pub(crate) cancel: Option<Arc<AtomicBool>>,
+    /// True once the device answered the last DNLOAD's first GETSTATUS without an error:
+    /// it has started the operation (and carries it out even if a later poll fails), so a
+    /// failure report counts it as done.
+    pub(crate) started: bool,
 }
 
 impl DfuDevice {
@@ -52,6 +56,7 @@ impl DfuDevice {
             stream: Stream::default(),
             timeouts: 0,
             cancel: None,
+            started: false,
         };
         dev.set_alt(alt)?;
         Ok(dev)
@@ -132,6 +137,7 @@ impl DfuDevice {
     /// next one (dfuDNLOAD-IDLE).
     pub(crate) fn dnload_ready(&mut self, value: u16, data: &[u8], op: Op) -> Result<()> {
         self.check_cancel(op)?;
+        self.started = false;
         self.out(DfuRequest::Dnload, value, data, op)?;
         let s = self.wait_ready(op)?;
         if s.state != State::DnloadIdle {
@@ -258,6 +264,7 @@ impl DfuDevice {
                     state: s.state,
                 });
             }
+            self.started = true;
             match s.state {
                 State::DnBusy | State::DnloadSync | State::Manifest | State::ManifestSync => {
                     if self.t.now().saturating_sub(start) > limit {

@@ -58,8 +58,11 @@ impl DfuDevice {
                     address: at,
                     len: block.len(),
                 };
-                self.dnload_ready((i + 2) as u16, block, op)?;
-                *done += block.len() as u64;
+                let r = self.dnload_ready((i + 2) as u16, block, op);
+                if r.is_ok() || self.started {
+                    *done += block.len() as u64;
+                }
+                r?;
                 events(&Event::Progress {
                     phase: Phase::Write,
                     done: *done,

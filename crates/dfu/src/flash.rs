@@ -162,17 +162,18 @@ impl DfuDevice {
         }
         if opts.mass_erase {
             self.select_alt(plan.steps.first().map_or(self.alt, |s| s.alt))?;
-            self.mass_erase(events)?;
-            report.mass_erased = true;
+            let r = self.mass_erase(events);
+            report.mass_erased = r.is_ok() || self.started;
             // The whole memory of the alt is blank now: recorded like erased sectors, so
             // that a failure after this point reports it.
-            if let Some(l) = &self.layout {
+            if let Some(l) = self.layout.as_ref().filter(|_| report.mass_erased) {
                 report.erased.extend(
                     l.sectors()
                         .filter(|s| s.flags.erasable())
                         .map(|s| (s.start, s.size)),
                 );
             }
+            r?;
         }
         // The ROM resets after an option-byte write: those go last, unverified, and replace
         // the leave.

@@ -186,8 +186,11 @@ impl DfuDevice {
         });
         let mut done = 0;
         for s in sectors {
-            self.dfuse_command(DfuseCommand::ErasePage(s.start))?;
-            erased.push((s.start, s.size));
+            let r = self.dfuse_command(DfuseCommand::ErasePage(s.start));
+            if r.is_ok() || self.started {
+                erased.push((s.start, s.size));
+            }
+            r?;
             done += u64::from(s.size);
             events(&Event::Progress {
                 phase: Phase::Erase,

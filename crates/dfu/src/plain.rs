@@ -20,9 +20,12 @@ impl DfuDevice {
                 offset: i * xfer,
                 len: chunk.len(),
             };
-            self.dnload_ready(block, chunk, op)?;
+            let r = self.dnload_ready(block, chunk, op);
+            if r.is_ok() || self.started {
+                *done += chunk.len() as u64;
+            }
+            r?;
             block = block.wrapping_add(1);
-            *done += chunk.len() as u64;
             events(&Event::Progress {
                 phase: Phase::Write,
                 done: *done,

@@ -326,7 +326,10 @@ mod tests {
     #[test]
     fn padding_to_the_programming_unit() {
         let mut runs = vec![Run::new(0x0800_5000, vec![0; 3])];
-        assert_eq!(pad_to_unit(&mut runs, 2).map(|p| p.1), Some((0x0800_5003, 1)));
+        assert_eq!(
+            pad_to_unit(&mut runs, 2).map(|p| p.1),
+            Some((0x0800_5003, 1))
+        );
         assert_eq!(runs[0].data, vec![0, 0, 0, 0xFF]);
         assert!(pad_to_unit(&mut runs, 2).is_none());
     }

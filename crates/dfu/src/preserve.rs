@@ -19,7 +19,9 @@ fn unpadded(step: &Step) -> Vec<Run> {
             let pad = step
                 .padding
                 .iter()
-                .find(|&&(a, n)| u64::from(a) + n == r.end() && u64::from(a) >= u64::from(r.address))
+                .find(|&&(a, n)| {
+                    u64::from(a) + n == r.end() && u64::from(a) >= u64::from(r.address)
+                })
                 .map_or(0, |&(_, n)| n as usize);
             Run::new(r.address, r.data[..r.data.len() - pad].to_vec())
         })

@@ -21,7 +21,11 @@ fn report(ran: Ran) -> Result<FlashReport, String> {
 fn refused(ran: &Ran) -> Code {
     match ran {
         Ran::Done(plan, Err(f)) => {
-            assert!(f.done.erased.is_empty() && f.done.written.is_empty(), "{:?}", f.done);
+            assert!(
+                f.done.erased.is_empty() && f.done.written.is_empty(),
+                "{:?}",
+                f.done
+            );
             assert!(matches!(f.error, DfuError::Refused(_)), "{}", f.error);
             plan.refusal().map_or(f.error.code(), |r| r.code)
         }
@@ -48,10 +52,18 @@ fn a_gd32vf103_that_holds_firmware_is_flashed_again_at_every_density() {
         let r = report(w.flash(None, &new, &opts)).unwrap_or_else(|e| panic!("{serial}: {e}"));
         assert!(r.verified, "{serial}");
         // 1 KiB pages: the erases are the pages the image touches, no more.
-        assert!(r.erased.iter().all(|&(_, n)| n == 1024), "{serial}: {:?}", r.erased);
+        assert!(
+            r.erased.iter().all(|&(_, n)| n == 1024),
+            "{serial}: {:?}",
+            r.erased
+        );
         let mem = w.memory();
         let flash = &mem.iter().find(|m| m.0 == 0).unwrap().2;
-        assert_eq!(flash.len(), kib * 1024, "{serial}: the simulated part's flash");
+        assert_eq!(
+            flash.len(),
+            kib * 1024,
+            "{serial}: the simulated part's flash"
+        );
         let data = &new.image.segments[0].data;
         assert_eq!(&flash[..data.len()], &data[..], "{serial}");
     }
@@ -78,9 +90,15 @@ fn the_simtrace_bootloader_partition_takes_force() {
         alt: Some(1),
         ..FlashOptions::default()
     };
-    assert_eq!(refused(&w.flash(None, &small, &opts)), Code::ProtectedRegion);
+    assert_eq!(
+        refused(&w.flash(None, &small, &opts)),
+        Code::ProtectedRegion
+    );
     assert!(w.memory() == before, "the bootloader partition changed");
-    let forced = FlashOptions { force: true, ..opts };
+    let forced = FlashOptions {
+        force: true,
+        ..opts
+    };
     assert!(report(w.flash(None, &small, &forced)).unwrap().verified);
 }
 
@@ -96,7 +114,10 @@ fn preserve_with_a_mass_erase_is_refused_before_the_erase() {
         force: true,
         ..FlashOptions::default()
     };
-    assert_eq!(refused(&w.flash(None, &image(3000, 5), &opts)), Code::Preserve);
+    assert_eq!(
+        refused(&w.flash(None, &image(3000, 5), &opts)),
+        Code::Preserve
+    );
     assert!(w.memory() == before);
 }
 
@@ -117,7 +138,11 @@ fn preserve_on_plain_dfu_keeps_the_rest_of_the_page() {
     let (b, a) = (&before[0].2, &after[0].2);
     assert_eq!(&a[..100], &small.image.segments[0].data[..]);
     assert_eq!(&a[100..], &b[100..], "bytes outside the image changed");
-    assert!(r.notes.iter().any(|n| n.starts_with("kept 924 byte(s)")), "{:?}", r.notes);
+    assert!(
+        r.notes.iter().any(|n| n.starts_with("kept 924 byte(s)")),
+        "{:?}",
+        r.notes
+    );
     // Without --preserve the loss is named, in the dry run too.
     let plain = FlashOptions {
         dry_run: true,
@@ -148,7 +173,9 @@ fn otp_bits_that_cannot_be_set_are_refused_with_the_first_address() {
     };
     let ran = w.flash(None, &Firmware::parse("otp.bin", &bytes).unwrap(), &opts);
     assert_eq!(refused(&ran), Code::OtpBits);
-    let Ran::Done(plan, Err(f)) = &ran else { unreachable!() };
+    let Ran::Done(plan, Err(f)) = &ran else {
+        unreachable!()
+    };
     assert!(f.error.to_string().contains("0x1fff7808"), "{}", f.error);
     // The default address of alt 2 is its own start.
     assert_eq!(plan.placements[0].parts[0].address, 0x1FFF_7800);
@@ -184,9 +211,26 @@ fn a_write_protected_sector_is_refused_before_anything_is_erased() {
     };
     let ran = w.flash(None, &image(40_000, 8), &opts);
     assert_eq!(refused(&ran), Code::WriteProtected);
-    let Ran::Done(_, Err(f)) = &ran else { unreachable!() };
-    let DfuError::Refused(finding) = &f.error else { unreachable!() };
-    assert!(finding.message.contains("sector(s) 2 (0x08008000-0x0800bfff)"), "{}", finding.message);
-    assert!(finding.detail.contains("dfu option-bytes write"), "{}", finding.detail);
-    assert!(w.memory() == before, "sector 1 was erased before the refusal");
+    let Ran::Done(_, Err(f)) = &ran else {
+        unreachable!()
+    };
+    let DfuError::Refused(finding) = &f.error else {
+        unreachable!()
+    };
+    assert!(
+        finding
+            .message
+            .contains("sector(s) 2 (0x08008000-0x0800bfff)"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding.detail.contains("dfu option-bytes write"),
+        "{}",
+        finding.detail
+    );
+    assert!(
+        w.memory() == before,
+        "sector 1 was erased before the refusal"
+    );
 }

@@ -14,7 +14,8 @@
 //!    bytes not written since are 0xFF (after a failure as after a success);
 //! 6. the same command run again after a failure completes, and the device holds the image.
 //!
-//! `INVARIANT_CASES` sets the number of cases (default 48; `scripts/invariants N`).
+//! `INVARIANT_CASES` sets the number of cases (default 48; `scripts/invariants N`), and
+//! `INVARIANT_PROFILE` (comma-separated kinds) restricts the devices.
 
 use super::world::{noise, Memory, Ran, World};
 use dfu::{Firmware, FlashOptions, FlashPlan, FlashReport, Severity};
@@ -42,6 +43,9 @@ pub struct Case {
 }
 
 fn kinds() -> Vec<String> {
+    if let Ok(only) = std::env::var("INVARIANT_PROFILE") {
+        return only.split(',').map(String::from).collect();
+    }
     let mut k: Vec<String> = dfu_profiles::builtin_names()
         .into_iter()
         .map(String::from)
@@ -60,8 +64,16 @@ fn fault() -> impl Strategy<Value = Option<String>> {
         Just("status=errPROG"),
         Just("status=errWRITE"),
     ];
-    let req = prop_oneof![Just("dnload"), Just("upload"), Just("getstatus"), Just("any")];
-    proptest::option::weighted(0.6, (kind, req, 1u32..120).prop_map(|(k, r, n)| format!("{k}@{r}:{n}")))
+    let req = prop_oneof![
+        Just("dnload"),
+        Just("upload"),
+        Just("getstatus"),
+        Just("any")
+    ];
+    proptest::option::weighted(
+        0.6,
+        (kind, req, 1u32..120).prop_map(|(k, r, n)| format!("{k}@{r}:{n}")),
+    )
 }
 
 fn options() -> impl Strategy<Value = FlashOptions> {
@@ -108,22 +120,40 @@ pub fn check(c: &Case) -> Result<(), String> {
     opts.address = w.address;
     let file = Firmware::parse("img.bin", &noise(c.len, c.seed.rotate_left(7))).unwrap();
     let before = w.memory();
-    let dry = w.flash(None, &file, &FlashOptions { dry_run: true, ..opts.clone() });
+    let dry = w.flash(
+        None,
+        &file,
+        &FlashOptions {
+            dry_run: true,
+            ..opts.clone()
+        },
+    );
     let mid = w.memory();
     if mid != before {
-        return Err(format!("3: the dry run changed memory at {}", first_change(&before, &mid)));
+        return Err(format!(
+            "3: the dry run changed memory at {}",
+            first_change(&before, &mid)
+        ));
     }
     let real = w.flash(c.fault.as_deref(), &file, &opts);
     let after = w.memory();
     let Ran::Done(plan, result) = &real else {
-        return same(&before, &after, "1: a run that planned nothing changed memory");
+        return same(
+            &before,
+            &after,
+            "1: a run that planned nothing changed memory",
+        );
     };
     let report = match result {
         Ok(r) => r,
         Err(f) => &f.done,
     };
     if plan.refusal().is_some() || report_is_empty(report) && result.is_err() {
-        same(&before, &after, "1: a refused or failed-before-erase run changed memory")?;
+        same(
+            &before,
+            &after,
+            "1: a refused or failed-before-erase run changed memory",
+        )?;
     }
     outside_reported(&before, &after, report)?;
     guarded(&w, &before, &after, plan, &opts)?;
@@ -195,11 +225,23 @@ fn outside_reported(a: &Memory, b: &Memory, r: &FlashReport) -> Result<(), Strin
 }
 
 /// Invariant 2.
-fn guarded(w: &World, a: &Memory, b: &Memory, plan: &FlashPlan, o: &FlashOptions) -> Result<(), String> {
+fn guarded(
+    w: &World,
+    a: &Memory,
+    b: &Memory,
+    plan: &FlashPlan,
+    o: &FlashOptions,
+) -> Result<(), String> {
     let regions = w.guarded();
-    let named = plan.findings.iter().any(|f| f.severity == Severity::Overridden)
+    let named = plan
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Overridden)
         && (o.force || o.irreversible);
-    let ob_note = plan.findings.iter().any(|f| f.code == dfu::Code::OptionBytes);
+    let ob_note = plan
+        .findings
+        .iter()
+        .any(|f| f.code == dfu::Code::OptionBytes);
     for (alt, at, x, y) in changes(a, b) {
         let hit = regions.iter().find(|g| g.0 == alt && g.1 <= at && at < g.2);
         if let Some(g) = hit {
@@ -234,7 +276,9 @@ fn exact(_a: &Memory, b: &Memory, r: &FlashReport) -> Result<(), String> {
                     return Err(format!("5: alt {alt} 0x{at:08x} reported written with 0x{want:02x} holds 0x{v:02x}"));
                 }
             } else if inside(&erased, at) && v != 0xFF {
-                return Err(format!("5: alt {alt} 0x{at:08x} reported erased (not written) holds 0x{v:02x}"));
+                return Err(format!(
+                    "5: alt {alt} 0x{at:08x} reported erased (not written) holds 0x{v:02x}"
+                ));
             }
         }
     }
@@ -253,15 +297,27 @@ fn dry_equals_real(
     match (d, real) {
         (Ok(d), Ok(r)) => {
             if d.steps != r.steps {
-                return Err(format!("3: dry-run steps {:?} differ from the real run's {:?}", d.steps, r.steps));
+                return Err(format!(
+                    "3: dry-run steps {:?} differ from the real run's {:?}",
+                    d.steps, r.steps
+                ));
             }
             if r.notes.get(..d.notes.len()) != Some(&d.notes[..]) {
-                return Err(format!("3: dry-run notes {:?} are not the real run's {:?}", d.notes, r.notes));
+                return Err(format!(
+                    "3: dry-run notes {:?} are not the real run's {:?}",
+                    d.notes, r.notes
+                ));
             }
             Ok(())
         }
-        (Err(d), Ok(_)) => Err(format!("3: the dry run failed ({}) but the real run succeeded", d.error)),
-        (Ok(_), Err(f)) if !faulted => Err(format!("3: the dry run succeeded but the real run failed: {}", f.error)),
+        (Err(d), Ok(_)) => Err(format!(
+            "3: the dry run failed ({}) but the real run succeeded",
+            d.error
+        )),
+        (Ok(_), Err(f)) if !faulted => Err(format!(
+            "3: the dry run succeeded but the real run failed: {}",
+            f.error
+        )),
         _ => Ok(()),
     }
 }
@@ -287,7 +343,12 @@ fn rerun(w: &World, file: &Firmware, opts: &FlashOptions, plan: &FlashPlan) -> R
     let Ran::Done(_, result) = again else {
         return Err("6: the run after a failure could not plan".into());
     };
-    let r = result.map_err(|f| format!("6: the run after a failure failed: {} ({:?})", f.error, f.done))?;
+    let r = result.map_err(|f| {
+        format!(
+            "6: the run after a failure failed: {} ({:?})",
+            f.error, f.done
+        )
+    })?;
     let unverified = r.notes.iter().any(|n| n.starts_with("not verified"));
     if !r.verified && !unverified && opts.verify {
         return Err("6: the run after a failure was not verified".into());
@@ -325,6 +386,51 @@ proptest! {
     fn nothing_is_lost_on_any_device(c in case()) {
         if let Err(e) = check(&c) {
             prop_assert!(false, "invariant {e}\ncase: {c:?}");
+        }
+    }
+}
+
+/// The cases the property test found, kept as found; each failed before its fix.
+#[test]
+fn cases_the_property_test_found() {
+    let base = |kind: &str, offset, len, opts, fault: Option<&str>, seed| Case {
+        kind: kind.into(),
+        extra: "",
+        alt: 0,
+        offset,
+        len,
+        opts,
+        fault: fault.map(String::from),
+        seed,
+    };
+    let found = [
+        // Invariant 4: the 0xFF padding to the programming unit replaced bytes that
+        // --preserve had read to keep.
+        base(
+            "stm32f745",
+            None,
+            133,
+            FlashOptions {
+                preserve: true,
+                ..FlashOptions::default()
+            },
+            None,
+            1_391_211_195_130_166,
+        ),
+        // Invariant 5: the device had started the block (its first GETSTATUS answered
+        // without error) when the link failed; the report said it was not written.
+        base(
+            "argon",
+            Some(14_613),
+            1769,
+            FlashOptions::default(),
+            Some("disconnect@any:32"),
+            69_149_966_036_523,
+        ),
+    ];
+    for c in &found {
+        if let Err(e) = check(c) {
+            panic!("invariant {e}\ncase: {c:?}");
         }
     }
 }

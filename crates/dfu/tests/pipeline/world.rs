@@ -97,7 +97,9 @@ impl World {
         let base = layout.segments[0].start;
         let size = (layout.total_size() as u32).max(1);
         let address = offset.map(|o| base.wrapping_add(o % size));
-        let near = address.or(profile.app_address.filter(|_| alt == 0)).unwrap_or(base);
+        let near = address
+            .or(profile.app_address.filter(|_| alt == 0))
+            .unwrap_or(base);
         drop(SimBackend::new(&spec).unwrap());
         fill(&state, &profile, &serial, seed, (alt, near));
         World {
@@ -163,7 +165,11 @@ impl World {
             .filter(|r| {
                 matches!(
                     r.role,
-                    Role::Bootloader | Role::Settings | Role::Otp | Role::OptionBytes | Role::DeviceInfo
+                    Role::Bootloader
+                        | Role::Settings
+                        | Role::Otp
+                        | Role::OptionBytes
+                        | Role::DeviceInfo
                 )
             })
             .map(|r| (r.alt, u64::from(r.start), r.end(), r.role))
@@ -209,7 +215,10 @@ fn fill(state: &std::path::Path, p: &Profile, serial: &str, seed: u64, near: (u8
     let alts = v["alts"].as_array_mut().unwrap();
     for a in alts.iter_mut() {
         let alt = a["alt"].as_u64().unwrap() as u8;
-        let ob = p.regions.iter().any(|r| r.alt == alt && r.role == Role::OptionBytes);
+        let ob = p
+            .regions
+            .iter()
+            .any(|r| r.alt == alt && r.role == Role::OptionBytes);
         let Some(l) = p.real_layout_for(alt, serial).filter(|_| !ob) else {
             continue;
         };
@@ -224,8 +233,13 @@ fn fill(state: &std::path::Path, p: &Profile, serial: &str, seed: u64, near: (u8
             .collect();
         if near.0 == alt {
             let at = u64::from(near.1).saturating_sub(32 << 10);
-            let end = l.segments.last().map_or(0, |s| s.start as u64 + u64::from(s.count) * u64::from(s.sector_size));
-            windows.push((at.max(u64::from(l.segments[0].start)), (at + (128 << 10)).min(end)));
+            let end = l.segments.last().map_or(0, |s| {
+                s.start as u64 + u64::from(s.count) * u64::from(s.sector_size)
+            });
+            windows.push((
+                at.max(u64::from(l.segments[0].start)),
+                (at + (128 << 10)).min(end),
+            ));
         }
         for (lo, hi) in windows {
             let mut at = lo / 4096 * 4096;
