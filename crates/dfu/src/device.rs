@@ -36,8 +36,8 @@ pub struct DfuDevice {
     /// Set by the caller to stop at the next safe point (see [`DfuDevice::cancel_on`]).
     pub(crate) cancel: Option<Arc<AtomicBool>>,
     /// True once the device answered the last DNLOAD's first GETSTATUS without an error:
-    /// it has started the operation (and carries it out even if a later poll fails), so a
-    /// failure report counts it as done.
+    /// it has started the operation (and carries it out even if a later poll fails); see
+    /// [`DfuDevice::carried_out`].
     pub(crate) started: bool,
 }
 
@@ -148,6 +148,17 @@ impl DfuDevice {
             });
         }
         Ok(())
+    }
+
+    /// True when the last DNLOAD's operation was carried out, given how waiting for it
+    /// ended: it succeeded, or the device had started it and then the link failed (it
+    /// finishes regardless). An error status means the device did not carry it out.
+    pub(crate) fn carried_out(&self, r: &Result<()>) -> bool {
+        match r {
+            Ok(()) => true,
+            Err(DfuError::Status { .. }) => false,
+            Err(_) => self.started,
+        }
     }
 
     /// GETSTATUS.

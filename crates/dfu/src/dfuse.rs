@@ -34,6 +34,7 @@ pub enum LeaveOutcome {
 impl DfuDevice {
     /// Sends a DfuSe command and waits until the device has carried it out.
     pub fn dfuse_command(&mut self, cmd: DfuseCommand) -> Result<()> {
+        self.started = false;
         self.end_upload()?;
         self.dnload_ready(0, &cmd.encode(), Op::Dfuse(cmd))
     }
@@ -59,7 +60,7 @@ impl DfuDevice {
                     len: block.len(),
                 };
                 let r = self.dnload_ready((i + 2) as u16, block, op);
-                if r.is_ok() || self.started {
+                if self.carried_out(&r) {
                     *done += block.len() as u64;
                 }
                 r?;

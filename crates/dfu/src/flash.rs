@@ -163,7 +163,7 @@ impl DfuDevice {
         if opts.mass_erase {
             self.select_alt(plan.steps.first().map_or(self.alt, |s| s.alt))?;
             let r = self.mass_erase(events);
-            report.mass_erased = r.is_ok() || self.started;
+            report.mass_erased = self.carried_out(&r);
             // The whole memory of the alt is blank now: recorded like erased sectors, so
             // that a failure after this point reports it.
             if let Some(l) = self.layout.as_ref().filter(|_| report.mass_erased) {

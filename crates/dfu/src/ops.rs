@@ -187,7 +187,7 @@ impl DfuDevice {
         let mut done = 0;
         for s in sectors {
             let r = self.dfuse_command(DfuseCommand::ErasePage(s.start));
-            if r.is_ok() || self.started {
+            if self.carried_out(&r) {
                 erased.push((s.start, s.size));
             }
             r?;

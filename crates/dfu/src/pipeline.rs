@@ -33,7 +33,8 @@ pub struct FlashOptions {
     /// Read what the real run would read, and stop before the first erase or write.
     pub dry_run: bool,
     /// Keep the bytes outside the image in the sectors that are erased: read them first
-    /// and write them back with the image (verified like the rest). DfuSe only.
+    /// and write them back with the image (verified like the rest). DfuSe and plain DFU;
+    /// refused before anything is erased where it cannot keep them all (mass erase).
     pub preserve: bool,
     /// Allow writes that can never be undone (OTP memory, read protection level 2).
     #[serde(default)]

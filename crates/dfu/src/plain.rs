@@ -21,7 +21,7 @@ impl DfuDevice {
                 len: chunk.len(),
             };
             let r = self.dnload_ready(block, chunk, op);
-            if r.is_ok() || self.started {
+            if self.carried_out(&r) {
                 *done += chunk.len() as u64;
             }
             r?;

@@ -427,6 +427,16 @@ fn cases_the_property_test_found() {
             Some("disconnect@any:32"),
             69_149_966_036_523,
         ),
+        // Invariant 5: an error status after dfuDNBUSY means the device did not carry the
+        // block out; the report said it was written.
+        base(
+            "stm32h743",
+            None,
+            11_265,
+            FlashOptions::default(),
+            Some("status=errPROG@any:15"),
+            12_275_897_608,
+        ),
     ];
     for c in &found {
         if let Err(e) = check(c) {
