@@ -19,6 +19,12 @@ fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
             .into_iter()
             .map(|(s, n)| format!("wrote {}", render::range(s, n))),
     );
+    if !r.unsure.is_empty() {
+        v.push(format!(
+            "under way when it failed: {} (holds the old bytes, the new ones, or some of each)",
+            render::ranges(&render::merge(r.unsure.iter().copied()))
+        ));
+    }
     let lost = r.erased_not_written();
     if !lost.is_empty() {
         v.push(format!(

@@ -78,12 +78,14 @@ pub fn for_error(e: &DfuError) -> String {
 /// restore what was erased and not written again (the same command, once the cause is
 /// fixed).
 pub fn after_flash_failure(done: &dfu::FlashReport, cause: String) -> String {
-    let lost = done.erased_not_written();
+    let mut lost = done.erased_not_written();
+    lost.extend(done.unsure.iter().copied());
+    lost.sort_unstable();
     if lost.is_empty() {
         return cause;
     }
     format!(
-        "{cause}\n{} is erased and holds nothing now: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is",
+        "{cause}\n{} no longer holds what it did: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is",
         crate::render::ranges(&lost)
     )
 }

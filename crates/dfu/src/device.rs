@@ -36,9 +36,11 @@ pub struct DfuDevice {
     /// Set by the caller to stop at the next safe point (see [`DfuDevice::cancel_on`]).
     pub(crate) cancel: Option<Arc<AtomicBool>>,
     /// True once the device answered the last DNLOAD's first GETSTATUS without an error:
-    /// it has started the operation (and carries it out even if a later poll fails); see
-    /// [`DfuDevice::carried_out`].
+    /// it has started the operation; see [`DfuDevice::settled`].
     pub(crate) started: bool,
+    /// Ranges whose erase or write failed after the device had started it: they hold the
+    /// old bytes, the new ones, or some of each.
+    pub(crate) unsure: Vec<(u32, u64)>,
 }
 
 impl DfuDevice {
@@ -57,6 +59,7 @@ impl DfuDevice {
             timeouts: 0,
             cancel: None,
             started: false,
+            unsure: Vec::new(),
         };
         dev.set_alt(alt)?;
         Ok(dev)
@@ -150,15 +153,14 @@ impl DfuDevice {
         Ok(())
     }
 
-    /// True when the last DNLOAD's operation was carried out, given how waiting for it
-    /// ended: it succeeded, or the device had started it and then the link failed (it
-    /// finishes regardless). An error status means the device did not carry it out.
-    pub(crate) fn carried_out(&self, r: &Result<()>) -> bool {
-        match r {
-            Ok(()) => true,
-            Err(DfuError::Status { .. }) => false,
-            Err(_) => self.started,
+    /// True when the last DNLOAD's operation on `range` is done, given how waiting for it
+    /// ended. When it failed after the device had started it (dfuDNBUSY), whether it
+    /// changed the memory is not known: `range` goes to [`DfuDevice::unsure`].
+    pub(crate) fn settled(&mut self, r: &Result<()>, range: (u32, u64)) -> bool {
+        if r.is_err() && self.started {
+            self.unsure.push(range);
         }
+        r.is_ok()
     }
 
     /// GETSTATUS.

@@ -60,7 +60,7 @@ impl DfuDevice {
                     len: block.len(),
                 };
                 let r = self.dnload_ready((i + 2) as u16, block, op);
-                if self.carried_out(&r) {
+                if self.settled(&r, (at, block.len() as u64)) {
                     *done += block.len() as u64;
                 }
                 r?;

@@ -23,6 +23,10 @@ pub struct FlashReport {
     /// Runs written (start, length).
     #[serde(serialize_with = "crate::json::ranges")]
     pub written: Vec<(u32, u64)>,
+    /// Ranges whose erase or write was under way when the run failed (the device had
+    /// started it): they hold the old bytes, the new ones, or some of each.
+    #[serde(serialize_with = "crate::json::ranges")]
+    pub unsure: Vec<(u32, u64)>,
     /// Sectors skipped because they already held the image (start, size).
     #[serde(serialize_with = "crate::json::ranges")]
     pub skipped: Vec<(u32, u32)>,
@@ -114,6 +118,7 @@ impl DfuDevice {
             dry_run: plan.options.dry_run,
             ..FlashReport::default()
         };
+        self.unsure.clear();
         let r = if plan.dfuse {
             self.run_dfuse(plan, events, &mut report)
         } else {
@@ -124,6 +129,7 @@ impl DfuDevice {
             // next run starts clean.
             let _ = self.end_upload().and_then(|()| self.abort());
         }
+        report.unsure = std::mem::take(&mut self.unsure);
         match r {
             Ok(()) => Ok(report),
             Err(error) => Err(FlashFailure {
@@ -163,15 +169,21 @@ impl DfuDevice {
         if opts.mass_erase {
             self.select_alt(plan.steps.first().map_or(self.alt, |s| s.alt))?;
             let r = self.mass_erase(events);
-            report.mass_erased = self.carried_out(&r);
+            report.mass_erased = r.is_ok();
             // The whole memory of the alt is blank now: recorded like erased sectors, so
-            // that a failure after this point reports it.
-            if let Some(l) = self.layout.as_ref().filter(|_| report.mass_erased) {
-                report.erased.extend(
-                    l.sectors()
-                        .filter(|s| s.flags.erasable())
-                        .map(|s| (s.start, s.size)),
-                );
+            // that a failure after this point reports it (or unsure, when it failed after
+            // the device had started it).
+            let sectors: Vec<(u32, u32)> = self.layout.as_ref().map_or(Vec::new(), |l| {
+                l.sectors()
+                    .filter(|s| s.flags.erasable())
+                    .map(|s| (s.start, s.size))
+                    .collect()
+            });
+            if r.is_ok() {
+                report.erased.extend(sectors);
+            } else if self.started {
+                self.unsure
+                    .extend(sectors.iter().map(|&(a, n)| (a, u64::from(n))));
             }
             r?;
         }

@@ -187,7 +187,7 @@ impl DfuDevice {
         let mut done = 0;
         for s in sectors {
             let r = self.dfuse_command(DfuseCommand::ErasePage(s.start));
-            if self.carried_out(&r) {
+            if self.settled(&r, (s.start, u64::from(s.size))) {
                 erased.push((s.start, s.size));
             }
             r?;

@@ -21,7 +21,8 @@ impl DfuDevice {
                 len: chunk.len(),
             };
             let r = self.dnload_ready(block, chunk, op);
-            if self.carried_out(&r) {
+            let at = self.info.plain_base(self.alt) + (i * xfer) as u32;
+            if self.settled(&r, (at, chunk.len() as u64)) {
                 *done += chunk.len() as u64;
             }
             r?;
