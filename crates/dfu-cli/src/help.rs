@@ -85,7 +85,7 @@ pub fn after_flash_failure(done: &dfu::FlashReport, cause: String) -> String {
         return cause;
     }
     format!(
-        "{cause}\n{} no longer holds what it did: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is",
+        "{cause}\n{} may no longer hold what it held: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is",
         crate::render::ranges(&lost)
     )
 }

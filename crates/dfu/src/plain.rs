@@ -141,6 +141,18 @@ impl DfuDevice {
             total: run.data.len() as u64,
         });
         let block = self.plain_download(&run.data, &mut done, events);
+        // A block the device had started erased its page(s) first.
+        let unsure: Vec<(u32, u64)> = step
+            .erase
+            .iter()
+            .filter(|p| {
+                self.unsure
+                    .iter()
+                    .any(|&(a, n)| u64::from(a) < p.end() && u64::from(a) + n > u64::from(p.start))
+            })
+            .map(|p| (p.start, u64::from(p.size)))
+            .collect();
+        self.unsure.extend(unsure);
         if done > 0 {
             report.written.push((run.address, done));
             // The device erased each page as the download reached it.
