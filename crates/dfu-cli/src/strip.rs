@@ -106,6 +106,7 @@ mod tests {
             erase: all.clone(),
             writes: vec![],
             skipped: vec![],
+            padding: vec![],
         };
         let ran = Step {
             erase: vec![sector(0x4000)],

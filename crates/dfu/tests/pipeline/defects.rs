@@ -195,7 +195,7 @@ fn a_write_protected_sector_is_refused_before_anything_is_erased() {
     let target = dfu_image::DfuseTarget {
         alt: 1,
         name: Some("Option Bytes".into()),
-        segments: vec![dfu_image::Segment::new(0x1FFF_C000, &ob)],
+        segments: vec![dfu_image::Segment::new(0x1FFF_C000, ob)],
     };
     let file = dfu_image::dfuse::write(&[target], 0x0483, 0xdf11, 0xffff);
     let ob_file = Firmware::parse("ob.dfu", &file).unwrap();
