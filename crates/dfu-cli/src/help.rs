@@ -34,12 +34,6 @@ pub fn for_error(e: &DfuError) -> String {
                 .join("\n")
         ),
         DfuError::Usb { source, .. } => usb(source),
-        DfuError::Status {
-            status: dfu_proto::Status::ErrProg | dfu_proto::Status::ErrVerify,
-            ..
-        } => {
-            "the memory did not take the bytes: the page was not blank, is write-protected (`dfu option-bytes` shows it), or is one-time programmable; repeated failures on erasable flash point to failing flash".into()
-        }
         DfuError::Status { status, .. } => status.advice().to_string(),
         DfuError::UnexpectedState { .. } => {
             "power-cycle the device into DFU mode and try again; `dfu` clears error states at connect".into()

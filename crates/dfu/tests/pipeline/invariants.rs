@@ -117,6 +117,9 @@ prop_compose! {
 /// Runs one case and checks every invariant; `Err` names the one that failed.
 pub fn check(c: &Case) -> Result<(), String> {
     let w = World::new(&c.kind, c.extra, c.seed, c.alt, c.offset);
+    if w.unmodelled_target() {
+        return Ok(());
+    }
     let mut opts = c.opts.clone();
     opts.alt = (w.alt != 0).then_some(w.alt);
     opts.address = w.address;

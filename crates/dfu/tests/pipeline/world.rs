@@ -157,6 +157,22 @@ impl World {
         Ran::Done(Box::new(plan), result)
     }
 
+    /// True when the image goes to memory the device's map marks not erasable that is
+    /// neither OTP nor option bytes (the Argon's DCD alt): its bootloader manages that
+    /// memory itself, which the simulator does not model (it is flash that is never erased
+    /// there), so whether a write succeeds is not the plan's to know. Left out.
+    pub fn unmodelled_target(&self) -> bool {
+        let l = self
+            .profile
+            .real_layout_for(self.alt, &self.serial)
+            .unwrap();
+        let erasable = l.sectors().any(|s| s.flags.erasable());
+        let special = self.profile.regions.iter().any(|r| {
+            r.alt == self.alt && matches!(r.role, Role::Otp | Role::OptionBytes | Role::DeviceInfo)
+        });
+        !erasable && !special
+    }
+
     /// The regions that nothing may change without a flag: (alt, start, end, role).
     pub fn guarded(&self) -> Vec<(u8, u64, u64, Role)> {
         self.profile
