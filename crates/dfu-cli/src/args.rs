@@ -209,7 +209,7 @@ pub struct FlashArgs {
     #[arg(long)]
     pub force: bool,
     /// Keep the bytes next to the image in the sectors that are erased (read first, written
-    /// back, verified)
+    /// back, verified); refused before any erase where that is impossible (--mass-erase)
     #[arg(long)]
     pub preserve: bool,
     /// Allow writes that cannot be undone (OTP memory, read protection level 2)

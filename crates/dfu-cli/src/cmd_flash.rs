@@ -19,6 +19,19 @@ fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
             .into_iter()
             .map(|(s, n)| format!("wrote {}", render::range(s, n))),
     );
+    if !r.unsure.is_empty() {
+        v.push(format!(
+            "under way when it failed: {} (holds the old bytes, the new ones, or some of each)",
+            render::ranges(&render::merge(r.unsure.iter().copied()))
+        ));
+    }
+    let lost = r.erased_not_written();
+    if !lost.is_empty() {
+        v.push(format!(
+            "erased and not written again: {} (what the device held there is gone)",
+            render::ranges(&lost)
+        ));
+    }
     v
 }
 
@@ -159,6 +172,7 @@ pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
         Err(f) => {
             let mut failure = Failure::from(f.error);
             failure.progress = Some(written_lines(&f.done));
+            failure.help = crate::help::after_flash_failure(&f.done, failure.help);
             return Err(failure);
         }
     };

@@ -68,6 +68,22 @@ pub fn for_error(e: &DfuError) -> String {
     }
 }
 
+/// The help after a flash failed part-way: `cause` (the error's own help), then how to
+/// restore what was erased and not written again (the same command, once the cause is
+/// fixed).
+pub fn after_flash_failure(done: &dfu::FlashReport, cause: String) -> String {
+    let mut lost = done.erased_not_written();
+    lost.extend(done.unsure.iter().copied());
+    lost.sort_unstable();
+    if lost.is_empty() {
+        return cause;
+    }
+    format!(
+        "{cause}\n{} may no longer hold what it held: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is",
+        crate::render::ranges(&lost)
+    )
+}
+
 fn refused(f: &dfu::Finding) -> String {
     let lead = match f.code {
         Code::ReadOnly => "the device itself refuses writes there, even with --force; write where applications go:\n",
@@ -98,7 +114,7 @@ fn refused(f: &dfu::Finding) -> String {
 
 fn usage(code: Code) -> String {
     match code {
-        Code::NoAddress => "give the address with --address 0x08000000 (the device is unknown, so there is no default)",
+        Code::NoAddress => "give the address with --address ADDRESS (`dfu info` shows the device's memory; the device is unknown, so there is no default)",
         Code::AddressConflict => "drop --address: the file carries its own addresses (or convert it to a raw binary first)",
         Code::InputOverlap => "flash the files one at a time, or fix their addresses",
         Code::NoSuchAlt => "leave out --alt to write every DfuSe target to its own alt setting, or pick one the file has",

@@ -173,7 +173,7 @@ pub fn result_json(r: &DeviceResult) -> ResultJson<'_> {
             exit_code: failure.code,
             code: f.error.code().as_str(),
             error: failure.message,
-            help: failure.help,
+            help: crate::help::after_flash_failure(&f.done, failure.help),
         }
     });
     ResultJson {

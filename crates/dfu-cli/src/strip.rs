@@ -111,6 +111,7 @@ mod tests {
             erase: all.clone(),
             writes: vec![],
             skipped: vec![],
+            padding: vec![],
         };
         let ran = Step {
             erase: vec![sector(0x4000)],
@@ -129,6 +130,7 @@ mod tests {
             erase: vec![sector(0), sector(0x4000), sector(0x10000)],
             writes: vec![],
             skipped: vec![],
+            padding: vec![],
         };
         let ran = Step {
             erase: vec![],

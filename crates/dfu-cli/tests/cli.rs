@@ -350,7 +350,7 @@ fn a_device_lost_mid_flash_says_what_was_written_and_the_next_run_recovers() {
     let img = pattern(300 * 1024, 21);
     let f = s.file("a.bin", &img);
     let faulty = format!(
-        "stm32f405,state={},fault=disconnect@dnload:40",
+        "stm32f405,state={},fault=disconnect@dnload:41",
         s.state("f.json")
     );
     let r = dfu(&[

@@ -89,10 +89,13 @@ fn a_write_protected_sector_refuses_erase_and_write() {
     let wrp = "ec aa ff ff ff ff ff ff fe 0f ff ff ff ff ff ff";
     dfu(&["--sim", &sim, "option-bytes", "write", wrp, "--force"]).ok();
     let app = s.file("app.bin", &pattern(2000, 4));
+    // Refused before anything is erased, with the sector and the way out.
     dfu(&["--sim", &sim, "flash", &app, "--address", "0x08000000"])
-        .code(6)
-        .says("errWRITE")
-        .says("remove the write protection (option bytes)");
+        .code(5)
+        .says("sector(s) 0 (0x08000000-0x08003fff) are write-protected by the option bytes")
+        .says("dfu option-bytes write ECAAFFFFFFFFFFFFFF0F")
+        .says("nothing was written to the device")
+        .says("code: dfu::refused::write-protected");
     dfu(&[
         "--sim",
         &sim,

@@ -369,3 +369,33 @@ fn a_second_process_on_the_same_device_is_refused_while_the_first_flashes() {
     assert!(!lock.exists(), "the claim ends with the process");
     assert_eq!(read_back(&sim, &s, "back.bin", 0x0800_0000, 1 << 20), image);
 }
+
+/// The SimTrace's alt 1 is its bootloader partition (plain DFU): `dfu-util -a 1 -D` through
+/// the drop-in is refused like `dfu flash --alt 1`, and the simulator saw no erase and no
+/// programmed byte. `dfu flash --alt 1 --force` writes it.
+#[test]
+fn the_simtrace_bootloader_partition_is_refused_through_the_drop_in_too() {
+    let s = Scratch::new();
+    let sim = format!(
+        "simtrace,state={},stats={}",
+        s.state("st.json"),
+        s.state("stats.json")
+    );
+    let img = s.file("small.bin", &pattern(1000, 5));
+    let r: Run = std::process::Command::new(env!("CARGO_BIN_EXE_dfu"))
+        .args(["util", "-a", "1", "-D", &img])
+        .env("DFU_SIM", &sim)
+        .output()
+        .unwrap()
+        .into();
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    r.says("overlaps the bootloader")
+        .says("code: dfu::refused::protected-region");
+    let st: serde_json::Value = serde_json::from_slice(&read_file(&s.path("stats.json"))).unwrap();
+    assert_eq!(st["erases"], 0, "{st}");
+    assert_eq!(st["programmed_bytes"], 0, "{st}");
+    dfu(&["--sim", &sim, "flash", &img, "--alt", "1"])
+        .code(5)
+        .says("nothing was written to the device");
+    dfu(&["--sim", &sim, "flash", &img, "--alt", "1", "--force"]).ok();
+}

@@ -290,11 +290,12 @@ fn seed_000_001_old_bootloader_loses_the_status_after_leave_and_that_is_not_an_e
 fn an_unexpected_lost_status_after_leave_is_still_an_error() {
     let s = Scratch::new();
     let app = s.file("app.bin", &pattern(2048, 14));
-    // DNLOADs with --no-skip: erase, set address, one data block, set address (verify),
-    // set address (leave), then the zero-length leave request: the 6th.
+    // DNLOADs with --no-skip: set address (the option bytes, read for write protection),
+    // erase, set address, one data block, set address (verify), set address (leave), then
+    // the zero-length leave request: the 7th.
     dfu(&[
         "--sim",
-        "stm32f405,fault=disconnect@dnload:6",
+        "stm32f405,fault=disconnect@dnload:7",
         "flash",
         &app,
         "--address",

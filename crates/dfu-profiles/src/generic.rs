@@ -122,6 +122,7 @@ impl Profile {
             quirks: Vec::new(),
             leave: None,
             option_bytes: None,
+            part_layout: None,
         };
         p.validate().ok()?;
         Some(p)

@@ -11,12 +11,14 @@ mod alt;
 mod generic;
 mod matching;
 mod model;
+mod part;
 mod write;
 
 pub use alt::Alt;
 pub use generic::{GenericDevice, GENERIC_DFUSE};
 pub use matching::{same_layout, DeviceFacts, ProfileMatch};
 pub use model::*;
+pub use part::{compact, LayoutFix, PartLayout};
 
 use std::path::Path;
 use std::sync::OnceLock;

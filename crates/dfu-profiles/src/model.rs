@@ -43,6 +43,10 @@ pub struct Profile {
     /// How the option bytes are encoded, for families whose reference manual is sourced.
     #[serde(default)]
     pub option_bytes: Option<OptionBytesSpec>,
+    /// The real layout from the part code in the serial string, for a device whose layout
+    /// string overstates its flash (quirk `layout-overstates-flash`).
+    #[serde(default)]
+    pub part_layout: Option<crate::PartLayout>,
 }
 
 /// The option bytes of a device: their encoding and factory state.

@@ -257,7 +257,7 @@ impl Status {
                 "erase again; if it keeps failing, the sector may be protected (check the option bytes) or worn out"
             }
             ErrProg | ErrVerify => {
-                "erase the sectors and flash again; repeated failures point to protected or failing flash"
+                "the memory did not take the bytes: the page was not blank, is write-protected (`dfu option-bytes` shows it), or is one-time programmable; repeated failures on erasable flash point to failing flash"
             }
             ErrAddress => "use an address inside the device's memory map (`dfu info` shows it)",
             ErrNotDone => "the transfer was cut short: flash again from the start",

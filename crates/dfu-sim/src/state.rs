@@ -53,12 +53,21 @@ struct PageState {
     data: String,
 }
 
-/// Fresh (erased) memory for every alt setting of the spec's profile.
+/// Fresh (erased) memory for every alt setting of the spec's profile. A part whose serial
+/// string names its flash size (GD32VF103: 16 to 128 KiB behind the same layout string,
+/// GigaDevice's datasheet tables 2-1 and 2-2) gets the memory of that size.
 pub(crate) fn blank_memory(spec: &SimSpec) -> Vec<Flash> {
+    let serial = spec.serial_string();
     spec.profile
         .alts
         .iter()
-        .map(|alt| Flash::new(alt.layout().clone()))
+        .enumerate()
+        .map(|(i, alt)| {
+            let real = u8::try_from(i)
+                .ok()
+                .and_then(|i| spec.profile.real_layout_for(i, serial));
+            Flash::new(real.unwrap_or_else(|| alt.layout().clone()))
+        })
         .collect()
 }
 

@@ -70,6 +70,8 @@ codes! {
     OutsideMemory = "dfu::refused::outside-memory",
     /// Bytes fall on pages the device marks not writable.
     ReadOnly = "dfu::refused::read-only",
+    /// The device's layout is known to be wrong and its real one is not known.
+    LayoutUnknown = "dfu::refused::layout-unknown",
     /// Bytes fall in the bootloader or settings region.
     ProtectedRegion = "dfu::refused::protected-region",
     /// Bytes start in an application, system or factory region and run past its end.
@@ -102,6 +104,13 @@ codes! {
     RaisesProtection = "dfu::refused::raises-protection",
     /// A write that can never be undone: OTP memory, read protection level 2.
     Irreversible = "dfu::refused::irreversible",
+    /// `--preserve` cannot keep every byte outside the image (a mass erase, a device that
+    /// cannot upload, pages of unknown size).
+    Preserve = "dfu::refused::preserve",
+    /// A write needs bits to go from 0 to 1 in memory that is not erased (OTP).
+    OtpBits = "dfu::refused::otp-bits",
+    /// A write into sectors the option bytes write-protect (nWRP).
+    WriteProtected = "dfu::refused::write-protected",
     /// The device is read-protected: it refuses reads, writes and erases.
     ReadProtected = "dfu::refused::read-protected",
     /// An operation that destroys data was asked for without the flag that confirms it.

@@ -44,6 +44,10 @@ pub fn callers() -> Vec<Case> {
         Case::new("Zephyr west flash: the runner's -l probe", "stm32f405", &["-d,0483:df11", "-l"]).found(),
         Case::new("Zephyr west flash --runner dfu-util (--dfuse)", "stm32f405,state=@0", &["-d,0483:df11", "-s", "0x8000000:leave", "-a", "0", "-D", "zephyr/zephyr.bin"])
             .file("zephyr/zephyr.bin", image(24_000, 36)),
+        Case::new("QMK gd32v-dfu / Zephyr: re-flash a GD32VF103 that holds firmware", "gd32vf103,state=@0", &["-d", "28e9:0189", "-a", "0", "-s", "0x08000000:leave", "-D", "new.bin"])
+            .file("old.bin", image(9_000, 37))
+            .file("new.bin", image(7_000, 38))
+            .seed_dfu(&["flash", "old.bin", "--no-leave"]),
         Case::new("Particle seed 000: a Core image on a Photon", "photon,state=@0", &["-d", "2b04:d006", "-a", "0", "-s", "0x08005000:leave", "-D", "core-firmware.bin"])
             .file("core-firmware.bin", core_image()),
         Case::new("Particle seed 001: bootloader 0.4.4 loses the status after leave", "photon,bootloader=0.4.4,state=@0", &["-d", "2b04:d006", "-a", "0", "-s", "0x080A0000:leave", "-D", "user-part.bin"])

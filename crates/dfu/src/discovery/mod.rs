@@ -5,6 +5,7 @@
 pub(crate) mod choose;
 pub mod discover;
 pub(crate) mod info_json;
+pub(crate) mod quirk;
 pub mod selector;
 pub mod udev;
 pub mod wait;

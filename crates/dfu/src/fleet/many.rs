@@ -29,7 +29,7 @@ pub struct Target {
     pub serial: Option<String>,
     /// The device as the selection described it (not described again when flashed).
     #[serde(skip)]
-    pub info: Option<DeviceInfo>,
+    pub info: Option<Box<DeviceInfo>>,
 }
 
 impl Target {
@@ -39,7 +39,7 @@ impl Target {
             id: info.usb.id(),
             path: info.usb.path(),
             serial: info.serial.clone().or_else(|| info.usb.serial.clone()),
-            info: Some(info.clone()),
+            info: Some(Box::new(info.clone())),
         }
     }
 
@@ -211,7 +211,7 @@ fn run_one(
     let request = Request {
         device: DeviceRequest {
             selector: target.selector(),
-            known: target.info.clone(),
+            known: target.info.as_deref().cloned(),
             profile: job.profile.clone(),
             layout: job.layout.clone(),
             alt: job.alt.clone(),

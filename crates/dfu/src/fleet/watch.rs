@@ -45,7 +45,7 @@ pub enum WatchNews {
     /// A device was plugged in and is being flashed.
     Started(Target),
     /// A device is done.
-    Finished(DeviceResult),
+    Finished(Box<DeviceResult>),
 }
 
 /// Where a device stands.
@@ -135,7 +135,7 @@ pub fn watch(
     std::thread::scope(|s| {
         let finish = |r: DeviceResult, seen: &mut Seen, now, news: &mut dyn FnMut(WatchNews)| {
             seen.finished(r.target.key(), r.ok(), now);
-            news(WatchNews::Finished(r));
+            news(WatchNews::Finished(Box::new(r)));
         };
         loop {
             while let Ok(r) = rx.try_recv() {

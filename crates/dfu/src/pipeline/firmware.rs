@@ -102,6 +102,11 @@ pub enum AddressSource {
     },
     /// A plain DFU device writes from the start of its memory.
     PlainBase,
+    /// The start of the selected alt setting's memory (an alt setting other than 0).
+    AltBase {
+        /// The alt setting.
+        alt: u8,
+    },
     /// The device profile's application address.
     ProfileApp {
         /// The profile.
@@ -119,6 +124,7 @@ impl AddressSource {
                 format!("its Particle module header: {module}")
             }
             AddressSource::PlainBase => "where this plain DFU device writes".into(),
+            AddressSource::AltBase { alt } => format!("the start of alt setting {alt}'s memory"),
             AddressSource::ProfileApp { profile } => {
                 format!("the {profile} profile's application address")
             }

@@ -26,6 +26,11 @@ pub struct FlashReport {
     #[serde(serialize_with = "crate::json::ranges")]
     #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub written: Vec<(u32, u64)>,
+    /// Ranges whose erase or write was under way when the run failed (the device had
+    /// started it): they hold the old bytes, the new ones, or some of each.
+    #[serde(serialize_with = "crate::json::ranges")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
+    pub unsure: Vec<(u32, u64)>,
     /// Sectors skipped because they already held the image (start, size).
     #[serde(serialize_with = "crate::json::ranges")]
     #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
@@ -57,6 +62,46 @@ pub struct FlashFailure {
     pub done: Box<FlashReport>,
 }
 
+impl FlashReport {
+    /// The ranges that were erased and not written afterwards, merged, in address order:
+    /// after a failure, what the device held there is gone until the image is written.
+    pub fn erased_not_written(&self) -> Vec<(u32, u64)> {
+        let mut erased: Vec<(u64, u64)> = self
+            .erased
+            .iter()
+            .map(|&(s, n)| (u64::from(s), u64::from(s) + u64::from(n)))
+            .collect();
+        erased.sort_unstable();
+        let mut written: Vec<(u64, u64)> = self
+            .written
+            .iter()
+            .map(|&(s, n)| (u64::from(s), u64::from(s) + n))
+            .collect();
+        written.sort_unstable();
+        let mut out: Vec<(u32, u64)> = Vec::new();
+        for (start, end) in erased {
+            let mut at = start;
+            for &(ws, we) in written.iter().filter(|w| w.1 > start && w.0 < end) {
+                if ws > at {
+                    push_merged(&mut out, at, ws);
+                }
+                at = at.max(we);
+            }
+            if at < end {
+                push_merged(&mut out, at, end);
+            }
+        }
+        out
+    }
+}
+
+fn push_merged(out: &mut Vec<(u32, u64)>, start: u64, end: u64) {
+    match out.last_mut() {
+        Some((s, n)) if u64::from(*s) + *n >= start => *n = (*n).max(end - u64::from(*s)),
+        _ => out.push((start as u32, end - start)),
+    }
+}
+
 impl From<DfuError> for FlashFailure {
     fn from(error: DfuError) -> Self {
         FlashFailure {
@@ -84,6 +129,7 @@ impl DfuDevice {
             dry_run: plan.options.dry_run,
             ..FlashReport::default()
         };
+        self.unsure.clear();
         let r = if plan.dfuse {
             self.run_dfuse(plan, events, &mut report)
         } else {
@@ -94,6 +140,7 @@ impl DfuDevice {
             // next run starts clean.
             let _ = self.end_upload().and_then(|()| self.abort());
         }
+        report.unsure = std::mem::take(&mut self.unsure);
         match r {
             Ok(()) => Ok(report),
             Err(error) => Err(FlashFailure {
@@ -124,9 +171,7 @@ impl DfuDevice {
         if opts.mass_erase {
             steps.iter_mut().for_each(|s| s.erase.clear());
         }
-        if opts.preserve && can_read && !opts.dry_run {
-            self.preserve(&mut steps, events, report)?;
-        }
+        self.before_erase(&mut steps, plan, events, report)?;
         announce(&steps, opts.mass_erase, events);
         report.steps = steps;
         if opts.dry_run {
@@ -134,8 +179,24 @@ impl DfuDevice {
         }
         if opts.mass_erase {
             self.select_alt(plan.steps.first().map_or(self.alt, |s| s.alt))?;
-            self.mass_erase(events)?;
-            report.mass_erased = true;
+            let r = self.mass_erase(events);
+            report.mass_erased = r.is_ok();
+            // The whole memory of the alt is blank now: recorded like erased sectors, so
+            // that a failure after this point reports it (or unsure, when it failed after
+            // the device had started it).
+            let sectors: Vec<(u32, u32)> = self.layout.as_ref().map_or(Vec::new(), |l| {
+                l.sectors()
+                    .filter(|s| s.flags.erasable())
+                    .map(|s| (s.start, s.size))
+                    .collect()
+            });
+            if r.is_ok() {
+                report.erased.extend(sectors);
+            } else if self.started {
+                self.unsure
+                    .extend(sectors.iter().map(|&(a, n)| (a, u64::from(n))));
+            }
+            r?;
         }
         // The ROM resets after an option-byte write: those go last, unverified, and replace
         // the leave.
@@ -147,7 +208,7 @@ impl DfuDevice {
             .partition(|s| crate::optbytes::writes_option_bytes(profile.as_ref(), s));
         for s in &steps {
             self.select_alt(s.alt)?;
-            self.erase_and_write(s, opts.preserve && can_read, events, report)?;
+            self.erase_and_write(s, events, report)?;
         }
         if opts.verify {
             self.verify_steps(&steps, can_read, events, report)?;
@@ -184,22 +245,9 @@ impl DfuDevice {
     fn erase_and_write(
         &mut self,
         step: &Step,
-        preserved: bool,
         events: Sink,
         report: &mut FlashReport,
     ) -> Result<()> {
-        let lost = crate::preserve::uncovered(step);
-        let outside: u64 = lost.iter().map(|(_, n)| n).sum();
-        if outside > 0 && !preserved {
-            note(
-                report,
-                events,
-                format!(
-                    "erasing whole sectors also clears {outside} byte(s) next to the image: {}",
-                    crate::preserve::ranges(&lost)
-                ),
-            );
-        }
         if !step.erase.is_empty() {
             self.erase_sectors(&step.erase, &mut report.erased, events)?;
         }

@@ -35,7 +35,8 @@ pub struct FlashOptions {
     /// Read what the real run would read, and stop before the first erase or write.
     pub dry_run: bool,
     /// Keep the bytes outside the image in the sectors that are erased: read them first
-    /// and write them back with the image (verified like the rest). DfuSe only.
+    /// and write them back with the image (verified like the rest). DfuSe and plain DFU;
+    /// refused before anything is erased where it cannot keep them all (mass erase).
     pub preserve: bool,
     /// Allow writes that can never be undone (OTP memory, read protection level 2).
     #[serde(default)]
@@ -188,8 +189,15 @@ pub fn plan(dev: &DeviceView, files: Vec<Firmware>, opts: &FlashOptions) -> Resu
         ));
         steps
     } else {
-        plain_steps(dev, parts_of, &mut findings)
+        let steps = plain_steps(dev, parts_of, &mut findings);
+        findings.extend(crate::optbytes::plan_findings(
+            dev,
+            &steps,
+            opts.irreversible,
+        ));
+        steps
     };
+    findings.extend(crate::preserve::plan_findings(dev, opts, &steps));
     let mass_erase_loses = if opts.mass_erase {
         mass_erase_findings(dev, &mut findings)
     } else {
@@ -216,8 +224,14 @@ fn default_address(dev: &DeviceView) -> Option<(u32, AddressSource)> {
         let base = dev.info.plain_base(dev.alt);
         return Some((base, AddressSource::PlainBase));
     }
+    if dev.alt != 0 {
+        // Another alt setting is another memory (option bytes, OTP, SPI flash): a raw
+        // binary goes to its start, never to the application address of alt 0.
+        let base = dev.layout(dev.alt)?.segments.first()?.start;
+        return Some((base, AddressSource::AltBase { alt: dev.alt }));
+    }
     let p = profile?;
-    let app = p.app_address.filter(|_| dev.alt == 0)?;
+    let app = p.app_address?;
     Some((
         app,
         AddressSource::ProfileApp {
@@ -322,9 +336,15 @@ fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
                 ));
                 continue;
             };
+            if let Some(f) = crate::quirk::unknown_layout(&dev.info, alt) {
+                findings.push(f);
+                continue;
+            }
             let unit = profile.map_or(1, |p| p.timing.program_unit);
-            if let Some(n) = pad_to_unit(&mut writes, unit) {
+            let mut padding = Vec::new();
+            if let Some((n, pad)) = pad_to_unit(&mut writes, unit) {
                 findings.push(Finding::note(Code::Padded, format!("{name}: {n}")));
+                padding.push(pad);
             }
             let ranges: Vec<(u32, u64)> = writes
                 .iter()
@@ -343,6 +363,7 @@ fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
                 erase,
                 writes,
                 skipped: Vec::new(),
+                padding,
             });
         }
     }
@@ -356,6 +377,7 @@ fn merge_shared_sectors(mut steps: Vec<Step>) -> Vec<Step> {
         let a = &mut steps[i];
         a.files.extend(b.files);
         a.writes.extend(b.writes);
+        a.padding.extend(b.padding);
         a.writes.sort_by_key(|r| r.address);
         for s in b.erase {
             if !a.erase.contains(&s) {
@@ -389,6 +411,25 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
     sorted.sort_by_key(|s| s.address);
     let writes = runs_of(&sorted);
     let base = dev.info.plain_base(dev.alt);
+    let mut erase = Vec::new();
+    let profile = dev.info.profile.as_ref();
+    if let Some(layout) = profile.and_then(|p| p.alts.get(usize::from(dev.alt))) {
+        // The same memory and region checks as DfuSe: a plain alt setting can be the
+        // bootloader partition (SimTrace alt 1), whatever put the image there.
+        let ranges: Vec<(u32, u64)> = writes
+            .iter()
+            .map(|r| (r.address, r.data.len() as u64))
+            .collect();
+        let memory = Memory {
+            layout: layout.layout(),
+            profile,
+            alt: dev.alt,
+        };
+        let (pages, found) = memory.sectors(&ranges, "the image");
+        findings.extend(found);
+        // The device erases each page as the download first reaches it.
+        erase = pages;
+    }
     match writes.as_slice() {
         [] => findings.push(empty(&names.join(", "))),
         [run] if run.data.is_empty() => findings.push(empty(&names.join(", "))),
@@ -407,9 +448,10 @@ fn plain_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
     vec![Step {
         alt: dev.alt,
         files: names,
-        erase: Vec::new(),
+        erase,
         writes,
         skipped: Vec::new(),
+        padding: Vec::new(),
     }]
 }
 

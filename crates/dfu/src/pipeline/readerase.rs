@@ -321,8 +321,11 @@ impl DfuDevice {
         });
         let mut done = 0;
         for s in sectors {
-            self.dfuse_command(DfuseCommand::ErasePage(s.start))?;
-            erased.push((s.start, s.size));
+            let r = self.dfuse_command(DfuseCommand::ErasePage(s.start));
+            if self.settled(&r, (s.start, u64::from(s.size))) {
+                erased.push((s.start, s.size));
+            }
+            r?;
             done += u64::from(s.size);
             events(&Event::Progress {
                 phase: Phase::Erase,

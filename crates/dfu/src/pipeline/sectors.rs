@@ -55,6 +55,10 @@ pub struct Step {
     #[serde(serialize_with = "crate::json::sectors")]
     #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::json::Range>"))]
     pub skipped: Vec<Sector>,
+    /// The 0xFF bytes added to reach the programming unit (start, length): not the image's,
+    /// so `--preserve` keeps what the device holds there.
+    #[serde(skip)]
+    pub padding: Vec<(u32, u64)>,
 }
 
 impl Step {
@@ -169,8 +173,20 @@ impl Memory<'_> {
         p.regions
             .iter()
             .filter(|g| g.alt == self.alt && g.overlaps(start, len))
-            .filter(|g| matches!(g.role, Role::Bootloader | Role::Settings))
+            .filter(|g| matches!(g.role, Role::Bootloader | Role::Settings | Role::DeviceInfo))
             .map(|reg| {
+                if reg.role == Role::DeviceInfo {
+                    return Finding::hard(
+                        Code::ReadOnly,
+                        format!(
+                            "{what} writes 0x{start:08x}-0x{last:08x}, which overlaps the {} (read-only device information, 0x{:08x}-0x{:08x})",
+                            reg.name,
+                            reg.start,
+                            reg.end() - 1
+                        ),
+                        self.map(),
+                    );
+                }
                 Finding::refusal(
                     Code::ProtectedRegion,
                     format!(
@@ -217,8 +233,9 @@ impl Memory<'_> {
     }
 }
 
-/// Pads the last run with 0xFF to the device's programming unit; returns a note when it did.
-pub(crate) fn pad_to_unit(runs: &mut [Run], unit: u32) -> Option<String> {
+/// Pads the last run with 0xFF to the device's programming unit; returns a note and the
+/// padding (start, length) when it did.
+pub(crate) fn pad_to_unit(runs: &mut [Run], unit: u32) -> Option<(String, (u32, u64))> {
     let unit = unit.max(1) as usize;
     let last = runs.last_mut()?;
     let rem = last.data.len() % unit;
@@ -226,11 +243,13 @@ pub(crate) fn pad_to_unit(runs: &mut [Run], unit: u32) -> Option<String> {
         return None;
     }
     let pad = unit - rem;
+    let at = last.end() as u32;
     last.data.extend(std::iter::repeat_n(0xFF, pad));
     last.len = last.data.len() as u64;
-    Some(format!(
+    let note = format!(
         "padded the last run with {pad} byte(s) of 0xFF to the device's {unit}-byte programming unit"
-    ))
+    );
+    Some((note, (at, pad as u64)))
 }
 
 /// The image's segments as runs, adjacent ones merged.
@@ -312,7 +331,10 @@ mod tests {
     #[test]
     fn padding_to_the_programming_unit() {
         let mut runs = vec![Run::new(0x0800_5000, vec![0; 3])];
-        assert!(pad_to_unit(&mut runs, 2).is_some());
+        assert_eq!(
+            pad_to_unit(&mut runs, 2).map(|p| p.1),
+            Some((0x0800_5003, 1))
+        );
         assert_eq!(runs[0].data, vec![0, 0, 0, 0xFF]);
         assert!(pad_to_unit(&mut runs, 2).is_none());
     }

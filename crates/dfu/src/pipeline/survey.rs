@@ -169,7 +169,11 @@ pub fn layout_for(
         .clone()
         .unwrap_or_else(|| "it is not a memory layout".into());
     if let Some(l) = &a.layout {
-        let note = given.filter(|g| *g != l).map(|_| {
+        let (l, fixed) = crate::quirk::real(info, alt, l);
+        if fixed.is_some() {
+            return (Some(l), fixed);
+        }
+        let note = given.filter(|g| **g != l).map(|_| {
             format!(
                 "alt {alt} announces a valid layout ({l}); the layout given was not used",
                 l = l.to_string().trim_end()

@@ -36,6 +36,12 @@ pub struct DfuDevice {
     pub timeouts: u64,
     /// Set by the caller to stop at the next safe point (see [`DfuDevice::cancel_on`]).
     pub(crate) cancel: Option<Arc<AtomicBool>>,
+    /// True once the device answered the last DNLOAD's first GETSTATUS without an error:
+    /// it has started the operation; see [`DfuDevice::settled`].
+    pub(crate) started: bool,
+    /// Ranges whose erase or write failed after the device had started it: they hold the
+    /// old bytes, the new ones, or some of each.
+    pub(crate) unsure: Vec<(u32, u64)>,
 }
 
 impl DfuDevice {
@@ -53,6 +59,8 @@ impl DfuDevice {
             stream: Stream::default(),
             timeouts: 0,
             cancel: None,
+            started: false,
+            unsure: Vec::new(),
         };
         dev.set_alt(alt)?;
         Ok(dev)
@@ -82,7 +90,8 @@ impl DfuDevice {
                 .alts
                 .iter()
                 .find(|a| a.alt == alt)
-                .and_then(|a| a.layout.clone()),
+                .and_then(|a| a.layout.as_ref())
+                .map(|l| crate::quirk::real(&self.info, alt, l).0),
         };
         Ok(())
     }
@@ -133,6 +142,7 @@ impl DfuDevice {
     /// next one (dfuDNLOAD-IDLE).
     pub(crate) fn dnload_ready(&mut self, value: u16, data: &[u8], op: Op) -> Result<()> {
         self.check_cancel(op)?;
+        self.started = false;
         self.out(DfuRequest::Dnload, value, data, op)?;
         let s = self.wait_ready(op)?;
         if s.state != State::DnloadIdle {
@@ -143,6 +153,16 @@ impl DfuDevice {
             });
         }
         Ok(())
+    }
+
+    /// True when the last DNLOAD's operation on `range` is done, given how waiting for it
+    /// ended. When it failed after the device had started it (dfuDNBUSY), whether it
+    /// changed the memory is not known: `range` goes to [`DfuDevice::unsure`].
+    pub(crate) fn settled(&mut self, r: &Result<()>, range: (u32, u64)) -> bool {
+        if r.is_err() && self.started {
+            self.unsure.push(range);
+        }
+        r.is_ok()
     }
 
     /// GETSTATUS.
@@ -259,6 +279,7 @@ impl DfuDevice {
                     state: s.state,
                 });
             }
+            self.started = true;
             match s.state {
                 State::DnBusy | State::DnloadSync | State::Manifest | State::ManifestSync => {
                     if self.t.now().saturating_sub(start) > limit {

@@ -35,6 +35,7 @@ pub enum LeaveOutcome {
 impl DfuDevice {
     /// Sends a DfuSe command and waits until the device has carried it out.
     pub fn dfuse_command(&mut self, cmd: DfuseCommand) -> Result<()> {
+        self.started = false;
         self.end_upload()?;
         self.dnload_ready(0, &cmd.encode(), Op::Dfuse(cmd))
     }
@@ -59,8 +60,11 @@ impl DfuDevice {
                     address: at,
                     len: block.len(),
                 };
-                self.dnload_ready((i + 2) as u16, block, op)?;
-                *done += block.len() as u64;
+                let r = self.dnload_ready((i + 2) as u16, block, op);
+                if self.settled(&r, (at, block.len() as u64)) {
+                    *done += block.len() as u64;
+                }
+                r?;
                 events(&Event::Progress {
                     phase: Phase::Write,
                     done: *done,

@@ -20,9 +20,13 @@ impl DfuDevice {
                 offset: i * xfer,
                 len: chunk.len(),
             };
-            self.dnload_ready(block, chunk, op)?;
+            let r = self.dnload_ready(block, chunk, op);
+            let at = self.info.plain_base(self.alt) + (i * xfer) as u32;
+            if self.settled(&r, (at, chunk.len() as u64)) {
+                *done += chunk.len() as u64;
+            }
+            r?;
             block = block.wrapping_add(1);
-            *done += chunk.len() as u64;
             events(&Event::Progress {
                 phase: Phase::Write,
                 done: *done,
@@ -117,14 +121,17 @@ impl DfuDevice {
             note(report, events, n);
         }
         let opts = &plan.options;
-        let Some(step) = plan.steps.first() else {
-            return Ok(());
-        };
-        announce(&plan.steps, false, events);
-        report.steps = plan.steps.clone();
+        let mut steps = plan.steps.clone();
+        self.before_erase(&mut steps, plan, events, report)?;
+        announce(&steps, false, events);
+        report.steps = steps;
         if opts.dry_run {
             return Ok(());
         }
+        let step = report.steps.first().cloned();
+        let Some(step) = step else {
+            return Ok(());
+        };
         let [run] = step.writes.as_slice() else {
             return Ok(());
         };
@@ -134,8 +141,28 @@ impl DfuDevice {
             total: run.data.len() as u64,
         });
         let block = self.plain_download(&run.data, &mut done, events);
+        // A block the device had started erased its page(s) first.
+        let unsure: Vec<(u32, u64)> = step
+            .erase
+            .iter()
+            .filter(|p| {
+                self.unsure
+                    .iter()
+                    .any(|&(a, n)| u64::from(a) < p.end() && u64::from(a) + n > u64::from(p.start))
+            })
+            .map(|p| (p.start, u64::from(p.size)))
+            .collect();
+        self.unsure.extend(unsure);
         if done > 0 {
             report.written.push((run.address, done));
+            // The device erased each page as the download reached it.
+            let end = u64::from(run.address) + done;
+            report.erased.extend(
+                step.erase
+                    .iter()
+                    .filter(|p| u64::from(p.start) < end)
+                    .map(|p| (p.start, p.size)),
+            );
         }
         let block = block?;
         events(&Event::Done {

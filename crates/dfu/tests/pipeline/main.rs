@@ -3,11 +3,14 @@
 //! what a failure reports.
 
 mod checks;
+mod defects;
+mod invariants;
 mod liar;
 mod many;
 mod matrix;
 mod runs;
 mod timeouts;
+mod world;
 
 use dfu::backend::sim::SimBackend;
 use dfu::FlashReport;

@@ -214,8 +214,9 @@ fn a_mass_erase_that_would_remove_system_firmware_needs_force() {
 
 #[test]
 fn a_failure_reports_exactly_what_was_erased_and_written() {
-    // The 6th DNLOAD fails: the erase, the set-address and three data blocks went before it.
-    let sim = Sim::new("stm32f405,fault=disconnect@dnload:6");
+    // The 7th DNLOAD fails: the set-address that reads the option bytes (write protection),
+    // the erase, the set-address and three data blocks went before it.
+    let sim = Sim::new("stm32f405,fault=disconnect@dnload:7");
     let done = sim.flash(
         vec![raw("a.bin", pattern(10_000, 7))],
         &FlashOptions {
@@ -229,7 +230,7 @@ fn a_failure_reports_exactly_what_was_erased_and_written() {
     assert_eq!(f.done.written, [(0x0800_0000, 3 * 2048)]);
     assert!(!f.done.verified);
     let clean = Sim {
-        spec: sim.spec.replace(",fault=disconnect@dnload:6", ""),
+        spec: sim.spec.replace(",fault=disconnect@dnload:7", ""),
         ..sim
     };
     // The device holds what the report says was written, and the rest of the sector is erased.
