@@ -5,7 +5,8 @@
 // Beyond WebUSB, the object has `virtualClock` (the simulator's clock: the library takes
 // its time and waits from it, as the command line does with --sim). `state=NAME` keeps the
 // device's memory in this tab's session storage across page loads, as `state=PATH` keeps
-// it in a file across runs of the command line.
+// it in a file across runs of the command line. Connect with no device on the bus plugs
+// the device in again (a new run).
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -40,6 +41,11 @@ export async function createSimUsb(url, spec) {
     }
   };
   addEventListener('pagehide', save);
+  const replug = () => {
+    save();
+    devices.clear();
+    if (x.sim_open(input(enc.encode(spec))) !== 0) throw new Error(dec.decode(output()));
+  };
 
   let waits = 0;
   const virtualClock = {
@@ -149,6 +155,10 @@ export async function createSimUsb(url, spec) {
         (f.classCode === undefined || d.configuration.interfaces.some((i) => i.alternates.some((a) =>
           a.interfaceClass === f.classCode &&
           (f.subclassCode === undefined || a.interfaceSubclass === f.subclassCode)))));
+      // With no device on the bus (it left DFU mode after a flash), choosing it again plugs
+      // it in again: a new run, as a new command is on the command line, with the memory
+      // that state= keeps.
+      if (current().length === 0) replug();
       const found = current().find(match);
       if (!found) throw new DOMException('No device selected.', 'NotFoundError');
       return found;

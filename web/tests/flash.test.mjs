@@ -61,6 +61,20 @@ test('stm32f405: raw, Intel HEX and DfuSe files over earlier contents, read back
     same(await memory(page, 0, at, image.length), image, format);
   }
   same(await memory(page, 0, 0x08000000, app.length), app, 'the raw image, after the others');
+
+  // Read a region to a download: the bytes are the device's. The device left DFU mode
+  // after the flash; Connect plugs it in again.
+  await connect(page);
+  await page.getByLabel('Address', { exact: true }).fill('0x08007000');
+  await page.getByLabel('Length', { exact: true }).fill('0x3000');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Read' }).click(),
+  ]);
+  const got = new Uint8Array(readFileSync(await download.path()));
+  assert.equal(got.length, 0x3000);
+  same(got, await memory(page, 0, 0x08007000, 0x3000), 'the region read');
+  same(got.subarray(0x1000), old.subarray(0x8000, 0xa000), 'the earlier bytes in the region read');
   await page.close();
 });
 

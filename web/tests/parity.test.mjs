@@ -48,10 +48,10 @@ for (const [profile, address] of [['stm32f405', '0x08000000'], ['dapboot', '']])
     await connect(page);
     await options(page, { address });
     assert.equal((await flash(page, [old])).result, 'ok');
+    const loading = Date.now();
     await reload(page, env, spec);
-    const loaded = Date.now();
     await connect(page);
-    console.log(`${profile}: page ready to device card: ${Date.now() - loaded} ms`);
+    console.log(`${profile}: page load to device card: ${Date.now() - loading} ms`);
     await options(page, { address });
     const s0 = await stats(page);
     const r = await flash(page, [app]);
