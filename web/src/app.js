@@ -147,7 +147,7 @@ async function flash() {
   const r = out.result;
   if (r.result === 'ok') {
     $('summary').replaceChildren(resultView(r));
-    $('strip').replaceChildren(stripView(r.report));
+    $('strip').replaceChildren(stripView(r));
   } else {
     $('summary').replaceChildren(errorView(r));
   }
@@ -174,7 +174,7 @@ async function read() {
 async function main() {
   const spec = new URLSearchParams(location.search).get('sim');
   if (!hasJspi()) {
-    $('mode').textContent = 'This browser cannot run the library: it lacks WebAssembly JS Promise Integration (Chromium 137 or later has it).';
+    $('mode').textContent = 'This browser cannot run the library: it lacks WebAssembly JS Promise Integration (Chromium-based browsers have had it on by default since 2025).';
     return;
   }
   if (spec) {

@@ -127,21 +127,27 @@ export function resultView(r) {
   return box;
 }
 
-/** The sector strip: every sector of every step, erased, written or skipped. */
-export function stripView(report) {
-  const box = el('div', { class: 'strip', role: 'img', 'aria-label': 'sectors: erased, written, skipped' });
-  const written = (a, n) => report.written.some((w) => {
+/** The sector strip: every sector the plan touches, as erased and written, written
+ * (already blank, so not erased), or skipped as unchanged. */
+export function stripView(result) {
+  const report = result.report;
+  const box = el('div', { class: 'strip', role: 'img', 'aria-label': 'sectors: erased and written, written, skipped' });
+  const overlaps = (list, a, n) => list.some((w) => {
     const s = parseInt(w.address, 16);
     return s < a + n && a < s + w.length;
   });
-  for (const s of report.steps) {
-    const sectors = [...s.erase.map((r) => [r, 'erased']), ...s.skipped.map((r) => [r, 'skipped'])]
-      .sort((x, y) => parseInt(x[0].address, 16) - parseInt(y[0].address, 16));
-    for (const [r, kind] of sectors) {
+  const legend = { erased: 'erased and written', written: 'written (was blank)', skipped: 'skipped (unchanged)', untouched: 'not written' };
+  const counts = {};
+  for (const step of result.plan.steps) {
+    for (const r of step.erase) {
       const a = parseInt(r.address, 16);
-      const k = kind === 'erased' && written(a, r.length) ? 'written' : kind;
-      box.append(el('span', { class: k, title: `${range(r)}: ${k === 'written' ? 'erased and written' : k}`, style: 'width:14px' }));
+      const kind = overlaps(report.skipped, a, r.length) ? 'skipped'
+        : !overlaps(report.written, a, r.length) ? 'untouched'
+          : overlaps(report.erased, a, r.length) ? 'erased' : 'written';
+      counts[kind] = (counts[kind] || 0) + 1;
+      box.append(el('span', { class: kind === 'erased' ? 'erased' : kind, title: `${range(r)}: ${legend[kind]}`, style: 'width:14px' }));
     }
   }
-  return box;
+  const words = Object.entries(counts).map(([k, n]) => `${n} ${legend[k]}`).join(', ');
+  return el('div', {}, box, el('p', {}, `Sectors: ${words || 'none'}.`));
 }
