@@ -152,3 +152,15 @@ test('a disconnect mid-write: the page says what was written, and the next flash
   same(await memory(page, 0, 0x08000000, app.length), app, 'the image');
   await page.close();
 });
+
+test('a Photon running its application: the page switches it to DFU mode, then flashes', async () => {
+  fixtures(dir);
+  const page = await openPage(env, 'photon,mode=runtime,system-version=2');
+  await connect(page);
+  assert.match(await page.locator('[data-device]').innerText(), /running its application/);
+  const r = await flash(page, [`${dir}/user-part.bin`]);
+  assert.equal(r.result, 'ok', JSON.stringify(r));
+  assert.equal(r.report.verified, true);
+  same(await memory(page, 0, 0x080a0000, readFixture('user-part.bin').length), readFixture('user-part.bin'), 'the user part');
+  await page.close();
+});
