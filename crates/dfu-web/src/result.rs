@@ -194,3 +194,44 @@ pub fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
         format!("{{\"result\":\"error\",\"error\":{:?}}}", e.to_string()).into_bytes()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfu::{Code, Finding};
+    use dfu_proto::TransportError;
+
+    #[test]
+    fn written_lines_join_adjacent_runs_as_the_command_line_prints_them() {
+        let report = FlashReport {
+            erased: vec![(0x0800_0000, 0x4000), (0x0800_4000, 0x4000)],
+            written: vec![(0x0800_0000, 0x4000), (0x0800_4000, 100), (0x0801_0000, 1)],
+            ..FlashReport::default()
+        };
+        assert_eq!(
+            written_lines(&report),
+            [
+                "erased 0x08000000-0x08007fff (32768 bytes)",
+                "wrote 0x08000000-0x08004063 (16484 bytes)",
+                "wrote 0x08010000-0x08010000 (1 bytes)",
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_carry_the_command_lines_exit_code_stable_code_and_help() {
+        let refused =
+            DfuError::Refused(Box::new(Finding::refusal(Code::Platform, "m", "build it")));
+        let j = ErrorJson::of(&refused, Some(Vec::new()));
+        assert_eq!((j.result, j.exit_code), ("error", 5));
+        assert_eq!(j.code, Some("dfu::refused::platform"));
+        assert!(j.help.ends_with("(--force writes it anyway)"), "{}", j.help);
+        let gone = DfuError::usb(dfu::Op::Open, TransportError::Disconnected);
+        let j = ErrorJson::of(&gone, None);
+        assert_eq!((j.exit_code, j.code), (6, Some("dfu::device::usb")));
+        assert!(j.help.contains("the device left the bus"), "{}", j.help);
+        let v = serde_json::to_value(&j).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        assert!(v["written"].is_null());
+    }
+}
