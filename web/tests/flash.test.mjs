@@ -88,6 +88,7 @@ test('photon: a Core image is refused with nothing written; system and user part
   assert.equal(r.code, 'dfu::refused::platform', JSON.stringify(r));
   assert.deepEqual(r.written, []);
   assert.match(r.help, /\S/);
+  assert.deepEqual(undocumented(r, 'error'), [], 'every key is in docs/json.md');
   assert.equal(await page.getByRole('button', { name: 'Flash' }).isDisabled(), true, 'a refusal blocks the flash');
   assert.ok(blank(await memory(page, 0, 0x080a0000, 0x20000)), 'the user part stays blank');
   same(await memory(page, 0, 0x08020000, before.length), before, 'the system parts');
