@@ -9,7 +9,9 @@
 //!
 //! This file is the only one with `unsafe` in this crate: an `extern` block and
 //! `#[no_mangle]` exports, which a WebAssembly module cannot do without. Every import takes
-//! numbers only (addresses are offsets into this module's memory), so calling them is safe.
+//! numbers only (addresses are offsets into this module's memory); the page reads or writes
+//! only the buffer a call names, with the length the same call gives (web/src/usb.js), so the
+//! imports are declared `safe` and no `unsafe` block is needed.
 #![allow(unsafe_code)]
 
 use std::cell::RefCell;
