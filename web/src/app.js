@@ -12,7 +12,7 @@ let lib = null;
 let usb = null;
 let device = null; // the connected device's card JSON
 let busy = false;
-let last = { result: null, finding: null, data: null };
+let last = { result: null, finding: null, data: null, plan: null };
 let planned = null;
 
 function sink(kind, bytes) {
@@ -20,6 +20,7 @@ function sink(kind, bytes) {
   const v = JSON.parse(dec.decode(bytes));
   if (kind === 2) last.result = v;
   else if (kind === 4) last.finding = v;
+  else if (kind === 5) last.plan = v.plan;
   else if (kind === 1) progress(v);
 }
 
@@ -43,7 +44,7 @@ async function run(op, ...args) {
   if (busy) throw new Error('busy');
   busy = true;
   updateButtons();
-  last = { result: null, finding: null, data: null };
+  last = { result: null, finding: null, data: null, plan: null };
   try {
     await lib[op](...args);
     return last;
@@ -128,6 +129,7 @@ async function plan() {
     $('plan').replaceChildren(planView(planned));
   } else {
     $('plan').replaceChildren(errorView(out.result, out.finding));
+    if (out.plan) $('plan').append(planView(out.plan));
     if (out.result.code === 'dfu::select::no-device' && device.mode === 'runtime') {
       $('plan').append(Object.assign(document.createElement('p'), {
         textContent: 'The device restarted in DFU mode; the browser needs your permission for it: press Connect and choose it again.',

@@ -129,7 +129,7 @@ function usbImports(usb, table, io, clock) {
 /**
  * Loads the library over `usb` (navigator.usb, or the simulator's object of the same
  * shape). `sink(kind, bytes)` receives what the library emits: 1 events, 2 results,
- * 3 data read, 4 a refusal's finding. Returns the operations, each a promise of its code.
+ * 3 data read, 4 a refusal's finding, 5 the plan. Returns the operations, each a promise of its code.
  */
 export async function loadLibrary(url, usb, sink) {
   const clock = usb.virtualClock || realClock;

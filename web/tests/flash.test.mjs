@@ -165,3 +165,27 @@ test('a Photon running its application: the page switches it to DFU mode, then f
   same(await memory(page, 0, 0x080a0000, readFixture('user-part.bin').length), readFixture('user-part.bin'), 'the user part');
   await page.close();
 });
+
+test('an overridable refusal asks; with --force ticked the plan says overridden and the flash is done', async () => {
+  fixtures(dir);
+  const page = await openPage(env, 'photon');
+  await connect(page);
+  let r = await flash(page, [`${dir}/user-part.bin`]);
+  assert.equal(r.code, 'dfu::refused::dependency', JSON.stringify(r));
+  const cli = dfuJson(['--sim', 'photon', 'flash', `${dir}/user-part.bin`, '--json']);
+  for (const key of ['code', 'exit_code', 'help', 'written']) assert.deepEqual(r[key], cli[key], key);
+  assert.equal(await page.getByRole('button', { name: 'Flash' }).isDisabled(), true, 'a refusal blocks the flash');
+  await page.getByText('This refusal may be overridden').waitFor();
+  assert.match(await page.locator('#plan').innerText(), /refusal: .*needs system part 2/);
+  assert.ok(blank(await memory(page, 0, 0x080a0000, 0x1000)), 'nothing written while refused');
+  await page.getByLabel(/Write despite refusals/).check();
+  await page.waitForFunction(() => !document.getElementById('flash').disabled);
+  assert.match(await page.locator('#plan').innerText(), /overridden: .*needs system part 2/);
+  await page.getByRole('button', { name: 'Flash' }).click();
+  await page.waitForFunction(() => document.querySelector('[data-result]').getAttribute('data-result') !== '');
+  r = JSON.parse(await page.getAttribute('[data-result]', 'data-result'));
+  assert.equal(r.result, 'ok', JSON.stringify(r));
+  assert.equal(r.plan.findings[0].severity, 'overridden');
+  same(await memory(page, 0, 0x080a0000, readFixture('user-part.bin').length), readFixture('user-part.bin'), 'the user part');
+  await page.close();
+});

@@ -58,7 +58,7 @@ unsafe extern "C" {
     /// Copies the bytes the last call left waiting to `ptr` (room for [`pending_len`]).
     pub safe fn take(ptr: usize);
     /// Hands `len` bytes at `ptr` to the page: 1 an event (JSON), 2 the result (JSON),
-    /// 3 data read from the device.
+    /// 3 data read from the device, 4 a refusal's finding (JSON), 5 the plan (JSON).
     pub safe fn emit(kind: u32, ptr: usize, len: usize);
 }
 

@@ -14,6 +14,7 @@ const EVENT: u32 = 1;
 const RESULT: u32 = 2;
 const DATA: u32 = 3;
 const FINDING: u32 = 4;
+const PLAN: u32 = 5;
 
 /// What the page asks for: the device (by serial number when it has one) and the options
 /// of `dfu flash` / `dfu read`, by their long names.
@@ -127,7 +128,18 @@ pub fn describe(request: &[u8]) -> i32 {
 pub fn prepare(request: &[u8]) -> i32 {
     STATE.with(|s| s.borrow_mut().prepared = None);
     let files = STATE.with(|s| s.borrow().files.clone());
-    match plan_files(request, files) {
+    let outcome = plan_files(request, files).and_then(|p| {
+        // The plan is shown whatever it says; a refusal in it ends the flash here, with
+        // the error `dfu flash` reports when it executes such a plan.
+        let j = PlanJson {
+            result: "ok",
+            plan: &p.plan,
+            schema_version: SCHEMA_VERSION,
+        };
+        emit_json(PLAN, &j);
+        p.plan.check().map(|()| p)
+    });
+    match outcome {
         Ok(p) => {
             let j = PlanJson {
                 result: "ok",
