@@ -22,14 +22,14 @@ fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
     if !r.unsure.is_empty() {
         v.push(format!(
             "under way when it failed: {} (holds the old bytes, the new ones, or some of each)",
-            render::ranges(&render::merge(r.unsure.iter().copied()))
+            crate::help::ranges(&render::merge(r.unsure.iter().copied()))
         ));
     }
     let lost = r.erased_not_written();
     if !lost.is_empty() {
         v.push(format!(
             "erased and not written again: {} (what the device held there is gone)",
-            render::ranges(&lost)
+            crate::help::ranges(&lost)
         ));
     }
     v

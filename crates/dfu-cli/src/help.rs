@@ -80,7 +80,7 @@ pub fn after_flash_failure(done: &dfu::FlashReport, cause: String) -> String {
     }
     format!(
         "{cause}\n{} may no longer hold what it held: run the same command again once the cause is fixed; it writes the image there and leaves the rest as it is",
-        crate::render::ranges(&lost)
+        ranges(&lost)
     )
 }
 
@@ -167,6 +167,14 @@ pub fn selection_flags(s: &dfu::Selector) -> String {
         parts.push(format!("--path {p}"));
     }
     parts.join(" ")
+}
+
+/// `0x08000000-0x080003ff, 0x08001000-0x08001fff`.
+pub fn ranges(list: &[(u32, u64)]) -> String {
+    list.iter()
+        .map(|&(s, n)| format!("0x{s:08x}-0x{:08x}", u64::from(s) + n.max(1) - 1))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

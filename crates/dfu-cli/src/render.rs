@@ -112,14 +112,6 @@ pub fn merge(ranges: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u64)> {
     out
 }
 
-/// `0x08000000-0x080003ff, 0x08001000-0x08001fff`.
-pub fn ranges(list: &[(u32, u64)]) -> String {
-    list.iter()
-        .map(|&(s, n)| format!("0x{s:08x}-0x{:08x}", u64::from(s) + n.max(1) - 1))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Turns library events into progress bars (terminal) or JSON lines.
 pub struct Progress {
     json: bool,

@@ -126,9 +126,12 @@ impl Inner {
             Some(FaultAction::Stall) => None,
             Some(FaultAction::Status(s)) => Some(s),
             Some(FaultAction::Signal(n)) => {
+                #[cfg(not(target_arch = "wasm32"))]
                 if let Err(e) = signal_hook::low_level::raise(n) {
                     eprintln!("dfu-sim: cannot raise signal {n}: {e}");
                 }
+                #[cfg(target_arch = "wasm32")]
+                eprintln!("dfu-sim: signal {n} cannot be raised on wasm32");
                 None
             }
             None => None,

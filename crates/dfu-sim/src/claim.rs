@@ -4,7 +4,10 @@
 //! another process gets [`crate::UsbError::Busy`] until the owner ends. A lock left by a
 //! process that no longer runs is taken over (where /proc tells).
 
-use std::fs::{self, OpenOptions};
+use std::fs;
+#[cfg(not(target_arch = "wasm32"))]
+use std::fs::OpenOptions;
+#[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -30,11 +33,23 @@ fn lock_path(state: &Path) -> PathBuf {
 }
 
 /// True unless /proc says that process `pid` no longer runs.
+#[cfg(not(target_arch = "wasm32"))]
 fn alive(pid: u32) -> bool {
     !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// Claims the device whose state is in `state`. On wasm32 (the web page) there is one
+/// program and no process ids: the claim always succeeds and takes no lock file.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn acquire(state: &Path) -> Result<Claim, u32> {
+    Ok(Claim {
+        path: lock_path(state),
+        created: false,
+    })
+}
+
 /// Claims the device whose state is in `state`; `Err(pid)` when process `pid` holds it.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn acquire(state: &Path) -> Result<Claim, u32> {
     let path = lock_path(state);
     let me = std::process::id();

@@ -3,6 +3,15 @@
 use dfu_proto::{DfuRequest, Status};
 use std::fmt;
 
+#[cfg(not(target_arch = "wasm32"))]
+use signal_hook::consts::{SIGINT, SIGTERM};
+/// SIGINT's number (wasm32 has no signals; the fault then only names it).
+#[cfg(target_arch = "wasm32")]
+const SIGINT: i32 = 2;
+/// SIGTERM's number, likewise.
+#[cfg(target_arch = "wasm32")]
+const SIGTERM: i32 = 15;
+
 /// Which requests a fault counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FaultTrigger {
@@ -98,8 +107,8 @@ impl Fault {
             "disconnect" => FaultAction::Disconnect,
             "stall" => FaultAction::Stall,
             "timeout" => FaultAction::Timeout,
-            "interrupt" => FaultAction::Signal(signal_hook::consts::SIGINT),
-            "terminate" => FaultAction::Signal(signal_hook::consts::SIGTERM),
+            "interrupt" => FaultAction::Signal(SIGINT),
+            "terminate" => FaultAction::Signal(SIGTERM),
             k => match k.strip_prefix("status=") {
                 Some(name) => FaultAction::Status(parse_status(name).ok_or_else(|| {
                     format!(
@@ -133,7 +142,7 @@ impl fmt::Display for Fault {
             FaultAction::Stall => f.write_str("stall")?,
             FaultAction::Timeout => f.write_str("timeout")?,
             FaultAction::Status(s) => write!(f, "status={}", s.name())?,
-            FaultAction::Signal(signal_hook::consts::SIGTERM) => f.write_str("terminate")?,
+            FaultAction::Signal(SIGTERM) => f.write_str("terminate")?,
             FaultAction::Signal(_) => f.write_str("interrupt")?,
         }
         write!(f, "@{}:{}", self.trigger.name(), self.nth)

@@ -32,6 +32,7 @@ mod dfu;
 mod dfuse;
 mod error;
 mod fault;
+pub mod files;
 mod hostile;
 mod memory;
 mod particle;

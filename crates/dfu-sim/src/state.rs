@@ -17,6 +17,7 @@ use crate::spec::SimSpec;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+#[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
 use std::path::Path;
 
@@ -77,7 +78,7 @@ pub(crate) fn blank_memory(spec: &SimSpec) -> Vec<Flash> {
 pub(crate) fn open(spec: &SimSpec) -> Result<Vec<Flash>, SimError> {
     let mut flash = blank_memory(spec);
     match &spec.state {
-        Some(path) if path.exists() => {
+        Some(path) if crate::files::exists(path) => {
             load(path, spec, &mut flash)?;
         }
         Some(path) => {
@@ -99,7 +100,7 @@ fn load(path: &Path, spec: &SimSpec, flash: &mut [Flash]) -> Result<(), SimError
         path: path.to_path_buf(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| SimError::Io {
+    let text = crate::files::read_to_string(path).map_err(|source| SimError::Io {
         what: "state",
         path: path.to_path_buf(),
         source,
@@ -191,6 +192,7 @@ pub(crate) fn save(path: &Path, spec: &SimSpec, flash: &[Flash]) -> Result<(), S
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`. A path
 /// that is not a regular file (a pipe, `/dev/stdout`, `/dev/full`) is written in place:
 /// renaming over it would replace the device node.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn write_atomically(
     path: &Path,
     what: &'static str,
@@ -223,6 +225,17 @@ pub(crate) fn write_atomically(
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+/// Stores `bytes` as the file at `path` (in memory: wasm32 has no file system).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn write_atomically(
+    path: &Path,
+    _what: &'static str,
+    bytes: &[u8],
+) -> Result<(), SimError> {
+    crate::files::put(path, bytes);
+    Ok(())
 }
 
 #[cfg(test)]
