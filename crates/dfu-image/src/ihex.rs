@@ -10,19 +10,28 @@
 //! data past 4 GiB is an error rather than wrapping around.
 
 use crate::segment::{check_range, SegmentBuilder};
-use crate::text::{decode_hex_line, lines, push_hex, Parsed};
+use crate::text::{decode_hex_into, push_hex, LineReader, Parsed};
 use crate::{Format, ImageError, Segment};
+use std::io::BufRead;
 
 const F: Format = Format::IntelHex;
 
 /// Parse Intel HEX text.
+#[cfg(test)]
 pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
+    parse_reader(data)
+}
+
+/// Parse Intel HEX text from a reader, line by line.
+pub(crate) fn parse_reader(reader: impl BufRead) -> Result<Parsed, ImageError> {
+    let mut lines = LineReader::new(reader, F);
     let mut builder = SegmentBuilder::default();
     let mut base: u64 = 0;
     let mut entry = None;
     let mut eof_line = None;
     let mut last_line = 0;
-    for (n, line) in lines(data) {
+    let mut bytes = Vec::with_capacity(300);
+    while let Some((n, line)) = lines.next_line()? {
         last_line = n;
         if let Some(eof) = eof_line {
             return Err(ImageError::line(
@@ -34,7 +43,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
         let Some(rest) = line.strip_prefix(b":") else {
             return Err(ImageError::line(F, n, "record does not start with ':'"));
         };
-        let bytes = decode_hex_line(F, n, rest)?;
+        decode_hex_into(F, n, 2, rest, &mut bytes)?;
         if bytes.len() < 5 {
             return Err(ImageError::line(F, n, "record is shorter than 5 bytes"));
         }
@@ -75,7 +84,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
         match bytes[3] {
             0x00 => {
                 let address = check_range(F, base + offset, payload.len() as u64, Some(n))?;
-                builder.push(address, payload);
+                builder.push(F, n, address, payload)?;
             }
             0x01 => {
                 expect_len(0, "end-of-file")?;

@@ -7,8 +7,9 @@
 //! and data bytes. A file must end with S7, S8 or S9.
 
 use crate::segment::{check_range, SegmentBuilder};
-use crate::text::{decode_hex, lines, push_hex, Parsed};
+use crate::text::{decode_hex_into, push_hex, LineReader, Parsed};
 use crate::{Format, ImageError, Segment};
+use std::io::BufRead;
 
 const F: Format = Format::SRecord;
 
@@ -23,13 +24,21 @@ fn address_len(kind: u8) -> Option<usize> {
 }
 
 /// Parse S-record text.
+#[cfg(test)]
 pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
+    parse_reader(data)
+}
+
+/// Parse S-record text from a reader, line by line.
+pub(crate) fn parse_reader(reader: impl BufRead) -> Result<Parsed, ImageError> {
+    let mut lines = LineReader::new(reader, F);
     let mut builder = SegmentBuilder::default();
     let mut entry = None;
     let mut end_line = None;
     let mut data_records: u64 = 0;
     let mut last_line = 0;
-    for (n, line) in lines(data) {
+    let mut bytes = Vec::with_capacity(300);
+    while let Some((n, line)) = lines.next_line()? {
         last_line = n;
         if let Some(end) = end_line {
             return Err(ImageError::line(
@@ -55,7 +64,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
                 format!("unknown record type S{}", char::from(kind)),
             ));
         };
-        let bytes = decode_hex(F, n, 3, rest)?;
+        decode_hex_into(F, n, 3, rest, &mut bytes)?;
         let Some((&count, after)) = bytes.split_first() else {
             return Err(ImageError::line(F, n, "record has no byte count"));
         };
@@ -98,7 +107,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
             b'0' => {}
             b'1'..=b'3' => {
                 let at = check_range(F, address, payload.len() as u64, Some(n))?;
-                builder.push(at, payload);
+                builder.push(F, n, at, payload)?;
                 data_records += 1;
             }
             b'5' | b'6' => {

@@ -1,0 +1,206 @@
+//! Reading a firmware file from a reader (an open file) without holding more than the
+//! image: sizes are checked before anything is read, Intel HEX and S-records are parsed
+//! line by line, and an ELF file is read through its program headers only.
+
+use crate::text::MAX_LINE;
+use crate::{
+    detect, dfuse, elf, ihex, srec, suffix, Format, Image, ImageError, ParseOptions, Segment,
+};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+
+/// How much of the start of a file is read to tell its format.
+const HEAD: usize = 64 * 1024;
+
+/// The largest raw binary or DfuSe file that can be used: the 32-bit address space,
+/// plus a DFU suffix of the longest length its one-byte bLength allows.
+pub const MAX_BINARY_FILE: u64 = (1 << 32) + 255;
+
+/// The largest text file (Intel HEX or S-record) that could describe `max_data` bytes:
+/// one data byte per record (15 characters with CR LF, 17 for an address record before
+/// each), so 32 characters a byte, plus room for a header.
+pub fn max_text_file(max_data: u64) -> u64 {
+    max_data.saturating_mul(32).saturating_add(MAX_LINE as u64)
+}
+
+impl Image {
+    /// Read a firmware file from `file` (format detection and options as in
+    /// [`Image::parse_with`]), never holding more than the image and a buffer.
+    ///
+    /// - A raw binary or DfuSe file longer than `max_data` bytes (plus suffix) is refused
+    ///   from its length, before it is read ([`ImageError::FileTooLarge`]); so is a text
+    ///   file longer than [`max_text_file`]`(max_data)`. `max_data` is the most the caller
+    ///   can use: the largest memory of the device, or 4 GiB when no device is known.
+    /// - Intel HEX and S-records are parsed line by line; a DFU suffix at their end is
+    ///   checked in one pass over the file first.
+    /// - An ELF file is read through its program headers: the headers and the `PT_LOAD`
+    ///   data, nothing else (not its sections, symbols or debug information).
+    ///
+    /// I/O errors are [`ImageError::Read`].
+    pub fn read_from<R: Read + Seek>(
+        mut file: R,
+        name_hint: Option<&str>,
+        options: &ParseOptions,
+        max_data: u64,
+    ) -> Result<Image, ImageError> {
+        let len = file.seek(SeekFrom::End(0)).map_err(io(None))?;
+        file.seek(SeekFrom::Start(0)).map_err(io(None))?;
+        let mut head = Vec::with_capacity(HEAD.min(len as usize));
+        (&mut file)
+            .take(HEAD as u64)
+            .read_to_end(&mut head)
+            .map_err(io(None))?;
+        file.seek(SeekFrom::Start(0)).map_err(io(None))?;
+        let format = options.format.or_else(|| {
+            detect::detect_content(&head).or_else(|| {
+                name_hint
+                    .and_then(detect::format_from_name)
+                    .filter(|f| f.has_addresses() && *f != Format::DfuSe)
+            })
+        });
+        match format {
+            Some(f @ (Format::IntelHex | Format::SRecord)) => {
+                refuse_over(f, len, max_text_file(max_data), "a text file could need for that")?;
+                read_text(file, f, len, options)
+            }
+            Some(Format::Elf) => elf::read(file, len),
+            other => {
+                let f = other.unwrap_or(Format::Bin);
+                let limit = max_data.min(1 << 32).saturating_add(255);
+                refuse_over(f, len, limit, "any usable image needs")?;
+                let mut bytes = Vec::with_capacity(len as usize);
+                file.read_to_end(&mut bytes).map_err(io(None))?;
+                match other {
+                    None => Image::parse_owned(bytes, options),
+                    Some(f) => Image::parse_with(&bytes, name_hint, &ParseOptions {
+                        format: Some(f),
+                        ..*options
+                    }),
+                }
+            }
+        }
+    }
+
+    /// A raw binary (with or without a DFU suffix) or DfuSe file, from its bytes, keeping
+    /// a raw binary's bytes where they are instead of copying them.
+    fn parse_owned(mut bytes: Vec<u8>, options: &ParseOptions) -> Result<Image, ImageError> {
+        if bytes.starts_with(dfuse::SIGNATURE) {
+            return Image::parse_with(&bytes, None, options);
+        }
+        let (content, suffix) = suffix::split(&bytes, options.accept_bad_suffix_crc)?;
+        let keep = content.len();
+        bytes.truncate(keep);
+        Ok(Image {
+            format: if suffix.is_some() {
+                Format::Suffixed
+            } else {
+                Format::Bin
+            },
+            segments: (!bytes.is_empty())
+                .then(|| Segment {
+                    address: 0,
+                    data: bytes,
+                })
+                .into_iter()
+                .collect(),
+            suffix,
+            needs_address: true,
+            ..Image::default()
+        })
+    }
+}
+
+/// Refuses a `len`-byte file of `format` over `limit`.
+fn refuse_over(format: Format, len: u64, limit: u64, why: &'static str) -> Result<(), ImageError> {
+    if len > limit {
+        return Err(ImageError::FileTooLarge {
+            format,
+            len,
+            limit,
+            why,
+        });
+    }
+    Ok(())
+}
+
+/// Maps an I/O error to [`ImageError::Read`].
+pub(crate) fn io(line: Option<usize>) -> impl Fn(std::io::Error) -> ImageError {
+    move |e| ImageError::Read {
+        line,
+        message: e.to_string(),
+    }
+}
+
+/// A text file, streamed: its DFU suffix (if any) is checked first, then the records up to
+/// the suffix are parsed line by line.
+fn read_text<R: Read + Seek>(
+    mut file: R,
+    format: Format,
+    len: u64,
+    options: &ParseOptions,
+) -> Result<Image, ImageError> {
+    let suffix = text_suffix(&mut file, len, options.accept_bad_suffix_crc)?;
+    let content_len = len - suffix.map_or(0, |(_, strip)| strip);
+    file.seek(SeekFrom::Start(0)).map_err(io(None))?;
+    let reader = BufReader::with_capacity(256 * 1024, file.take(content_len));
+    let parsed = match format {
+        Format::IntelHex => ihex::parse_reader(reader)?,
+        _ => srec::parse_reader(reader)?,
+    };
+    Ok(Image {
+        format,
+        segments: parsed.segments,
+        entry: parsed.entry,
+        suffix: suffix.map(|(s, _)| s),
+        ..Image::default()
+    })
+}
+
+/// The DFU suffix at the end of a file and how many bytes it takes, checked as
+/// [`Image::parse_with`] checks it, reading the file once for the CRC.
+fn text_suffix<R: Read + Seek>(
+    file: &mut R,
+    len: u64,
+    accept_bad_crc: bool,
+) -> Result<Option<(suffix::Suffix, u64)>, ImageError> {
+    if len < suffix::LEN as u64 {
+        return Ok(None);
+    }
+    let mut tail = [0u8; suffix::LEN];
+    file.seek(SeekFrom::Start(len - tail.len() as u64))
+        .map_err(io(None))?;
+    file.read_exact(&mut tail).map_err(io(None))?;
+    if tail[8..11] != suffix::SIGNATURE {
+        return Ok(None);
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io(None))?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut rest = len - 4;
+    while rest > 0 {
+        let n = buf.len().min(rest as usize);
+        file.read_exact(&mut buf[..n]).map_err(io(None))?;
+        hasher.update(&buf[..n]);
+        rest -= n as u64;
+    }
+    let computed = !hasher.finalize();
+    let s = suffix::from_tail(&tail, computed);
+    let length_ok = u64::from(s.length) >= suffix::LEN as u64 && u64::from(s.length) <= len;
+    if s.crc_ok && !length_ok {
+        return Err(ImageError::SuffixLength {
+            length: s.length,
+            file_len: len,
+        });
+    }
+    if !s.crc_ok && !accept_bad_crc {
+        return Err(ImageError::SuffixCrc {
+            stored: s.crc,
+            computed,
+        });
+    }
+    let strip = if length_ok {
+        u64::from(s.length)
+    } else {
+        suffix::LEN as u64
+    };
+    Ok(Some((s, strip)))
+}

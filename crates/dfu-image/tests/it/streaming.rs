@@ -1,0 +1,149 @@
+//! `Image::read_from`: the same images as `Image::parse`, read without holding the file.
+
+use crate::util::{build_elf, fixture, Phdr};
+use dfu_image::{suffix, Format, Image, ImageError, ParseOptions};
+use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::time::{Duration, Instant};
+
+const FOUR_GIB: u64 = 1 << 32;
+
+/// A reader that counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+fn read(bytes: &[u8], hint: Option<&str>) -> Result<Image, ImageError> {
+    Image::read_from(
+        Cursor::new(bytes),
+        hint,
+        &ParseOptions::default(),
+        FOUR_GIB,
+    )
+}
+
+#[test]
+fn every_fixture_reads_as_it_parses() {
+    for name in [
+        "fw.bin",
+        "fw-a-suffixed.bin",
+        "fw.dfu",
+        "fw-2alt.dfu",
+        "fw.hex",
+        "fw.srec",
+        "fw.elf",
+        "fw64.elf",
+    ] {
+        let bytes = fixture(name);
+        let parsed = Image::parse(&bytes, Some(name)).unwrap();
+        assert_eq!(read(&bytes, Some(name)).unwrap(), parsed, "{name}");
+    }
+}
+
+#[test]
+fn text_with_a_dfu_suffix_is_checked_and_stripped() {
+    let hex = fixture("fw.hex");
+    let with = suffix::add(&hex, 0x0483, 0xdf11, 0x2200);
+    let image = read(&with, None).unwrap();
+    assert_eq!(image.segments, Image::parse(&hex, None).unwrap().segments);
+    let s = image.suffix.unwrap();
+    assert!(s.crc_ok);
+    assert_eq!((s.vendor, s.product), (0x0483, 0xdf11));
+    let mut bad = with.clone();
+    bad[3] ^= 1;
+    assert!(matches!(read(&bad, None), Err(ImageError::SuffixCrc { .. })));
+    assert_eq!(
+        read(&bad, None).unwrap_err(),
+        Image::parse(&bad, None).unwrap_err()
+    );
+}
+
+#[test]
+fn text_errors_keep_their_line_numbers() {
+    let srec = "S00600004844521B\n\nS1050000AABB95\nS1050000AABB95\nS9030000FC\n";
+    let e = read(srec.as_bytes(), None).unwrap_err();
+    assert!(matches!(e, ImageError::Duplicate { line: 4, earlier: (3, 3), .. }), "{e}");
+    let hex = ":0400000001020304F2\n:0400000001020304F3\n";
+    let e = read(hex.as_bytes(), None).unwrap_err();
+    assert!(matches!(e, ImageError::Checksum { line: 2, .. }), "{e}");
+}
+
+#[test]
+fn a_binary_without_line_breaks_named_hex_is_refused_at_the_first_line() {
+    let mut junk = vec![b'A'; 1 << 20];
+    junk[0] = b':';
+    let e = read(&junk, Some("x.hex")).unwrap_err();
+    assert!(matches!(e, ImageError::LineTooLong { line: 1, .. }), "{e}");
+}
+
+#[test]
+fn an_elf_is_read_through_its_program_headers() {
+    let load: Vec<u8> = (0..4096u32).map(|i| i as u8).collect();
+    let mut elf = build_elf(false, false, 0, &[Phdr::load(0x0800_0000, &load)]);
+    // Four MiB of sections and debug information after the loadable data.
+    elf.resize(elf.len() + (4 << 20), 0xAB);
+    let mut counting = Counting {
+        inner: Cursor::new(&elf),
+        read: 0,
+    };
+    let image = Image::read_from(&mut counting, None, &ParseOptions::default(), FOUR_GIB)
+        .unwrap();
+    assert_eq!(image.format, Format::Elf);
+    assert_eq!(image.segments[0].data, load);
+    assert!(
+        counting.read < 80 * 1024,
+        "read {} bytes of a {}-byte ELF",
+        counting.read,
+        elf.len()
+    );
+}
+
+#[test]
+fn a_file_larger_than_any_image_is_refused_from_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.bin");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(5 << 30).unwrap(); // sparse: costs no disk
+    let started = Instant::now();
+    let e = Image::read_from(
+        std::fs::File::open(&path).unwrap(),
+        Some("huge.bin"),
+        &ParseOptions::default(),
+        FOUR_GIB,
+    )
+    .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(
+        matches!(e, ImageError::FileTooLarge { len, .. } if len == 5 << 30),
+        "{e}"
+    );
+    // A device with 1 MiB: a 2 MiB raw binary is refused, a 2 MiB HEX file is read.
+    let e = read(&vec![0x5A; 2 << 20], 1 << 20).unwrap_err();
+    assert!(matches!(e, ImageError::FileTooLarge { limit, .. } if limit == (1 << 20) + 255));
+    let hex = Image::from_segments(
+        Format::Bin,
+        vec![dfu_image::Segment::new(0x0800_0000, vec![1u8; 900 << 10])],
+    )
+    .unwrap()
+    .to_ihex();
+    assert!(hex.len() > 2 << 20);
+    assert!(read(hex.as_bytes(), 1 << 20).is_ok());
+
+    fn read(bytes: &[u8], max: u64) -> Result<Image, ImageError> {
+        Image::read_from(Cursor::new(bytes), None, &ParseOptions::default(), max)
+    }
+}
