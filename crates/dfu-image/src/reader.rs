@@ -62,7 +62,13 @@ impl Image {
                 refuse_over(f, len, max_text_file(max_data), "a text file could need for that")?;
                 read_text(file, f, len, options)
             }
-            Some(Format::Elf) => elf::read(file, len),
+            Some(Format::Elf) => {
+                let suffix = tail_suffix(&mut file, len, options.accept_bad_suffix_crc)?;
+                let content_len = len - suffix.map_or(0, |(_, strip)| strip);
+                let mut image = elf::read(file, content_len)?;
+                image.suffix = suffix.map(|(s, _)| s);
+                Ok(image)
+            }
             other => {
                 let f = other.unwrap_or(Format::Bin);
                 let limit = max_data.min(1 << 32).saturating_add(255);
@@ -138,7 +144,7 @@ fn read_text<R: Read + Seek>(
     len: u64,
     options: &ParseOptions,
 ) -> Result<Image, ImageError> {
-    let suffix = text_suffix(&mut file, len, options.accept_bad_suffix_crc)?;
+    let suffix = tail_suffix(&mut file, len, options.accept_bad_suffix_crc)?;
     let content_len = len - suffix.map_or(0, |(_, strip)| strip);
     file.seek(SeekFrom::Start(0)).map_err(io(None))?;
     let reader = BufReader::with_capacity(256 * 1024, file.take(content_len));
@@ -155,7 +161,7 @@ fn read_text<R: Read + Seek>(
     })
 }
 
-/// The DFU suffix at the end of a file and how many bytes it takes, checked as
+/// The DFU suffix at the end of a text or ELF file and how many bytes it takes, checked as
 /// [`Image::parse_with`] checks it, reading the file once for the CRC.
 fn text_suffix<R: Read + Seek>(
     file: &mut R,

@@ -4,6 +4,7 @@ use crate::code::Code;
 use crate::error::{DfuError, Result};
 use dfu_image::{Image, Segment};
 use serde::Serialize;
+use std::io::Read;
 use std::path::Path;
 
 /// A firmware file, read and understood.
@@ -18,15 +19,41 @@ pub struct Firmware {
 }
 
 impl Firmware {
-    /// Reads and parses a file.
+    /// Reads and parses a file, refusing from its length one larger than any image the
+    /// 32-bit address space holds (see [`Firmware::load_within`]).
     pub fn load(path: impl AsRef<Path>) -> Result<Firmware> {
+        Firmware::load_within(path, 1 << 32)
+    }
+
+    /// Reads and parses a file for a device whose largest memory is `max_data` bytes.
+    ///
+    /// A raw binary or DfuSe file larger than that (a text file larger than could describe
+    /// it) is refused from its length, before it is read; a text file is parsed line by
+    /// line and an ELF file through its program headers, so memory stays near the size of
+    /// the image ([`Image::read_from`]).
+    pub fn load_within(path: impl AsRef<Path>, max_data: u64) -> Result<Firmware> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| DfuError::Io {
+        let io = |source| DfuError::Io {
             file: name.clone(),
             source,
+        };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut head = Vec::with_capacity(20);
+        (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
+        let options = dfu_image::ParseOptions::default();
+        let image = Image::read_from(file, Some(&name), &options, max_data).map_err(|e| match e {
+            dfu_image::ImageError::Read { message, .. } => io(std::io::Error::other(message)),
+            source => DfuError::Input {
+                file: name.clone(),
+                source,
+            },
         })?;
-        Firmware::parse(name, &bytes)
+        Ok(Firmware {
+            machine: dfu_image::elf_machine(&head),
+            name,
+            image,
+        })
     }
 
     /// Parses the bytes of a file called `name` (the format is detected from the content).
@@ -207,6 +234,26 @@ mod tests {
         assert_eq!(place(&mut f, None, None).unwrap(), AddressSource::File);
         let e = place(&mut f, Some(4), None).unwrap_err();
         assert_eq!(e.code(), Code::AddressConflict);
+    }
+
+    #[test]
+    fn a_file_no_memory_could_hold_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.bin");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(5 << 30)
+            .unwrap();
+        let started = std::time::Instant::now();
+        let e = Firmware::load(&path).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(e.code(), Code::InputParse);
+        assert!(e.to_string().contains("larger than"), "{e}");
+        let small = dir.path().join("app.bin");
+        std::fs::write(&small, [0x11; 4096]).unwrap();
+        let e = Firmware::load_within(&small, 1024).unwrap_err();
+        assert!(e.to_string().contains("4096 bytes"), "{e}");
+        assert_eq!(Firmware::load_within(&small, 4096).unwrap().image.total_len(), 4096);
     }
 
     #[test]
