@@ -163,7 +163,7 @@ fn read_text<R: Read + Seek>(
 
 /// The DFU suffix at the end of a text or ELF file and how many bytes it takes, checked as
 /// [`Image::parse_with`] checks it, reading the file once for the CRC.
-fn text_suffix<R: Read + Seek>(
+fn tail_suffix<R: Read + Seek>(
     file: &mut R,
     len: u64,
     accept_bad_crc: bool,
