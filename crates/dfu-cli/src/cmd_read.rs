@@ -7,17 +7,15 @@ use crate::render::{self, Progress};
 use dfu::DfuDevice;
 use dfu_proto::num::{Addr, MAX_LEN};
 use dfu_proto::MemoryLayout;
+use crate::output::NewFile;
 use serde::Serialize;
-use std::fs::File;
-use std::io::Write;
-use std::path::Path;
 
 /// The output of `dfu read`, checked before the device is touched.
 enum Output {
     /// Standard output (`-o -`).
     Stdout,
-    /// A file, opened (not yet truncated); `created` when this run made it.
-    File { file: File, created: bool },
+    /// A file, written whole or not at all ([`NewFile`]).
+    File(NewFile),
 }
 
 /// The JSON result of `dfu read`.
@@ -40,24 +38,21 @@ pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
             "give a file with -o, or leave out --json",
         ));
     }
-    let mut output = open_output(&a.output, a.force)?;
-    let mut notes = Vec::new();
-    let fetched = fetch(g, &a, &mut notes);
-    let (address, alt, data) = match fetched {
-        Ok(r) => r,
-        Err(f) => {
-            if let Output::File { created: true, .. } = output {
-                let _ = std::fs::remove_file(&a.output);
-            }
-            return Err(f);
-        }
+    // The output is opened before the device is touched; if the read fails, dropping it
+    // removes the temporary file and the name given is left as it was.
+    let output = if name == "-" {
+        Output::Stdout
+    } else {
+        Output::File(NewFile::create(&a.output, a.force)?)
     };
-    match &mut output {
+    let mut notes = Vec::new();
+    let (address, alt, data) = fetch(g, &a, &mut notes)?;
+    match output {
         Output::Stdout => out::stdout_bytes(&data),
-        Output::File { file, .. } => file
-            .set_len(0)
-            .and_then(|()| file.write_all(&data))
-            .map_err(|e| Failure::file(format!("writing {name}: {e}"), "check the free space"))?,
+        Output::File(mut file) => {
+            file.write(&data)?;
+            file.commit()?;
+        }
     }
     if a.json {
         out::json(&ReadJson {
@@ -91,34 +86,6 @@ pub fn read(g: &Global, a: ReadArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
-}
-
-/// Makes sure the output can be written before the device is read: a new file is created
-/// now (and removed again if the read fails); an existing one needs `force`, and is
-/// truncated only once the data is there.
-fn open_output(path: &Path, force: bool) -> Result<Output, Failure> {
-    if path.as_os_str() == "-" {
-        return Ok(Output::Stdout);
-    }
-    if path.exists() && !force {
-        return Err(Failure::output(
-            format!("{} exists; not overwriting it", path.display()),
-            "choose another file name, or add --force to replace it",
-        ));
-    }
-    let created = !path.exists();
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| {
-            Failure::output(
-                format!("cannot create {}: {e}", path.display()),
-                "check that the directory exists and is writable; nothing was read",
-            )
-        })?;
-    Ok(Output::File { file, created })
 }
 
 /// Connects, works out the range and reads it: (address, alt, data).
@@ -213,31 +180,4 @@ fn not_in_alt(dev: &DfuDevice, layout: &MemoryLayout, address: u32) -> Failure {
         ),
         None => Failure::usage(message, "`dfu info` shows the memory map of every alt"),
     }
-}
-
-/// Writes a file, refusing to replace an existing one unless `force`.
-pub fn write_new(path: &Path, data: &[u8], force: bool) -> Result<(), Failure> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
-    let mut f = opts.open(path).map_err(|e| {
-        Failure::output(
-            format!("cannot create {}: {e}", path.display()),
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                "choose another file name, or add --force to replace it"
-            } else {
-                "check that the directory exists and is writable"
-            },
-        )
-    })?;
-    f.write_all(data).map_err(|e| {
-        Failure::output(
-            format!("writing {}: {e}", path.display()),
-            "check the free space",
-        )
-    })
 }

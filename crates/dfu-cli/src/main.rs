@@ -22,6 +22,7 @@ mod generate;
 mod help;
 mod interrupt;
 mod out;
+mod output;
 mod picture;
 mod render;
 mod render_many;

@@ -85,7 +85,7 @@ pub enum ImageError {
         reason: &'static str,
     },
     /// Data would lie (partly) beyond the 32-bit address space.
-    #[error("{format}: {len} bytes at {address:#x} go beyond the 4 GiB address space{}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    #[error("{format}: {len} bytes at {address:#010x} go beyond the 4 GiB address space{}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
     AddressOverflow {
         /// Format being read (or of the image being placed).
         format: Format,
@@ -166,7 +166,7 @@ pub enum ImageError {
         limit: usize,
     },
     /// A gap between segments is too large to fill in a flat binary.
-    #[error("gap of {} bytes from {from:#x} to {to:#x} is larger than {limit} bytes; a flat binary would be mostly filler (are two unrelated memories in one file?)", to - from)]
+    #[error("gap of {} bytes from {from:#010x} to {to:#010x} is larger than {limit} bytes; a flat binary would be mostly filler (are two unrelated memories in one file?)", to - from)]
     Gap {
         /// End of the segment before the gap.
         from: u64,
@@ -176,7 +176,7 @@ pub enum ImageError {
         limit: u64,
     },
     /// A flat binary of the image would be too large.
-    #[error("a flat binary from {start:#x} to {end:#x} would be larger than {limit} bytes")]
+    #[error("a flat binary from {start:#010x} to {end:#010x} would be larger than {limit} bytes")]
     TooLarge {
         /// First address.
         start: u32,

@@ -113,6 +113,33 @@ impl Firmware {
     }
 }
 
+/// Refuses files that claim the same addresses, naming both files and both ranges.
+pub fn check_overlaps(files: &[Firmware]) -> Result<()> {
+    let mut all: Vec<(&Segment, &str)> = files
+        .iter()
+        .flat_map(|f| f.image.segments.iter().map(|s| (s, f.name.as_str())))
+        .collect();
+    all.sort_by_key(|(s, _)| s.address);
+    let mut reach: Option<(&Segment, &str)> = None;
+    for (s, name) in all {
+        if let Some((r, rname)) = reach.filter(|(r, _)| r.end() > u64::from(s.address)) {
+            let range = |s: &Segment| format!("0x{:08x}-0x{:08x}", s.address, s.end() - 1);
+            return Err(DfuError::Usage {
+                code: Code::InputOverlap,
+                message: format!(
+                    "{rname} ({}) and {name} ({}) claim the same addresses",
+                    range(r),
+                    range(s)
+                ),
+            });
+        }
+        if reach.is_none_or(|(r, _)| s.end() > r.end()) {
+            reach = Some((s, name));
+        }
+    }
+    Ok(())
+}
+
 /// Where a file's address came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "from", rename_all = "kebab-case")]
@@ -254,6 +281,23 @@ mod tests {
         let e = Firmware::load_within(&small, 1024).unwrap_err();
         assert!(e.to_string().contains("4096 bytes"), "{e}");
         assert_eq!(Firmware::load_within(&small, 4096).unwrap().image.total_len(), 4096);
+    }
+
+    #[test]
+    fn overlapping_files_are_named() {
+        let mut a = raw(0x100);
+        let mut b = raw(0x10);
+        b.name = "boot.bin".into();
+        place(&mut a, Some(0x0800_0000), None).unwrap();
+        place(&mut b, Some(0x0800_00f0), None).unwrap();
+        let e = check_overlaps(&[a.clone(), b.clone()]).unwrap_err();
+        assert_eq!(e.code(), Code::InputOverlap);
+        assert_eq!(
+            e.to_string(),
+            "app.bin (0x08000000-0x080000ff) and boot.bin (0x080000f0-0x080000ff) claim the same addresses"
+        );
+        b.image.place(0x0800_0100).unwrap();
+        check_overlaps(&[a, b]).unwrap();
     }
 
     #[test]

@@ -147,3 +147,29 @@ fn a_file_larger_than_any_image_is_refused_from_its_length() {
         Image::read_from(Cursor::new(bytes), None, &ParseOptions::default(), max)
     }
 }
+
+#[test]
+fn a_binary_written_as_it_goes_equals_the_flat_one() {
+    let image = Image::parse(&fixture("fw.hex"), None).unwrap();
+    let (_, flat) = image.to_bin(0xFF).unwrap();
+    let mut out = Vec::new();
+    image.write_bin(0xFF, None, &mut out).unwrap();
+    assert_eq!(out, flat);
+    let mut out = Vec::new();
+    image
+        .write_bin(0xFF, Some((0x0483, 0xdf11, 0x0200)), &mut out)
+        .unwrap();
+    assert_eq!(out, image.to_suffixed(0xFF, 0x0483, 0xdf11, 0x0200).unwrap().1);
+    let far = Image::from_segments(
+        Format::IntelHex,
+        vec![
+            dfu_image::Segment::new(0x0800_0000, [1]),
+            dfu_image::Segment::new(0x1FFF_C000, [2]),
+        ],
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert!(far.bin_span().is_err());
+    assert!(far.write_bin(0xFF, None, &mut out).is_err());
+    assert!(out.is_empty());
+}
