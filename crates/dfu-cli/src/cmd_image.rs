@@ -4,34 +4,10 @@ use crate::args::{ConvertTo, ImageCmd};
 use crate::exit::Failure;
 use crate::out::{self, outln};
 use crate::output::NewFile;
-use crate::render;
 use dfu::Firmware;
-use dfu_image::{suffix, ModuleInfo};
+use dfu_image::suffix;
 use dfu_proto::num::{serialize_hex16, Addr};
 use serde::Serialize;
-use std::path::Path;
-
-/// The JSON of `dfu image inspect`.
-#[derive(Serialize)]
-struct InspectJson<'a> {
-    result: &'static str,
-    file: &'a str,
-    format: &'a str,
-    needs_address: bool,
-    total_len: u64,
-    segments: Vec<SegmentJson>,
-    suffix: Option<SuffixJson>,
-    dfuse_targets: Vec<TargetJson<'a>>,
-    particle_module: Option<ModuleJson>,
-    vector_table: Option<VectorJson>,
-}
-
-/// One segment: where it goes and how long it is.
-#[derive(Serialize)]
-struct SegmentJson {
-    address: Addr,
-    length: usize,
-}
 
 /// A DFU suffix.
 #[derive(Serialize)]
@@ -64,72 +40,6 @@ impl From<&suffix::Suffix> for SuffixJson {
     }
 }
 
-/// A DfuSe target.
-#[derive(Serialize)]
-struct TargetJson<'a> {
-    alt: u8,
-    name: Option<&'a str>,
-    elements: usize,
-}
-
-/// A Particle module header.
-#[derive(Serialize)]
-struct ModuleJson {
-    offset: u32,
-    start: Addr,
-    end: Addr,
-    platform_id: u16,
-    platform: Option<&'static str>,
-    function: &'static str,
-    index: u8,
-    version: u16,
-    flags: u8,
-    dependencies: Vec<DependencyJson>,
-    crc_ok: Option<bool>,
-}
-
-/// A module dependency.
-#[derive(Serialize)]
-struct DependencyJson {
-    function: &'static str,
-    index: u8,
-    version: u16,
-}
-
-impl From<&ModuleInfo> for ModuleJson {
-    fn from(m: &ModuleInfo) -> Self {
-        ModuleJson {
-            offset: m.offset,
-            start: Addr(m.start),
-            end: Addr(m.end),
-            platform_id: m.platform_id,
-            platform: m.platform_name(),
-            function: m.function.name(),
-            index: m.index,
-            version: m.version,
-            flags: m.flags,
-            dependencies: m
-                .dependencies
-                .iter()
-                .map(|d| DependencyJson {
-                    function: d.function.name(),
-                    index: d.index,
-                    version: d.version,
-                })
-                .collect(),
-            crc_ok: m.crc_ok,
-        }
-    }
-}
-
-/// A Cortex-M vector table.
-#[derive(Serialize)]
-struct VectorJson {
-    initial_sp: Addr,
-    reset_handler: Addr,
-    likely_link_base: Addr,
-}
-
 /// The JSON result of `image convert` and `suffix add|check|remove`.
 #[derive(Serialize)]
 pub struct FileResult<'a> {
@@ -155,39 +65,10 @@ pub struct FileResult<'a> {
     pub notes: Vec<String>,
 }
 
-/// One line describing a module header.
-pub fn module_line(m: &ModuleInfo) -> String {
-    let deps: Vec<String> = m
-        .dependencies
-        .iter()
-        .map(|d| format!("{} {} version {}", d.function.name(), d.index, d.version))
-        .collect();
-    format!(
-        "{} {} version {} for {} (platform {}), 0x{:08x}-0x{:08x}{}{}",
-        m.function.name(),
-        m.index,
-        m.version,
-        m.platform_name().unwrap_or("an unknown platform"),
-        m.platform_id,
-        m.start,
-        m.end,
-        if deps.is_empty() {
-            String::new()
-        } else {
-            format!(", needs {}", deps.join(" and "))
-        },
-        match m.crc_ok {
-            Some(true) => ", CRC ok",
-            Some(false) => ", CRC WRONG",
-            None => ", no CRC trailer",
-        }
-    )
-}
-
 /// `dfu image ...`.
 pub fn image(c: ImageCmd) -> Result<(), Failure> {
     match c {
-        ImageCmd::Inspect { file, json } => inspect(&file, json),
+        ImageCmd::Inspect { file, json } => crate::cmd_inspect::inspect(&file, json),
         ImageCmd::Convert {
             input,
             output,
@@ -209,7 +90,8 @@ pub fn image(c: ImageCmd) -> Result<(), Failure> {
                 // A flat output has no address: a raw binary needs none to become one.
                 dfu::place(&mut f, address, None)?;
             }
-            let length = write_converted(&f, to, (vid, pid, did), target_alt, all_targets, &mut out)?;
+            let length =
+                write_converted(&f, to, (vid, pid, did), target_alt, all_targets, &mut out)?;
             out.commit()?;
             if json {
                 out::json(&FileResult {
@@ -309,11 +191,18 @@ fn select_target(f: &mut Firmware, target: Option<u8>, to: ConvertTo) -> Result<
     };
     if targets.is_empty() {
         return Err(Failure::usage(
-            format!("--target picks a DfuSe target, and {} is {}", f.name, f.image.format.name()),
+            format!(
+                "--target picks a DfuSe target, and {} is {}",
+                f.name,
+                f.image.format.name()
+            ),
             "leave out --target",
         ));
     }
-    let image = f.image.target_image(alt).map_err(|e| Failure::file(format!("{}: {e}", f.name), "the file is damaged"))?;
+    let image = f
+        .image
+        .target_image(alt)
+        .map_err(|e| Failure::file(format!("{}: {e}", f.name), "the file is damaged"))?;
     let Some(image) = image else {
         return Err(Failure::usage(
             format!(
@@ -321,7 +210,13 @@ fn select_target(f: &mut Firmware, target: Option<u8>, to: ConvertTo) -> Result<
                 f.name,
                 describe_targets(targets)
             ),
-            format!("use --target {}", alts.iter().map(u8::to_string).collect::<Vec<_>>().join(" or --target ")),
+            format!(
+                "use --target {}",
+                alts.iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or --target ")
+            ),
         )
         .with_code(dfu::Code::NoSuchAlt));
     };
@@ -353,95 +248,4 @@ fn describe_targets(targets: &[dfu_image::DfuseTarget]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
-    let f = Firmware::load(file)?;
-    let img = &f.image;
-    let module = img.particle_module();
-    let vectors = img.vector_table();
-    if json {
-        out::json(&InspectJson {
-            result: "ok",
-            file: &f.name,
-            format: img.format.name(),
-            needs_address: img.needs_address,
-            total_len: img.total_len(),
-            segments: img
-                .segments
-                .iter()
-                .map(|s| SegmentJson {
-                    address: Addr(s.address),
-                    length: s.data.len(),
-                })
-                .collect(),
-            suffix: img.suffix.as_ref().map(SuffixJson::from),
-            dfuse_targets: img
-                .dfuse_targets
-                .iter()
-                .map(|t| TargetJson {
-                    alt: t.alt,
-                    name: t.name.as_deref(),
-                    elements: t.segments.len(),
-                })
-                .collect(),
-            particle_module: module.as_ref().map(ModuleJson::from),
-            vector_table: vectors.as_ref().map(|v| VectorJson {
-                initial_sp: Addr(v.initial_sp),
-                reset_handler: Addr(v.reset_handler),
-                likely_link_base: Addr(v.likely_link_base()),
-            }),
-        });
-        return Ok(());
-    }
-    outln!(
-        "{}: {}, {} bytes in {} segment(s)",
-        f.name,
-        img.format,
-        img.total_len(),
-        img.segments.len()
-    );
-    for s in &img.segments {
-        if img.needs_address {
-            outln!("  {} bytes, no address (a raw binary is placed with --address or the device's app address)", s.data.len());
-        } else {
-            outln!("  {}", render::range(s.address, s.data.len() as u64));
-        }
-    }
-    for t in &img.dfuse_targets {
-        outln!(
-            "  DfuSe target: alt {} {:?}, {} element(s)",
-            t.alt,
-            t.name.as_deref().unwrap_or(""),
-            t.segments.len()
-        );
-    }
-    match img.suffix {
-        Some(s) => outln!(
-            "DFU suffix: vendor {:04x} product {:04x} device {:04x}, DFU {:04x}, CRC {}",
-            s.vendor,
-            s.product,
-            s.bcd_device,
-            s.bcd_dfu,
-            if s.crc_ok { "ok" } else { "WRONG" }
-        ),
-        None => outln!("DFU suffix: none"),
-    }
-    match &module {
-        Some(m) => outln!("Particle module: {}", module_line(m)),
-        None => outln!("Particle module: none"),
-    }
-    match &vectors {
-        Some(v) => outln!(
-            "Cortex-M vector table: initial SP 0x{:08x}, reset handler 0x{:08x}: linked to run at 0x{:08x}",
-            v.initial_sp,
-            v.reset_handler,
-            v.likely_link_base()
-        ),
-        None => outln!("Cortex-M vector table: none found at the start"),
-    }
-    if img.is_empty() {
-        outln!("warning: the image is EMPTY: flashing it would write nothing");
-    }
-    Ok(())
 }

@@ -3,11 +3,11 @@
 use crate::args::{Global, ReadArgs};
 use crate::exit::Failure;
 use crate::out::{self, errln, outln};
+use crate::output::NewFile;
 use crate::render::{self, Progress};
 use dfu::DfuDevice;
 use dfu_proto::num::{Addr, MAX_LEN};
 use dfu_proto::MemoryLayout;
-use crate::output::NewFile;
 use serde::Serialize;
 
 /// The output of `dfu read`, checked before the device is touched.

@@ -7,6 +7,7 @@ mod cmd_device;
 mod cmd_flash;
 mod cmd_image;
 mod cmd_info;
+mod cmd_inspect;
 mod cmd_many;
 mod cmd_profile;
 mod cmd_protect;

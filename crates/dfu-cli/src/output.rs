@@ -100,7 +100,10 @@ impl NewFile {
                 done.map_err(|e| {
                     if e.error.kind() == std::io::ErrorKind::AlreadyExists {
                         Failure::output(
-                            format!("{} appeared while it was being written; not overwriting it", path.display()),
+                            format!(
+                                "{} appeared while it was being written; not overwriting it",
+                                path.display()
+                            ),
                             "choose another file name, or add --force to replace it",
                         )
                     } else {
@@ -126,7 +129,10 @@ fn cannot(path: &Path, e: &std::io::Error) -> Failure {
 
 fn write_failed(path: &Path, e: &std::io::Error) -> Failure {
     Failure::output(
-        format!("writing {}: {e}; nothing was saved under that name", path.display()),
+        format!(
+            "writing {}: {e}; nothing was saved under that name",
+            path.display()
+        ),
         "check the free space (`df -h`) and write to another disk with -o",
     )
 }

@@ -30,8 +30,7 @@ fn a_suffixed_file_needs_no_address() {
     let bin = s.file("app.bin", &data);
     let out = s.state("app.dfu");
     dfu(&[
-        "image", "convert", &bin, "--to", "suffixed", "--vid", "0483", "--pid", "df11", "-o",
-        &out,
+        "image", "convert", &bin, "--to", "suffixed", "--vid", "0483", "--pid", "df11", "-o", &out,
     ])
     .ok()
     .says("3016 bytes");
@@ -66,7 +65,15 @@ fn a_dfuse_file_with_several_targets_is_never_merged() {
     for (alt, part) in expected {
         let out = s.state(&format!("alt{alt}.hex"));
         dfu(&[
-            "image", "convert", &two, "--to", "hex", "--target", &alt.to_string(), "-o", &out,
+            "image",
+            "convert",
+            &two,
+            "--to",
+            "hex",
+            "--target",
+            &alt.to_string(),
+            "-o",
+            &out,
         ])
         .ok();
         let hex = Image::parse(&read_file(&s.path(&format!("alt{alt}.hex"))), None).unwrap();
@@ -74,9 +81,19 @@ fn a_dfuse_file_with_several_targets_is_never_merged() {
         assert_eq!(hex.segments[0].address, 0x0800_0000);
         assert_eq!(hex.segments[0].data, read_file(Path::new(&fixture(part))));
     }
-    dfu(&["image", "convert", &two, "--to", "hex", "--target", "5", "-o", &s.state("5.hex")])
-        .code(2)
-        .says("no DfuSe target for alt 5");
+    dfu(&[
+        "image",
+        "convert",
+        &two,
+        "--to",
+        "hex",
+        "--target",
+        "5",
+        "-o",
+        &s.state("5.hex"),
+    ])
+    .code(2)
+    .says("no DfuSe target for alt 5");
     // To DfuSe, every target is kept as it is.
     let out = s.state("again.dfu");
     dfu(&["image", "convert", &two, "--to", "dfuse", "-o", &out]).ok();
@@ -89,11 +106,25 @@ fn a_dfuse_file_with_several_targets_is_never_merged() {
 fn a_binary_that_cannot_hold_the_image_says_so_with_8_digit_addresses() {
     let s = Scratch::new();
     // Flash at 0x08000000 and option bytes at 0x1fffc000, one alt: too far apart for a bin.
-    let hex = ":020000040800F2\n:0400000001020304F2\n:020000041FFFDC\n:04C00000AABBCCDD2E\n:00000001FF\n";
+    let hex =
+        ":020000040800F2\n:0400000001020304F2\n:020000041FFFDC\n:04C00000AABBCCDD2E\n:00000001FF\n";
     let file = s.file("far.hex", hex.as_bytes());
-    let run = dfu(&["image", "convert", &file, "--to", "bin", "-o", &s.state("far.bin"), "--json"]);
+    let run = dfu(&[
+        "image",
+        "convert",
+        &file,
+        "--to",
+        "bin",
+        "-o",
+        &s.state("far.bin"),
+        "--json",
+    ]);
     run.code(2).says("0x08000004").says("0x1fffc000");
-    assert!(run.stdout.contains("dfu::usage::argument"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("dfu::usage::argument"),
+        "{}",
+        run.stdout
+    );
     assert!(!s.path("far.bin").exists());
 }
 
@@ -106,10 +137,18 @@ fn errors_name_both_files_and_the_line_of_a_duplicated_record() {
         .code(3)
         .says("line 3: 4 bytes at 0x00000000 overlap the data of lines 1-2");
     let a = s.file("a.bin", &pattern(100, 2));
-    dfu(&["--sim", "stm32f405", "flash", &fixture("fw.hex"), &a, "--address", "0x08000000"])
-        .code(3)
-        .says("fw.hex (0x08000000-0x080002c2) and")
-        .says("a.bin (0x08000000-0x08000063) claim the same addresses");
+    dfu(&[
+        "--sim",
+        "stm32f405",
+        "flash",
+        &fixture("fw.hex"),
+        &a,
+        "--address",
+        "0x08000000",
+    ])
+    .code(3)
+    .says("fw.hex (0x08000000-0x080002c2) and")
+    .says("a.bin (0x08000000-0x08000063) claim the same addresses");
 }
 
 #[test]
@@ -117,12 +156,30 @@ fn output_files_are_written_whole_or_not_at_all() {
     let s = Scratch::new();
     let out = s.state("x.hex");
     std::fs::write(&out, b"keep").unwrap();
-    dfu(&["image", "convert", &fixture("fw.bin"), "--to", "hex", "-s", "0x08000000", "-o", &out])
-        .code(3)
-        .says("exists");
+    dfu(&[
+        "image",
+        "convert",
+        &fixture("fw.bin"),
+        "--to",
+        "hex",
+        "-s",
+        "0x08000000",
+        "-o",
+        &out,
+    ])
+    .code(3)
+    .says("exists");
     assert_eq!(read_file(&s.path("x.hex")), b"keep");
     dfu(&[
-        "image", "convert", &fixture("fw.bin"), "--to", "hex", "-s", "0x08000000", "-o", &out,
+        "image",
+        "convert",
+        &fixture("fw.bin"),
+        "--to",
+        "hex",
+        "-s",
+        "0x08000000",
+        "-o",
+        &out,
         "--force",
     ])
     .ok();
@@ -130,17 +187,41 @@ fn output_files_are_written_whole_or_not_at_all() {
     assert_eq!(hex.start(), Some(0x0800_0000));
     // A read that fails leaves nothing behind.
     let sim = prefilled(&s, "stm32f405", 0x0800_0000, 4096);
-    dfu(&["--sim", &sim, "read", "--address", "0x30000000", "--length", "16", "-o", &s.state("r.bin")])
-        .code(2);
+    dfu(&[
+        "--sim",
+        &sim,
+        "read",
+        "--address",
+        "0x30000000",
+        "--length",
+        "16",
+        "-o",
+        &s.state("r.bin"),
+    ])
+    .code(2);
     assert!(!s.path("r.bin").exists());
     assert!(leftovers(&s.path("")).is_empty());
     // A device that cannot take the bytes is an output error, not an input one.
     let run = dfu(&[
-        "--sim", &sim, "read", "--address", "0x08000000", "--length", "4096", "-o", "/dev/full",
-        "--force", "--json",
+        "--sim",
+        &sim,
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "4096",
+        "-o",
+        "/dev/full",
+        "--force",
+        "--json",
     ]);
     assert_ne!(run.code, 0);
-    assert!(run.stdout.contains("dfu::output::file"), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("dfu::output::file"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
 }
 
 #[test]
@@ -169,13 +250,29 @@ fn a_read_into_a_full_disk_leaves_no_file() {
     let sim = prefilled(&s, "stm32f405", 0x0800_0000, 128 * 1024);
     let out = mnt.join("flash.bin");
     let run = dfu(&[
-        "--sim", &sim, "read", "--address", "0x08000000", "--length", "131072", "-o",
-        out.to_str().unwrap(), "--json",
+        "--sim",
+        &sim,
+        "read",
+        "--address",
+        "0x08000000",
+        "--length",
+        "131072",
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
     ]);
     let files: Vec<_> = std::fs::read_dir(&mnt).unwrap().collect();
-    std::process::Command::new("umount").arg(&mnt).status().unwrap();
+    std::process::Command::new("umount")
+        .arg(&mnt)
+        .status()
+        .unwrap();
     assert_ne!(run.code, 0);
-    assert!(run.stdout.contains("dfu::output::file"), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("dfu::output::file"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     assert!(files.is_empty(), "left behind: {files:?}");
 }
 
@@ -201,6 +298,29 @@ fn a_5_gib_file_is_refused_at_once_in_little_memory() {
             .unwrap()
             .into();
         assert!(started.elapsed() < Duration::from_secs(1), "{args}");
-        run.code(3).says("5368709120 bytes is larger than 4294967551 bytes");
+        run.code(3)
+            .says("5368709120 bytes is larger than 4294967551 bytes");
     }
+}
+
+#[test]
+fn inspect_reads_only_what_it_shows() {
+    let s = Scratch::new();
+    let big = s.state("big.bin");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(3 << 30).unwrap(); // sparse
+    std::os::unix::fs::FileExt::write_at(&f, &[0x00, 0x50, 0x00, 0x20, 0x01, 0x02, 0x00, 0x08], 0)
+        .unwrap();
+    let bin = env!("CARGO_BIN_EXE_dfu");
+    let run: Run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 100000 && exec {bin} image inspect {big}"
+        ))
+        .output()
+        .unwrap()
+        .into();
+    run.ok()
+        .says("raw binary, 3221225472 bytes in 1 segment(s)")
+        .says("reset handler 0x08000201");
 }

@@ -59,7 +59,12 @@ impl Image {
         });
         match format {
             Some(f @ (Format::IntelHex | Format::SRecord)) => {
-                refuse_over(f, len, max_text_file(max_data), "a text file could need for that")?;
+                refuse_over(
+                    f,
+                    len,
+                    max_text_file(max_data),
+                    "a text file could need for that",
+                )?;
                 read_text(file, f, len, options)
             }
             Some(Format::Elf) => {
@@ -77,13 +82,70 @@ impl Image {
                 file.read_to_end(&mut bytes).map_err(io(None))?;
                 match other {
                     None => Image::parse_owned(bytes, options),
-                    Some(f) => Image::parse_with(&bytes, name_hint, &ParseOptions {
-                        format: Some(f),
-                        ..*options
-                    }),
+                    Some(f) => Image::parse_with(
+                        &bytes,
+                        name_hint,
+                        &ParseOptions {
+                            format: Some(f),
+                            ..*options
+                        },
+                    ),
                 }
             }
         }
+    }
+
+    /// For a raw binary (with or without a DFU suffix): the image of its first `keep` bytes
+    /// and the length of all its data, reading only those bytes (and, when it ends with a
+    /// suffix signature, the file once for the suffix CRC, in pieces). Enough to show what
+    /// the file holds (size, suffix, Particle module header, vector table) without holding
+    /// it. `Ok(None)` for any other format: read those with [`Image::read_from`]. A file
+    /// over [`MAX_BINARY_FILE`] is refused from its length, as by [`Image::read_from`].
+    pub fn read_head_from<R: Read + Seek>(
+        mut file: R,
+        name_hint: Option<&str>,
+        options: &ParseOptions,
+        keep: u64,
+    ) -> Result<Option<(Image, u64)>, ImageError> {
+        let len = file.seek(SeekFrom::End(0)).map_err(io(None))?;
+        file.seek(SeekFrom::Start(0)).map_err(io(None))?;
+        let mut head = Vec::with_capacity(HEAD.min(len as usize));
+        (&mut file)
+            .take(HEAD as u64)
+            .read_to_end(&mut head)
+            .map_err(io(None))?;
+        let forced_bin = match options.format {
+            Some(Format::Bin) => true,
+            Some(_) => return Ok(None),
+            None if detect::detect(&head, name_hint).has_addresses() => return Ok(None),
+            None => false,
+        };
+        refuse_over(Format::Bin, len, MAX_BINARY_FILE, "any usable image needs")?;
+        let suffix = match forced_bin {
+            true => None,
+            false => tail_suffix(&mut file, len, options.accept_bad_suffix_crc)?,
+        };
+        let content_len = len - suffix.map_or(0, |(_, strip)| strip);
+        file.seek(SeekFrom::Start(0)).map_err(io(None))?;
+        let mut data = Vec::with_capacity(keep.min(content_len) as usize);
+        file.take(keep.min(content_len))
+            .read_to_end(&mut data)
+            .map_err(io(None))?;
+        let image = Image {
+            format: if suffix.is_some() {
+                Format::Suffixed
+            } else {
+                Format::Bin
+            },
+            segments: (!data.is_empty())
+                .then(|| Segment { address: 0, data })
+                .into_iter()
+                .collect(),
+            suffix: suffix.map(|(s, _)| s),
+            needs_address: true,
+            ..Image::default()
+        };
+        Ok(Some((image, content_len)))
     }
 
     /// A raw binary (with or without a DFU suffix) or DfuSe file, from its bytes, keeping
@@ -149,8 +211,8 @@ fn read_text<R: Read + Seek>(
     file.seek(SeekFrom::Start(0)).map_err(io(None))?;
     let reader = BufReader::with_capacity(256 * 1024, file.take(content_len));
     let parsed = match format {
-        Format::IntelHex => ihex::parse_reader(reader)?,
-        _ => srec::parse_reader(reader)?,
+        Format::IntelHex => ihex::parse_reader(reader, content_len)?,
+        _ => srec::parse_reader(reader, content_len)?,
     };
     Ok(Image {
         format,

@@ -98,6 +98,9 @@ pub(crate) struct SegmentBuilder {
     current: Option<Run>,
     /// Where the current segment must stop: the start of the next finished one.
     room_end: u64,
+    /// Bytes to reserve for the first segment (most files have one): growing a large
+    /// buffer by doubling could copy it and briefly need twice its memory.
+    reserve: usize,
 }
 
 /// A segment and the first and last line of the records that gave it.
@@ -108,6 +111,16 @@ struct Run {
 }
 
 impl SegmentBuilder {
+    /// A builder for a text file of `text_len` bytes: each data byte takes at least two
+    /// characters, so half of that (at most 256 MiB) is reserved for the first segment.
+    /// The reservation is address space, not memory, until it is written.
+    pub(crate) fn for_text(text_len: u64) -> Self {
+        SegmentBuilder {
+            reserve: (text_len / 2).min(256 << 20) as usize,
+            ..SegmentBuilder::default()
+        }
+    }
+
     /// Add `data` at `address`, from `line` of a `format` file (the caller has checked
     /// the range fits in 32 bits). Data on bytes an earlier record gave is an error.
     pub(crate) fn push(
@@ -134,7 +147,10 @@ impl SegmentBuilder {
         let below = self.done.range(..=address).next_back().map(|(_, r)| r);
         let above = self.done.range(address..).next().map(|(_, r)| r);
         let above = above.filter(|r| u64::from(r.segment.address) < end);
-        if let Some(r) = below.filter(|r| r.segment.end() > u64::from(address)).or(above) {
+        if let Some(r) = below
+            .filter(|r| r.segment.end() > u64::from(address))
+            .or(above)
+        {
             return Err(ImageError::Duplicate {
                 format,
                 line,
@@ -150,8 +166,10 @@ impl SegmentBuilder {
             .range(address..)
             .next()
             .map_or(1 << 32, |(a, _)| u64::from(*a));
+        let mut bytes = Vec::with_capacity(std::mem::take(&mut self.reserve).max(data.len()));
+        bytes.extend_from_slice(data);
         self.current = Some(Run {
-            segment: Segment::new(address, data),
+            segment: Segment::new(address, bytes),
             lines: (line, line),
         });
         Ok(())
@@ -212,7 +230,17 @@ mod tests {
         b.push(f, 1, 0x104, &[1, 2]).unwrap();
         b.push(f, 2, 0x100, &[1, 2, 3, 4]).unwrap();
         let e = b.push(f, 3, 0x104, &[5]).unwrap_err();
-        assert!(matches!(e, ImageError::Duplicate { line: 3, earlier: (1, 1), .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                ImageError::Duplicate {
+                    line: 3,
+                    earlier: (1, 1),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         let e = b.push(f, 4, 0x0ff, &[5, 6]).unwrap_err();
         assert!(matches!(e, ImageError::Duplicate { line: 4, .. }), "{e:?}");
     }

@@ -26,13 +26,14 @@ fn address_len(kind: u8) -> Option<usize> {
 /// Parse S-record text.
 #[cfg(test)]
 pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
-    parse_reader(data)
+    parse_reader(data, data.len() as u64)
 }
 
-/// Parse S-record text from a reader, line by line.
-pub(crate) fn parse_reader(reader: impl BufRead) -> Result<Parsed, ImageError> {
+/// Parse S-record text from a reader, line by line; `len` is the text's length (for
+/// reserving memory).
+pub(crate) fn parse_reader(reader: impl BufRead, len: u64) -> Result<Parsed, ImageError> {
     let mut lines = LineReader::new(reader, F);
-    let mut builder = SegmentBuilder::default();
+    let mut builder = SegmentBuilder::for_text(len);
     let mut entry = None;
     let mut end_line = None;
     let mut data_records: u64 = 0;

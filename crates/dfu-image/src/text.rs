@@ -58,7 +58,10 @@ impl<R: BufRead> LineReader<R> {
                 line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
             }
             if !line.is_empty() {
-                let (start, len) = (line.as_ptr() as usize - self.buf.as_ptr() as usize, line.len());
+                let (start, len) = (
+                    line.as_ptr() as usize - self.buf.as_ptr() as usize,
+                    line.len(),
+                );
                 return Ok(Some((self.number, &self.buf[start..start + len])));
             }
         }
@@ -200,7 +203,10 @@ mod tests {
         while let Some((n, l)) = r.next_line().unwrap() {
             got.push((n, l.to_vec()));
         }
-        assert_eq!(got, vec![(1, b"a".to_vec()), (3, b"b".to_vec()), (4, b"c".to_vec())]);
+        assert_eq!(
+            got,
+            vec![(1, b"a".to_vec()), (3, b"b".to_vec()), (4, b"c".to_vec())]
+        );
     }
 
     #[test]

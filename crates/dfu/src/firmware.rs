@@ -42,13 +42,14 @@ impl Firmware {
         let mut head = Vec::with_capacity(20);
         (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
         let options = dfu_image::ParseOptions::default();
-        let image = Image::read_from(file, Some(&name), &options, max_data).map_err(|e| match e {
-            dfu_image::ImageError::Read { message, .. } => io(std::io::Error::other(message)),
-            source => DfuError::Input {
-                file: name.clone(),
-                source,
-            },
-        })?;
+        let image =
+            Image::read_from(file, Some(&name), &options, max_data).map_err(|e| match e {
+                dfu_image::ImageError::Read { message, .. } => io(std::io::Error::other(message)),
+                source => DfuError::Input {
+                    file: name.clone(),
+                    source,
+                },
+            })?;
         Ok(Firmware {
             machine: dfu_image::elf_machine(&head),
             name,
@@ -280,7 +281,13 @@ mod tests {
         std::fs::write(&small, [0x11; 4096]).unwrap();
         let e = Firmware::load_within(&small, 1024).unwrap_err();
         assert!(e.to_string().contains("4096 bytes"), "{e}");
-        assert_eq!(Firmware::load_within(&small, 4096).unwrap().image.total_len(), 4096);
+        assert_eq!(
+            Firmware::load_within(&small, 4096)
+                .unwrap()
+                .image
+                .total_len(),
+            4096
+        );
     }
 
     #[test]

@@ -28,12 +28,7 @@ impl<R: Seek> Seek for Counting<R> {
 }
 
 fn read(bytes: &[u8], hint: Option<&str>) -> Result<Image, ImageError> {
-    Image::read_from(
-        Cursor::new(bytes),
-        hint,
-        &ParseOptions::default(),
-        FOUR_GIB,
-    )
+    Image::read_from(Cursor::new(bytes), hint, &ParseOptions::default(), FOUR_GIB)
 }
 
 #[test]
@@ -65,7 +60,10 @@ fn text_with_a_dfu_suffix_is_checked_and_stripped() {
     assert_eq!((s.vendor, s.product), (0x0483, 0xdf11));
     let mut bad = with.clone();
     bad[3] ^= 1;
-    assert!(matches!(read(&bad, None), Err(ImageError::SuffixCrc { .. })));
+    assert!(matches!(
+        read(&bad, None),
+        Err(ImageError::SuffixCrc { .. })
+    ));
     assert_eq!(
         read(&bad, None).unwrap_err(),
         Image::parse(&bad, None).unwrap_err()
@@ -76,7 +74,17 @@ fn text_with_a_dfu_suffix_is_checked_and_stripped() {
 fn text_errors_keep_their_line_numbers() {
     let srec = "S00600004844521B\n\nS1050000AABB95\nS1050000AABB95\nS9030000FC\n";
     let e = read(srec.as_bytes(), None).unwrap_err();
-    assert!(matches!(e, ImageError::Duplicate { line: 4, earlier: (3, 3), .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ImageError::Duplicate {
+                line: 4,
+                earlier: (3, 3),
+                ..
+            }
+        ),
+        "{e}"
+    );
     let hex = ":0400000001020304F2\n:0400000001020304F3\n";
     let e = read(hex.as_bytes(), None).unwrap_err();
     assert!(matches!(e, ImageError::Checksum { line: 2, .. }), "{e}");
@@ -100,8 +108,7 @@ fn an_elf_is_read_through_its_program_headers() {
         inner: Cursor::new(&elf),
         read: 0,
     };
-    let image = Image::read_from(&mut counting, None, &ParseOptions::default(), FOUR_GIB)
-        .unwrap();
+    let image = Image::read_from(&mut counting, None, &ParseOptions::default(), FOUR_GIB).unwrap();
     assert_eq!(image.format, Format::Elf);
     assert_eq!(image.segments[0].data, load);
     assert!(
@@ -159,7 +166,10 @@ fn a_binary_written_as_it_goes_equals_the_flat_one() {
     image
         .write_bin(0xFF, Some((0x0483, 0xdf11, 0x0200)), &mut out)
         .unwrap();
-    assert_eq!(out, image.to_suffixed(0xFF, 0x0483, 0xdf11, 0x0200).unwrap().1);
+    assert_eq!(
+        out,
+        image.to_suffixed(0xFF, 0x0483, 0xdf11, 0x0200).unwrap().1
+    );
     let far = Image::from_segments(
         Format::IntelHex,
         vec![
@@ -172,4 +182,37 @@ fn a_binary_written_as_it_goes_equals_the_flat_one() {
     assert!(far.bin_span().is_err());
     assert!(far.write_bin(0xFF, None, &mut out).is_err());
     assert!(out.is_empty());
+}
+
+#[test]
+fn the_head_of_a_raw_binary_is_all_that_is_kept() {
+    let suffixed = fixture("fw-a-suffixed.bin");
+    let mut counting = Counting {
+        inner: Cursor::new(&suffixed),
+        read: 0,
+    };
+    let (head, total) = Image::read_head_from(&mut counting, None, &ParseOptions::default(), 100)
+        .unwrap()
+        .unwrap();
+    let whole = Image::parse(&suffixed, None).unwrap();
+    assert_eq!(total, whole.total_len());
+    assert_eq!(head.format, Format::Suffixed);
+    assert_eq!(head.suffix, whole.suffix);
+    assert_eq!(head.segments[0].data, whole.segments[0].data[..100]);
+    assert_eq!(head.vector_table(), whole.vector_table());
+    // Text, ELF and DfuSe files are not raw: read them whole.
+    for name in ["fw.hex", "fw.elf", "fw.dfu"] {
+        let r = Image::read_head_from(
+            Cursor::new(fixture(name)),
+            None,
+            &ParseOptions::default(),
+            100,
+        );
+        assert!(r.unwrap().is_none(), "{name}");
+    }
+    // A damaged suffix is found as when the file is read whole.
+    let mut bad = suffixed.clone();
+    bad[1] ^= 1;
+    let r = Image::read_head_from(Cursor::new(&bad), None, &ParseOptions::default(), 100);
+    assert_eq!(r.unwrap_err(), Image::parse(&bad, None).unwrap_err());
 }
