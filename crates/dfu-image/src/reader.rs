@@ -131,20 +131,7 @@ impl Image {
         file.take(keep.min(content_len))
             .read_to_end(&mut data)
             .map_err(io(None))?;
-        let image = Image {
-            format: if suffix.is_some() {
-                Format::Suffixed
-            } else {
-                Format::Bin
-            },
-            segments: (!data.is_empty())
-                .then(|| Segment { address: 0, data })
-                .into_iter()
-                .collect(),
-            suffix: suffix.map(|(s, _)| s),
-            needs_address: true,
-            ..Image::default()
-        };
+        let image = raw_image(data, suffix.map(|(s, _)| s));
         Ok(Some((image, content_len)))
     }
 
@@ -157,23 +144,26 @@ impl Image {
         let (content, suffix) = suffix::split(&bytes, options.accept_bad_suffix_crc)?;
         let keep = content.len();
         bytes.truncate(keep);
-        Ok(Image {
-            format: if suffix.is_some() {
-                Format::Suffixed
-            } else {
-                Format::Bin
-            },
-            segments: (!bytes.is_empty())
-                .then(|| Segment {
-                    address: 0,
-                    data: bytes,
-                })
-                .into_iter()
-                .collect(),
-            suffix,
-            needs_address: true,
-            ..Image::default()
-        })
+        Ok(raw_image(bytes, suffix))
+    }
+}
+
+/// An unplaced raw binary of `data`, suffixed if `suffix` is given.
+fn raw_image(data: Vec<u8>, suffix: Option<suffix::Suffix>) -> Image {
+    Image {
+        format: if suffix.is_some() {
+            Format::Suffixed
+        } else {
+            Format::Bin
+        },
+        segments: if data.is_empty() {
+            Vec::new()
+        } else {
+            vec![Segment { address: 0, data }]
+        },
+        suffix,
+        needs_address: true,
+        ..Image::default()
     }
 }
 
