@@ -147,8 +147,19 @@ fn write_converted(
                 .map_err(|e| out.failed(&e))?;
             return Ok(len + if suffix.is_some() { 16 } else { 0 });
         }
-        ConvertTo::Hex => f.image.to_ihex().into_bytes(),
-        ConvertTo::Srec => f.image.to_srec().into_bytes(),
+        ConvertTo::Hex | ConvertTo::Srec => {
+            let mut counted = Counted {
+                inner: out.writer(),
+                n: 0,
+            };
+            let written = match to {
+                ConvertTo::Hex => f.image.write_ihex(&mut counted),
+                _ => f.image.write_srec(&mut counted),
+            };
+            let n = counted.n;
+            written.map_err(|e| out.failed(&e))?;
+            return Ok(n);
+        }
         ConvertTo::Dfuse if all_targets => {
             dfu_image::dfuse::write(&f.image.dfuse_targets, vid, pid, did)
         }
@@ -156,6 +167,24 @@ fn write_converted(
     };
     out.write(&bytes)?;
     Ok(bytes.len() as u64)
+}
+
+/// A writer that counts the bytes through it.
+struct Counted<'a> {
+    inner: &'a mut dyn std::io::Write,
+    n: u64,
+}
+
+impl std::io::Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Picks the DfuSe target to convert. A DfuSe file with targets for several alt settings

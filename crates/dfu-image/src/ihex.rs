@@ -10,9 +10,10 @@
 //! data past 4 GiB is an error rather than wrapping around.
 
 use crate::segment::{check_range, SegmentBuilder};
+use crate::text::flush_full;
 use crate::text::{decode_hex_into, push_hex, LineReader, Parsed};
 use crate::{Format, ImageError, Segment};
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
 const F: Format = Format::IntelHex;
 
@@ -150,7 +151,18 @@ fn record(out: &mut String, kind: u8, offset: u16, data: &[u8]) {
 /// crossing a 64 KiB boundary, a start linear address (05) if `entry` is given,
 /// then the end-of-file record.
 pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_to(segments, entry, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// [`write`] into `w` record by record, never holding the whole text.
+pub(crate) fn write_to(
+    segments: &[Segment],
+    entry: Option<u32>,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut out = String::with_capacity(64 * 1024);
     let mut upper: u64 = 0;
     for seg in segments {
         let mut addr = u64::from(seg.address);
@@ -166,13 +178,14 @@ pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
             record(&mut out, 0x00, (addr & 0xFFFF) as u16, chunk);
             addr += n as u64;
             rest = tail;
+            flush_full(&mut out, w)?;
         }
     }
     if let Some(e) = entry {
         record(&mut out, 0x05, 0, &e.to_be_bytes());
     }
     out.push_str(":00000001FF\n");
-    out
+    w.write_all(out.as_bytes())
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@
 //! and data bytes. A file must end with S7, S8 or S9.
 
 use crate::segment::{check_range, SegmentBuilder};
+use crate::text::flush_full;
 use crate::text::{decode_hex_into, push_hex, LineReader, Parsed};
 use crate::{Format, ImageError, Segment};
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
 const F: Format = Format::SRecord;
 
@@ -159,6 +160,17 @@ fn record(out: &mut String, kind: u8, alen: usize, address: u64, data: &[u8]) {
 /// S3), an S5/S6 count record, and the matching termination record (S9, S8 or S7)
 /// carrying `entry` (or 0).
 pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
+    let mut out = Vec::new();
+    write_to(segments, entry, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// [`write`] into `w` record by record, never holding the whole text.
+pub(crate) fn write_to(
+    segments: &[Segment],
+    entry: Option<u32>,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     let max_end = segments.iter().map(Segment::end).max().unwrap_or(0);
     let max_addr = max_end.max(u64::from(entry.unwrap_or(0)) + 1);
     let (data_kind, end_kind, alen) = if max_addr <= 1 << 16 {
@@ -168,7 +180,7 @@ pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
     } else {
         (b'3', b'7', 4)
     };
-    let mut out = String::new();
+    let mut out = String::with_capacity(64 * 1024);
     record(&mut out, b'0', 2, 0, b"dfu-image");
     let mut count: u64 = 0;
     for seg in segments {
@@ -177,6 +189,7 @@ pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
             record(&mut out, data_kind, alen, addr, chunk);
             addr += chunk.len() as u64;
             count += 1;
+            flush_full(&mut out, w)?;
         }
     }
     if count <= 0xFFFF {
@@ -185,7 +198,7 @@ pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
         record(&mut out, b'6', 3, count, &[]);
     }
     record(&mut out, end_kind, alen, u64::from(entry.unwrap_or(0)), &[]);
-    out
+    w.write_all(out.as_bytes())
 }
 
 #[cfg(test)]

@@ -178,6 +178,16 @@ pub(crate) fn decode_hex(
     Ok(out)
 }
 
+/// Writes `out` to `w` and empties it once it holds 60 KiB or more (text writers fill a
+/// buffer record by record and hand it over in pieces).
+pub(crate) fn flush_full(out: &mut String, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if out.len() >= 60 * 1024 {
+        w.write_all(out.as_bytes())?;
+        out.clear();
+    }
+    Ok(())
+}
+
 /// Append `b` as two upper-case hex digits.
 pub(crate) fn push_hex(out: &mut String, b: u8) {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";

@@ -83,6 +83,16 @@ impl Image {
         ihex::write(&self.segments, self.entry)
     }
 
+    /// [`Image::to_ihex`] written to `w` record by record, never holding the whole text.
+    pub fn write_ihex(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        ihex::write_to(&self.segments, self.entry, w)
+    }
+
+    /// [`Image::to_srec`] written to `w` record by record, never holding the whole text.
+    pub fn write_srec(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        srec::write_to(&self.segments, self.entry, w)
+    }
+
     /// The image as S-record text (S0 header, S1/S2/S3 data by the widest address,
     /// S5/S6 count, S9/S8/S7 termination with the entry point or 0).
     pub fn to_srec(&self) -> String {
