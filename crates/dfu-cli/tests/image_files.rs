@@ -148,7 +148,7 @@ fn errors_name_both_files_and_the_line_of_a_duplicated_record() {
     ])
     .code(3)
     .says("fw.hex (0x08000000-0x080002c2) and")
-    .says("a.bin (0x08000000-0x08000063) claim the same addresses");
+    .says("a.bin (0x08000000-0x08000063) overlap");
 }
 
 #[test]

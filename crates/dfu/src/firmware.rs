@@ -128,7 +128,7 @@ pub fn check_overlaps(files: &[Firmware]) -> Result<()> {
             return Err(DfuError::Usage {
                 code: Code::InputOverlap,
                 message: format!(
-                    "{rname} ({}) and {name} ({}) claim the same addresses",
+                    "{rname} ({}) and {name} ({}) overlap: both claim those addresses",
                     range(r),
                     range(s)
                 ),
@@ -301,7 +301,7 @@ mod tests {
         assert_eq!(e.code(), Code::InputOverlap);
         assert_eq!(
             e.to_string(),
-            "app.bin (0x08000000-0x080000ff) and boot.bin (0x080000f0-0x080000ff) claim the same addresses"
+            "app.bin (0x08000000-0x080000ff) and boot.bin (0x080000f0-0x080000ff) overlap: both claim those addresses"
         );
         b.image.place(0x0800_0100).unwrap();
         check_overlaps(&[a, b]).unwrap();
