@@ -1,6 +1,7 @@
 //! `dfu image` converts exactly (no address a format cannot hold, one DfuSe target per
 //! single-space file, 8-digit addresses, errors that name files and lines), output files are
-//! written whole or not at all, and files larger than any image are refused at once.
+//! written whole or not at all, and files larger than any image are refused at once. The
+//! tests of full disks, memory limits and sparse files use Unix tools (`mount`, `ulimit`).
 
 mod common;
 use common::*;
@@ -201,7 +202,14 @@ fn output_files_are_written_whole_or_not_at_all() {
     .code(2);
     assert!(!s.path("r.bin").exists());
     assert!(leftovers(&s.path("")).is_empty());
-    // A device that cannot take the bytes is an output error, not an input one.
+}
+
+/// A device that cannot take the bytes is an output error, not an input one.
+#[cfg(unix)]
+#[test]
+fn a_full_device_is_an_output_error() {
+    let s = Scratch::new();
+    let sim = prefilled(&s, "stm32f405", 0x0800_0000, 4096);
     let run = dfu(&[
         "--sim",
         &sim,
@@ -224,6 +232,7 @@ fn output_files_are_written_whole_or_not_at_all() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_read_into_a_full_disk_leaves_no_file() {
     let s = Scratch::new();
@@ -276,6 +285,7 @@ fn a_read_into_a_full_disk_leaves_no_file() {
     assert!(files.is_empty(), "left behind: {files:?}");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_5_gib_file_is_refused_at_once_in_little_memory() {
     let s = Scratch::new();
@@ -303,6 +313,7 @@ fn a_5_gib_file_is_refused_at_once_in_little_memory() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn inspect_reads_only_what_it_shows() {
     let s = Scratch::new();
