@@ -70,7 +70,12 @@ impl Image {
             Some(Format::Elf) => {
                 let suffix = tail_suffix(&mut file, len, options.accept_bad_suffix_crc)?;
                 let content_len = len - suffix.map_or(0, |(_, strip)| strip);
-                let mut image = elf::read(file, content_len)?;
+                let limited = Limited {
+                    inner: file,
+                    len: content_len,
+                    pos: 0,
+                };
+                let mut image = elf::read(limited, content_len)?;
                 image.suffix = suffix.map(|(s, _)| s);
                 Ok(image)
             }
@@ -145,6 +150,39 @@ impl Image {
         let keep = content.len();
         bytes.truncate(keep);
         Ok(raw_image(bytes, suffix))
+    }
+}
+
+/// The first `len` bytes of a file as a file of its own (an ELF file without its DFU
+/// suffix): reads stop at `len`, and its end is `len`.
+struct Limited<R> {
+    inner: R,
+    len: u64,
+    pos: u64,
+}
+
+impl<R: Read + Seek> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let room = self.len.saturating_sub(self.pos).min(buf.len() as u64) as usize;
+        if room == 0 {
+            return Ok(0);
+        }
+        self.inner.seek(SeekFrom::Start(self.pos))?;
+        let n = self.inner.read(&mut buf[..room])?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read + Seek> Seek for Limited<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos.ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        Ok(self.pos)
     }
 }
 

@@ -217,3 +217,21 @@ fn the_head_of_a_raw_binary_is_all_that_is_kept() {
     let r = Image::read_head_from(Cursor::new(&bad), None, &ParseOptions::default(), 100);
     assert_eq!(r.unwrap_err(), Image::parse(&bad, None).unwrap_err());
 }
+
+#[test]
+fn an_elf_with_a_suffix_is_read_without_it() {
+    let elf = fixture("fw.elf");
+    let with = suffix::add(&elf, 0x0483, 0xdf11, 0xffff);
+    assert_eq!(
+        read(&with, None).unwrap(),
+        Image::parse(&with, None).unwrap()
+    );
+    // Program headers that run into the suffix are cut short, as in memory.
+    let mut short = build_elf(false, false, 0, &[Phdr::load(0x0800_0000, &[1, 2, 3, 4])]);
+    short.truncate(short.len() - 2);
+    let with = suffix::add(&short, 1, 2, 3);
+    assert_eq!(
+        read(&with, None).unwrap_err(),
+        Image::parse(&with, None).unwrap_err()
+    );
+}
