@@ -335,3 +335,32 @@ fn inspect_reads_only_what_it_shows() {
         .says("raw binary, 3221225472 bytes in 1 segment(s)")
         .says("reset handler 0x08000201");
 }
+
+#[test]
+fn profile_new_writes_whole_or_not_at_all() {
+    let s = Scratch::new();
+    let file = s.state("board.toml");
+    std::fs::write(&file, b"keep").unwrap();
+    dfu(&["--sim", "stm32f405", "profile", "new", "-o", &file])
+        .code(3)
+        .says("exists; not overwriting it")
+        .says("dfu::output::file");
+    assert_eq!(read_file(&s.path("board.toml")), b"keep");
+    // A device that cannot be described: the command fails and leaves no file.
+    let none = s.state("none.toml");
+    dfu(&["--sim", "dapboot", "profile", "new", "-o", &none]).code(5);
+    assert!(!s.path("none.toml").exists());
+    assert!(leftovers(&s.path("")).is_empty());
+    dfu(&[
+        "--sim",
+        "stm32f405",
+        "profile",
+        "new",
+        "-o",
+        &file,
+        "--force",
+    ])
+    .ok()
+    .says("wrote profile");
+    assert!(read_file(&s.path("board.toml")).starts_with(b"name"));
+}
