@@ -53,11 +53,12 @@ impl NewFile {
                     Some(d) if !d.as_os_str().is_empty() => d,
                     _ => Path::new("."),
                 };
-                let tmp = tempfile::Builder::new()
-                    .prefix(".dfu-")
-                    .suffix(".part")
-                    .tempfile_in(dir)
-                    .map_err(|e| cannot(path, &e))?;
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(".dfu-").suffix(".part");
+                // The mode a new file gets (0666 less the umask), not a temporary file's 0600.
+                #[cfg(unix)]
+                builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+                let tmp = builder.tempfile_in(dir).map_err(|e| cannot(path, &e))?;
                 Sink::Temp(BufWriter::with_capacity(256 * 1024, tmp))
             }
         };

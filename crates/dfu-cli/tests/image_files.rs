@@ -364,3 +364,24 @@ fn profile_new_writes_whole_or_not_at_all() {
     .says("wrote profile");
     assert!(read_file(&s.path("board.toml")).starts_with(b"name"));
 }
+
+#[cfg(unix)]
+#[test]
+fn an_output_file_gets_the_mode_of_a_new_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new();
+    let out = s.state("app.hex");
+    let run: Run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 022 && exec {} image convert {} --to hex -s 0x08000000 -o {out}",
+            env!("CARGO_BIN_EXE_dfu"),
+            fixture("fw.bin")
+        ))
+        .output()
+        .unwrap()
+        .into();
+    run.ok();
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+}
