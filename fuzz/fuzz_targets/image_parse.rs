@@ -33,6 +33,10 @@ fuzz_target!(|data: &[u8]| {
         ),
         None => (None, data),
     };
+    // A DFU suffix's CRC is fixed, so that DfuSe files and suffixed text reach their parsers.
+    let mut owned = data.to_vec();
+    dfu_image_fuzz::fix_suffix_crc(&mut owned);
+    let data = &owned[..];
     let Ok(image) = Image::parse(data, hint) else {
         return;
     };

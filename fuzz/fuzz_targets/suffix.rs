@@ -1,10 +1,17 @@
-//! DFU suffix reading, removal and re-adding.
+//! DFU suffix reading, removal and re-adding. Unless the first byte is 0xFF, the CRC of a
+//! suffix the input ends with is fixed first, so that the paths behind the CRC check (bLength,
+//! removal, re-adding) are reached.
 #![no_main]
 
 use dfu_image::suffix;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(|input: &[u8]| {
+    let mut owned = input.to_vec();
+    if input.first() != Some(&0xFF) {
+        dfu_image_fuzz::fix_suffix_crc(&mut owned);
+    }
+    let data = &owned[..];
     let read = suffix::read(data);
     match suffix::remove(data) {
         Ok(content) => {

@@ -87,9 +87,14 @@ pub enum ImageCmd {
         /// Device release (bcdDevice) for suffixed/DfuSe output
         #[arg(long, value_parser = parse_usb_id, default_value = "0xffff")]
         did: u16,
-        /// Alt setting of the DfuSe target
+        /// Alt setting of the DfuSe target written (--to dfuse)
         #[arg(long, default_value_t = 0)]
         target_alt: u8,
+        /// The DfuSe target to convert, by its alt setting, from a DfuSe file with targets
+        /// for several (hex, srec, bin and suffixed files hold one address space: one file
+        /// per target)
+        #[arg(long, value_name = "ALT")]
+        target: Option<u8>,
         /// Overwrite the output file if it exists
         #[arg(long)]
         force: bool,

@@ -5,6 +5,7 @@
 use crate::args::{Global, ProfileCmd};
 use crate::exit::{self, Failure};
 use crate::out::outln;
+use crate::output::NewFile;
 use dfu_profiles::{DfuFunctional, GenericDevice, Profile};
 
 /// `dfu profile ...`.
@@ -14,12 +15,12 @@ pub fn profile(g: &Global, c: ProfileCmd) -> Result<(), Failure> {
         name,
         force,
     } = c;
-    if let Some(o) = output.as_ref().filter(|o| o.exists() && !force) {
-        return Err(Failure::file(
-            format!("{} exists; not overwriting it", o.display()),
-            "choose another file name, or add --force",
-        ));
-    }
+    // Opened before the device is asked: a name that exists (without --force) or cannot be
+    // written is refused first, and nothing is left behind if anything fails.
+    let file = match &output {
+        Some(o) => Some(NewFile::create(o, force)?),
+        None => None,
+    };
     let mut backend = g.backend()?;
     let info = g.connect(backend.as_mut(), &mut crate::render::stderr_event)?;
     backend.finish()?;
@@ -58,14 +59,10 @@ pub fn profile(g: &Global, c: ProfileCmd) -> Result<(), Failure> {
         "assumed: every timing figure, the application address (the first writable sector of alt 0), and regions beyond the option-byte and OTP alts ST's ROMs name".into(),
     ];
     let text = made.to_toml();
-    match output {
-        Some(o) => {
-            std::fs::write(&o, &text).map_err(|e| {
-                Failure::file(
-                    format!("cannot write {}: {e}", o.display()),
-                    "check the directory exists and is writable",
-                )
-            })?;
+    match (output, file) {
+        (Some(o), Some(mut file)) => {
+            file.write(text.as_bytes())?;
+            file.commit()?;
             outln!(
                 "wrote profile {} to {} (use it with --profile {} or --sim {})",
                 made.name,
@@ -74,7 +71,7 @@ pub fn profile(g: &Global, c: ProfileCmd) -> Result<(), Failure> {
                 o.display()
             );
         }
-        None => crate::out::stdout_text(format_args!("{text}")),
+        _ => crate::out::stdout_text(format_args!("{text}")),
     }
     Ok(())
 }

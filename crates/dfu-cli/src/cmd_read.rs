@@ -3,20 +3,19 @@
 use crate::args::{Global, ReadArgs};
 use crate::exit::Failure;
 use crate::out::{self, errln, outln};
+use crate::output::NewFile;
 use crate::render::Progress;
 use dfu::{Operation, Request};
 use dfu_proto::num::Addr;
 use serde::Serialize;
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 
 /// The output of `dfu read`, checked before the device is touched.
 enum Output {
     /// Standard output (`-o -`).
     Stdout,
-    /// A file, opened (not yet truncated); `created` when this run made it.
-    File { file: File, created: bool },
+    /// A file, written whole or not at all (a temporary file renamed at the end).
+    File(NewFile),
 }
 
 /// The JSON result of `dfu read`.
@@ -51,24 +50,20 @@ pub fn read_request(
         Operation::Read { length, .. } => *length,
         _ => None,
     };
-    let mut output = open_output(path, force)?;
-    let mut notes = Vec::new();
-    let fetched = fetch(g, request, &mut notes, json);
-    let (address, alt, data) = match fetched {
-        Ok(r) => r,
-        Err(f) => {
-            if let Output::File { created: true, .. } = output {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(f);
-        }
+    // The output is opened before the device is touched; if the read fails, dropping it
+    // removes the temporary file and the name given is left as it was.
+    let output = match name.as_str() {
+        "-" => Output::Stdout,
+        _ => Output::File(NewFile::create(path, force)?),
     };
-    match &mut output {
+    let mut notes = Vec::new();
+    let (address, alt, data) = fetch(g, request, &mut notes, json)?;
+    match output {
         Output::Stdout => out::stdout_bytes(&data),
-        Output::File { file, .. } => file
-            .set_len(0)
-            .and_then(|()| file.write_all(&data))
-            .map_err(|e| Failure::file(format!("writing {name}: {e}"), "check the free space"))?,
+        Output::File(mut file) => {
+            file.write(&data)?;
+            file.commit()?;
+        }
     }
     if json {
         let result = ReadJson {
@@ -107,34 +102,6 @@ pub fn read_request(
         );
     }
     Ok(())
-}
-
-/// Makes sure the output can be written before the device is read: a new file is created
-/// now (and removed again if the read fails); an existing one needs `force`, and is
-/// truncated only once the data is there.
-fn open_output(path: &Path, force: bool) -> Result<Output, Failure> {
-    if path.as_os_str() == "-" {
-        return Ok(Output::Stdout);
-    }
-    if path.exists() && !force {
-        return Err(Failure::output(
-            format!("{} exists; not overwriting it", path.display()),
-            "choose another file name, or add --force to replace it",
-        ));
-    }
-    let created = !path.exists();
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| {
-            Failure::output(
-                format!("cannot create {}: {e}", path.display()),
-                "check that the directory exists and is writable; nothing was read",
-            )
-        })?;
-    Ok(Output::File { file, created })
 }
 
 /// The read as the library's request.
@@ -180,31 +147,4 @@ pub fn fetch(
         dfu::Outcome::Read(data) => Ok((address, alt, data)),
         _ => Err(Failure::usage("not a read request", "")),
     }
-}
-
-/// Writes a file, refusing to replace an existing one unless `force`.
-pub fn write_new(path: &Path, data: &[u8], force: bool) -> Result<(), Failure> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true);
-    if force {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
-    let mut f = opts.open(path).map_err(|e| {
-        Failure::output(
-            format!("cannot create {}: {e}", path.display()),
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                "choose another file name, or add --force to replace it"
-            } else {
-                "check that the directory exists and is writable"
-            },
-        )
-    })?;
-    f.write_all(data).map_err(|e| {
-        Failure::output(
-            format!("writing {}: {e}", path.display()),
-            "check the free space",
-        )
-    })
 }

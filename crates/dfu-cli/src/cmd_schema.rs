@@ -33,7 +33,7 @@ fn line<T: JsonSchema>(g: &mut SchemaGenerator, name: &'static str, what: &'stat
 
 /// Every kind of line `dfu` writes with `--json`, in the order docs/json.md gives them.
 fn lines(g: &mut SchemaGenerator) -> Vec<Line> {
-    use crate::{cmd_device, cmd_flash, cmd_image, cmd_info, cmd_many, cmd_protect};
+    use crate::{cmd_device, cmd_flash, cmd_image, cmd_info, cmd_inspect, cmd_many, cmd_protect};
     use crate::{cmd_read, cmd_watch, doctor, render, render_many};
     vec![
         line::<render::ErrorJson<'static>>(g, "error", "any command, when it fails"),
@@ -64,7 +64,7 @@ fn lines(g: &mut SchemaGenerator) -> Vec<Line> {
         line::<cmd_read::ReadJson<'static>>(g, "read", "`dfu read --json`"),
         line::<cmd_flash::EraseJson>(g, "erase", "`dfu erase --json`"),
         line::<cmd_device::DeviceResult>(g, "detach", "`dfu detach --json`, `dfu reset --json`"),
-        line::<cmd_image::InspectJson<'static>>(g, "image-inspect", "`dfu image inspect --json`"),
+        line::<cmd_inspect::InspectJson<'static>>(g, "image-inspect", "`dfu image inspect --json`"),
         line::<cmd_image::FileResult<'static>>(
             g,
             "image-convert",

@@ -54,6 +54,11 @@ pub fn for_error(e: &DfuError) -> String {
         DfuError::Usage { code, .. } => usage(*code),
         DfuError::AddressConflict { .. } => usage(Code::AddressConflict),
         DfuError::Io { .. } => "check the path; the build may not have produced the file".into(),
+        DfuError::Input {
+            source: dfu_image::ImageError::FileTooLarge { .. },
+            ..
+        } => "check the file name: no firmware image is that large (a disk image or an archive?)"
+            .into(),
         DfuError::Input { .. } => {
             "the file is damaged or not a firmware image; `dfu image inspect FILE` shows what it contains".into()
         }

@@ -8,10 +8,11 @@
 
 use crate::segment::{check_range, normalize};
 use crate::text::Parsed;
-use crate::{Format, ImageError, Segment};
+use crate::{Format, Image, ImageError, Segment};
 use object::elf::{FileHeader32, FileHeader64, PT_LOAD};
 use object::read::elf::{FileHeader, ProgramHeader};
-use object::{Endianness, FileKind};
+use object::{Endianness, FileKind, ReadCache, ReadRef};
+use std::io::{Read, Seek};
 
 const F: Format = Format::Elf;
 
@@ -20,15 +21,32 @@ pub(crate) const MAGIC: &[u8; 4] = b"\x7fELF";
 
 /// Parse an ELF file into its loadable segments.
 pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
+    parse_ref(data, data.len() as u64)
+}
+
+/// Read an ELF file of `len` bytes through its program headers: the file header, the
+/// program headers and the `PT_LOAD` data are read, nothing else.
+pub(crate) fn read<R: Read + Seek>(file: R, len: u64) -> Result<Image, ImageError> {
+    let cache = ReadCache::new(file);
+    let parsed = parse_ref(&cache, len)?;
+    Ok(Image {
+        format: F,
+        segments: parsed.segments,
+        entry: parsed.entry,
+        ..Image::default()
+    })
+}
+
+fn parse_ref<'a, D: ReadRef<'a>>(data: D, len: u64) -> Result<Parsed, ImageError> {
     match FileKind::parse(data) {
-        Ok(FileKind::Elf32) => parse_as::<FileHeader32<Endianness>>(data),
-        Ok(FileKind::Elf64) => parse_as::<FileHeader64<Endianness>>(data),
-        _ if data.len() < 16 => Err(ImageError::Truncated {
+        Ok(FileKind::Elf32) => parse_as::<FileHeader32<Endianness>, D>(data, len),
+        Ok(FileKind::Elf64) => parse_as::<FileHeader64<Endianness>, D>(data, len),
+        _ if len < 16 => Err(ImageError::Truncated {
             format: F,
             what: "ELF identification",
             offset: 0,
             needed: 16,
-            available: data.len() as u64,
+            available: len,
         }),
         _ => Err(ImageError::malformed(
             F,
@@ -38,7 +56,10 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
     }
 }
 
-fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Parsed, ImageError> {
+fn parse_as<'a, H: FileHeader<Endian = Endianness>, D: ReadRef<'a>>(
+    data: D,
+    len: u64,
+) -> Result<Parsed, ImageError> {
     let bad =
         |offset: u64, e: &dyn std::fmt::Display| ImageError::malformed(F, offset, e.to_string());
     let header = H::parse(data).map_err(|e| bad(0, &e))?;
@@ -60,13 +81,16 @@ fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Parsed, I
         }
         let paddr: u64 = ph.p_paddr(endian).into();
         let offset: u64 = ph.p_offset(endian).into();
-        let bytes = ph.data(endian, data).map_err(|()| ImageError::Truncated {
+        let truncated = ImageError::Truncated {
             format: F,
             what: "PT_LOAD segment data",
             offset,
             needed: filesz,
-            available: (data.len() as u64).saturating_sub(offset),
-        })?;
+            available: len.saturating_sub(offset),
+        };
+        if offset.checked_add(filesz).is_none_or(|end| end > len) {
+            return Err(truncated);
+        }
         let address = check_range(F, paddr, filesz, None).map_err(|_| {
             bad(
                 at,
@@ -75,6 +99,7 @@ fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<Parsed, I
                 ),
             )
         })?;
+        let bytes = ph.data(endian, data).map_err(|()| truncated)?;
         segments.push(Segment::new(address, bytes));
     }
     let entry: u64 = header.e_entry(endian).into();

@@ -85,7 +85,7 @@ pub enum ImageError {
         reason: &'static str,
     },
     /// Data would lie (partly) beyond the 32-bit address space.
-    #[error("{format}: {len} bytes at {address:#x} go beyond the 4 GiB address space{}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    #[error("{format}: {len} bytes at {address:#010x} go beyond the 4 GiB address space{}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
     AddressOverflow {
         /// Format being read (or of the image being placed).
         format: Format,
@@ -112,8 +112,61 @@ pub enum ImageError {
         /// End (exclusive) of the other piece.
         second_end: u64,
     },
+    /// A text record gives bytes an earlier record already gave (a duplicated record, or
+    /// two files joined that overlap).
+    #[error(
+        "{format} line {line}: {len} bytes at {address:#010x} overlap the data of {} ({earlier_start:#010x}-{:#010x}); a record given twice?",
+        lines_text(*.earlier),
+        .earlier_end - 1
+    )]
+    Duplicate {
+        /// Format being read.
+        format: Format,
+        /// Line of the record that overlaps.
+        line: usize,
+        /// Its address.
+        address: u32,
+        /// Its length.
+        len: u64,
+        /// First and last line of the earlier records it overlaps.
+        earlier: (usize, usize),
+        /// Start of the earlier data.
+        earlier_start: u32,
+        /// End (exclusive) of the earlier data.
+        earlier_end: u64,
+    },
+    /// A file could not be read (an I/O error partway, e.g. a disk or network failure).
+    #[error("reading the file failed{}: {message}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+    Read {
+        /// The line being read, for text formats.
+        line: Option<usize>,
+        /// The I/O error.
+        message: String,
+    },
+    /// A file is larger than any image it could hold: refused before reading it.
+    #[error("{format} file of {len} bytes is larger than {limit} bytes, the most {why}")]
+    FileTooLarge {
+        /// Format the file's first bytes show.
+        format: Format,
+        /// The file's length.
+        len: u64,
+        /// The largest file that could be used.
+        limit: u64,
+        /// What limits it ("a 32-bit address space holds", ...).
+        why: &'static str,
+    },
+    /// A text line is longer than any record of its format.
+    #[error("{format} line {line} is longer than {limit} bytes; no record is that long (is this a text firmware file?)")]
+    LineTooLong {
+        /// Format being read.
+        format: Format,
+        /// Line number, from 1.
+        line: usize,
+        /// The longest line accepted.
+        limit: usize,
+    },
     /// A gap between segments is too large to fill in a flat binary.
-    #[error("gap of {} bytes from {from:#x} to {to:#x} is larger than {limit} bytes; a flat binary would be mostly filler (are two unrelated memories in one file?)", to - from)]
+    #[error("gap of {} bytes from {from:#010x} to {to:#010x} is larger than {limit} bytes; a flat binary would be mostly filler (are two unrelated memories in one file?)", to - from)]
     Gap {
         /// End of the segment before the gap.
         from: u64,
@@ -123,7 +176,7 @@ pub enum ImageError {
         limit: u64,
     },
     /// A flat binary of the image would be too large.
-    #[error("a flat binary from {start:#x} to {end:#x} would be larger than {limit} bytes")]
+    #[error("a flat binary from {start:#010x} to {end:#010x} would be larger than {limit} bytes")]
     TooLarge {
         /// First address.
         start: u32,
@@ -157,5 +210,14 @@ impl ImageError {
             line,
             reason: reason.into(),
         }
+    }
+}
+
+/// "line 4" or "lines 4-9".
+fn lines_text((first, last): (usize, usize)) -> String {
+    if first == last {
+        format!("line {first}")
+    } else {
+        format!("lines {first}-{last}")
     }
 }

@@ -10,19 +10,30 @@
 //! data past 4 GiB is an error rather than wrapping around.
 
 use crate::segment::{check_range, SegmentBuilder};
-use crate::text::{decode_hex_line, lines, push_hex, Parsed};
+use crate::text::flush_full;
+use crate::text::{decode_hex_into, push_hex, LineReader, Parsed};
 use crate::{Format, ImageError, Segment};
+use std::io::{BufRead, Write};
 
 const F: Format = Format::IntelHex;
 
 /// Parse Intel HEX text.
+#[cfg(test)]
 pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
-    let mut builder = SegmentBuilder::default();
+    parse_reader(data, data.len() as u64)
+}
+
+/// Parse Intel HEX text from a reader, line by line; `len` is the text's length (for
+/// reserving memory).
+pub(crate) fn parse_reader(reader: impl BufRead, len: u64) -> Result<Parsed, ImageError> {
+    let mut lines = LineReader::new(reader, F);
+    let mut builder = SegmentBuilder::for_text(len);
     let mut base: u64 = 0;
     let mut entry = None;
     let mut eof_line = None;
     let mut last_line = 0;
-    for (n, line) in lines(data) {
+    let mut bytes = Vec::with_capacity(300);
+    while let Some((n, line)) = lines.next_line()? {
         last_line = n;
         if let Some(eof) = eof_line {
             return Err(ImageError::line(
@@ -34,7 +45,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
         let Some(rest) = line.strip_prefix(b":") else {
             return Err(ImageError::line(F, n, "record does not start with ':'"));
         };
-        let bytes = decode_hex_line(F, n, rest)?;
+        decode_hex_into(F, n, 2, rest, &mut bytes)?;
         if bytes.len() < 5 {
             return Err(ImageError::line(F, n, "record is shorter than 5 bytes"));
         }
@@ -75,7 +86,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
         match bytes[3] {
             0x00 => {
                 let address = check_range(F, base + offset, payload.len() as u64, Some(n))?;
-                builder.push(address, payload);
+                builder.push(F, n, address, payload)?;
             }
             0x01 => {
                 expect_len(0, "end-of-file")?;
@@ -140,7 +151,18 @@ fn record(out: &mut String, kind: u8, offset: u16, data: &[u8]) {
 /// crossing a 64 KiB boundary, a start linear address (05) if `entry` is given,
 /// then the end-of-file record.
 pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    write_to(segments, entry, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// [`write`] into `w` record by record, never holding the whole text.
+pub(crate) fn write_to(
+    segments: &[Segment],
+    entry: Option<u32>,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut out = String::with_capacity(64 * 1024);
     let mut upper: u64 = 0;
     for seg in segments {
         let mut addr = u64::from(seg.address);
@@ -156,13 +178,14 @@ pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
             record(&mut out, 0x00, (addr & 0xFFFF) as u16, chunk);
             addr += n as u64;
             rest = tail;
+            flush_full(&mut out, w)?;
         }
     }
     if let Some(e) = entry {
         record(&mut out, 0x05, 0, &e.to_be_bytes());
     }
     out.push_str(":00000001FF\n");
-    out
+    w.write_all(out.as_bytes())
 }
 
 #[cfg(test)]

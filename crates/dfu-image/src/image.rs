@@ -46,8 +46,14 @@ impl Image {
                 bin::raw(f, content)
             }
             Format::DfuSe => from_targets(dfuse::parse(content, bytes.len())?)?,
-            Format::IntelHex => from_parsed(Format::IntelHex, ihex::parse(content)?),
-            Format::SRecord => from_parsed(Format::SRecord, srec::parse(content)?),
+            Format::IntelHex => from_parsed(
+                Format::IntelHex,
+                ihex::parse_reader(content, content.len() as u64)?,
+            ),
+            Format::SRecord => from_parsed(
+                Format::SRecord,
+                srec::parse_reader(content, content.len() as u64)?,
+            ),
             Format::Elf => from_parsed(Format::Elf, elf::parse(content)?),
         };
         image.suffix = suffix;

@@ -10,8 +10,11 @@
 //! trailer ([`particle`]) and a Cortex-M vector table ([`vector`]), so a flashing
 //! tool can check that an image is put where it was linked to run.
 //!
-//! The crate is pure: no I/O, no `unsafe`, and no panics on any input. Every
-//! problem is an [`ImageError`] that says where (offset, line or address).
+//! The crate does no I/O of its own: [`Image::parse`] reads bytes, and
+//! [`Image::read_from`] an open file (any `Read + Seek`) without holding more than the
+//! image, refusing from its length a file larger than any usable image. No `unsafe`, and
+//! no panics on any input. Every problem is an [`ImageError`] that says where (offset,
+//! line or address).
 //!
 //! ```
 //! use dfu_image::{Format, Image};
@@ -33,6 +36,7 @@ mod ihex;
 mod image;
 pub mod particle;
 pub mod prefix;
+mod reader;
 mod segment;
 mod srec;
 pub mod suffix;
@@ -44,6 +48,7 @@ pub use dfuse::DfuseTarget;
 pub use elf::machine as elf_machine;
 pub use error::ImageError;
 pub use particle::{Dependency, ModuleFunction, ModuleInfo};
+pub use reader::{max_text_file, MAX_BINARY_FILE};
 pub use segment::Segment;
 pub use suffix::Suffix;
 pub use vector::VectorTable;

@@ -1,6 +1,7 @@
 //! Segments and the helpers that keep a list of them sorted and non-overlapping.
 
 use crate::{Format, ImageError};
+use std::collections::BTreeMap;
 
 /// A run of bytes at an address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -86,37 +87,100 @@ pub(crate) fn overlaps(segments: &[Segment]) -> bool {
 }
 
 /// Collects records of a text format: data that continues the previous record
-/// extends the current segment, anything else starts a new one.
+/// extends the current segment, anything else starts a new one. Overlaps are refused
+/// as they arrive (naming both lines), so a file that repeats itself cannot grow
+/// memory beyond the 4 GiB address space it describes.
 #[derive(Debug, Default)]
 pub(crate) struct SegmentBuilder {
-    done: Vec<Segment>,
-    current: Option<Segment>,
+    /// Finished segments by start address, with the lines they came from.
+    done: BTreeMap<u32, Run>,
+    /// The segment records are being added to.
+    current: Option<Run>,
+    /// Where the current segment must stop: the start of the next finished one.
+    room_end: u64,
+    /// Bytes to reserve for the first segment (most files have one): growing a large
+    /// buffer by doubling could copy it and briefly need twice its memory.
+    reserve: usize,
+}
+
+/// A segment and the first and last line of the records that gave it.
+#[derive(Debug)]
+struct Run {
+    segment: Segment,
+    lines: (usize, usize),
 }
 
 impl SegmentBuilder {
-    /// Add `data` at `address` (the caller has checked the range fits in 32 bits).
-    pub(crate) fn push(&mut self, address: u32, data: &[u8]) {
-        if data.is_empty() {
-            return;
+    /// A builder for a text file of `text_len` bytes: each data byte takes at least two
+    /// characters, so half of that (at most 256 MiB) is reserved for the first segment.
+    /// The reservation is address space, not memory, until it is written.
+    pub(crate) fn for_text(text_len: u64) -> Self {
+        SegmentBuilder {
+            reserve: (text_len / 2).min(256 << 20) as usize,
+            ..SegmentBuilder::default()
         }
+    }
+
+    /// Add `data` at `address`, from `line` of a `format` file (the caller has checked
+    /// the range fits in 32 bits). Data on bytes an earlier record gave is an error.
+    pub(crate) fn push(
+        &mut self,
+        format: Format,
+        line: usize,
+        address: u32,
+        data: &[u8],
+    ) -> Result<(), ImageError> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let end = u64::from(address) + data.len() as u64;
         if let Some(cur) = &mut self.current {
-            if cur.end() == u64::from(address) {
-                cur.data.extend_from_slice(data);
-                return;
+            if cur.segment.end() == u64::from(address) && end <= self.room_end {
+                cur.segment.data.extend_from_slice(data);
+                cur.lines.1 = line;
+                return Ok(());
             }
         }
         if let Some(prev) = self.current.take() {
-            self.done.push(prev);
+            self.done.insert(prev.segment.address, prev);
         }
-        self.current = Some(Segment::new(address, data));
+        let below = self.done.range(..=address).next_back().map(|(_, r)| r);
+        let above = self.done.range(address..).next().map(|(_, r)| r);
+        let above = above.filter(|r| u64::from(r.segment.address) < end);
+        if let Some(r) = below
+            .filter(|r| r.segment.end() > u64::from(address))
+            .or(above)
+        {
+            return Err(ImageError::Duplicate {
+                format,
+                line,
+                address,
+                len: data.len() as u64,
+                earlier: r.lines,
+                earlier_start: r.segment.address,
+                earlier_end: r.segment.end(),
+            });
+        }
+        self.room_end = self
+            .done
+            .range(address..)
+            .next()
+            .map_or(1 << 32, |(a, _)| u64::from(*a));
+        let mut bytes = Vec::with_capacity(std::mem::take(&mut self.reserve).max(data.len()));
+        bytes.extend_from_slice(data);
+        self.current = Some(Run {
+            segment: Segment::new(address, bytes),
+            lines: (line, line),
+        });
+        Ok(())
     }
 
-    /// The segments, sorted, with overlaps refused.
-    pub(crate) fn finish(mut self) -> Result<Vec<Segment>, ImageError> {
+    /// The segments, sorted by address.
+    pub(crate) fn finish(mut self) -> Vec<Segment> {
         if let Some(cur) = self.current.take() {
-            self.done.push(cur);
+            self.done.insert(cur.segment.address, cur);
         }
-        normalize(self.done)
+        self.done.into_values().map(|r| r.segment).collect()
     }
 }
 
@@ -126,31 +190,59 @@ mod tests {
 
     #[test]
     fn builder_merges_contiguous_and_sorts() {
+        let f = Format::IntelHex;
         let mut b = SegmentBuilder::default();
-        b.push(0x100, &[1, 2]);
-        b.push(0x102, &[3]);
-        b.push(0x10, &[9]);
-        let s = b.finish().unwrap();
+        b.push(f, 1, 0x100, &[1, 2]).unwrap();
+        b.push(f, 2, 0x102, &[3]).unwrap();
+        b.push(f, 3, 0x10, &[9]).unwrap();
         assert_eq!(
-            s,
+            b.finish(),
             vec![Segment::new(0x10, [9]), Segment::new(0x100, [1, 2, 3])]
         );
     }
 
     #[test]
-    fn builder_refuses_overlap() {
+    fn builder_refuses_overlap_naming_both_lines() {
+        let f = Format::IntelHex;
         let mut b = SegmentBuilder::default();
-        b.push(0x100, &[1, 2]);
-        b.push(0x10, &[9]);
-        b.push(0x101, &[3]);
-        assert!(matches!(
-            b.finish(),
-            Err(ImageError::Overlap {
-                first: 0x100,
-                second: 0x101,
-                ..
-            })
-        ));
+        b.push(f, 1, 0x100, &[1, 2]).unwrap();
+        b.push(f, 2, 0x102, &[1, 2]).unwrap();
+        b.push(f, 3, 0x10, &[9]).unwrap();
+        let e = b.push(f, 7, 0x101, &[3]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ImageError::Duplicate {
+                    line: 7,
+                    earlier: (1, 2),
+                    earlier_start: 0x100,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn builder_refuses_growing_into_the_next_segment() {
+        let f = Format::SRecord;
+        let mut b = SegmentBuilder::default();
+        b.push(f, 1, 0x104, &[1, 2]).unwrap();
+        b.push(f, 2, 0x100, &[1, 2, 3, 4]).unwrap();
+        let e = b.push(f, 3, 0x104, &[5]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ImageError::Duplicate {
+                    line: 3,
+                    earlier: (1, 1),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let e = b.push(f, 4, 0x0ff, &[5, 6]).unwrap_err();
+        assert!(matches!(e, ImageError::Duplicate { line: 4, .. }), "{e:?}");
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! and data bytes. A file must end with S7, S8 or S9.
 
 use crate::segment::{check_range, SegmentBuilder};
-use crate::text::{decode_hex, lines, push_hex, Parsed};
+use crate::text::flush_full;
+use crate::text::{decode_hex_into, push_hex, LineReader, Parsed};
 use crate::{Format, ImageError, Segment};
+use std::io::{BufRead, Write};
 
 const F: Format = Format::SRecord;
 
@@ -23,13 +25,22 @@ fn address_len(kind: u8) -> Option<usize> {
 }
 
 /// Parse S-record text.
+#[cfg(test)]
 pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
-    let mut builder = SegmentBuilder::default();
+    parse_reader(data, data.len() as u64)
+}
+
+/// Parse S-record text from a reader, line by line; `len` is the text's length (for
+/// reserving memory).
+pub(crate) fn parse_reader(reader: impl BufRead, len: u64) -> Result<Parsed, ImageError> {
+    let mut lines = LineReader::new(reader, F);
+    let mut builder = SegmentBuilder::for_text(len);
     let mut entry = None;
     let mut end_line = None;
     let mut data_records: u64 = 0;
     let mut last_line = 0;
-    for (n, line) in lines(data) {
+    let mut bytes = Vec::with_capacity(300);
+    while let Some((n, line)) = lines.next_line()? {
         last_line = n;
         if let Some(end) = end_line {
             return Err(ImageError::line(
@@ -55,7 +66,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
                 format!("unknown record type S{}", char::from(kind)),
             ));
         };
-        let bytes = decode_hex(F, n, 3, rest)?;
+        decode_hex_into(F, n, 3, rest, &mut bytes)?;
         let Some((&count, after)) = bytes.split_first() else {
             return Err(ImageError::line(F, n, "record has no byte count"));
         };
@@ -98,7 +109,7 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
             b'0' => {}
             b'1'..=b'3' => {
                 let at = check_range(F, address, payload.len() as u64, Some(n))?;
-                builder.push(at, payload);
+                builder.push(F, n, at, payload)?;
                 data_records += 1;
             }
             b'5' | b'6' => {
@@ -149,6 +160,17 @@ fn record(out: &mut String, kind: u8, alen: usize, address: u64, data: &[u8]) {
 /// S3), an S5/S6 count record, and the matching termination record (S9, S8 or S7)
 /// carrying `entry` (or 0).
 pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
+    let mut out = Vec::new();
+    write_to(segments, entry, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// [`write`] into `w` record by record, never holding the whole text.
+pub(crate) fn write_to(
+    segments: &[Segment],
+    entry: Option<u32>,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     let max_end = segments.iter().map(Segment::end).max().unwrap_or(0);
     let max_addr = max_end.max(u64::from(entry.unwrap_or(0)) + 1);
     let (data_kind, end_kind, alen) = if max_addr <= 1 << 16 {
@@ -158,7 +180,7 @@ pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
     } else {
         (b'3', b'7', 4)
     };
-    let mut out = String::new();
+    let mut out = String::with_capacity(64 * 1024);
     record(&mut out, b'0', 2, 0, b"dfu-image");
     let mut count: u64 = 0;
     for seg in segments {
@@ -167,6 +189,7 @@ pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
             record(&mut out, data_kind, alen, addr, chunk);
             addr += chunk.len() as u64;
             count += 1;
+            flush_full(&mut out, w)?;
         }
     }
     if count <= 0xFFFF {
@@ -175,7 +198,7 @@ pub(crate) fn write(segments: &[Segment], entry: Option<u32>) -> String {
         record(&mut out, b'6', 3, count, &[]);
     }
     record(&mut out, end_kind, alen, u64::from(entry.unwrap_or(0)), &[]);
-    out
+    w.write_all(out.as_bytes())
 }
 
 #[cfg(test)]

@@ -93,22 +93,11 @@ pub fn add_with_spec(data: &[u8], vid: u16, pid: u16, did: u16, bcd_dfu: u16) ->
 /// `Some(Err(_))`: a suffix with a matching CRC but an impossible bLength.
 pub fn read(data: &[u8]) -> Option<Result<Suffix, ImageError>> {
     let start = data.len().checked_sub(LEN)?;
-    let s = data.get(start..)?;
-    if s.get(8..11)? != SIGNATURE {
+    let s: &[u8; LEN] = data.get(start..)?.try_into().ok()?;
+    if s[8..11] != SIGNATURE {
         return None;
     }
-    let u16_at = |i: usize| u16::from_le_bytes([s[i], s[i + 1]]);
-    let stored = u32::from_le_bytes([s[12], s[13], s[14], s[15]]);
-    let computed = crc(&data[..data.len() - 4]);
-    let suffix = Suffix {
-        bcd_device: u16_at(0),
-        product: u16_at(2),
-        vendor: u16_at(4),
-        bcd_dfu: u16_at(6),
-        length: s[11],
-        crc: stored,
-        crc_ok: stored == computed,
-    };
+    let suffix = from_tail(s, crc(&data[..data.len() - 4]));
     if suffix.crc_ok && !length_ok(suffix.length, data.len()) {
         return Some(Err(ImageError::SuffixLength {
             length: suffix.length,
@@ -116,6 +105,22 @@ pub fn read(data: &[u8]) -> Option<Result<Suffix, ImageError>> {
         }));
     }
     Some(Ok(suffix))
+}
+
+/// The suffix in the last 16 bytes of a file, given the CRC of the file's bytes before its
+/// last 4 (the caller has checked the signature).
+pub(crate) fn from_tail(s: &[u8; LEN], computed: u32) -> Suffix {
+    let u16_at = |i: usize| u16::from_le_bytes([s[i], s[i + 1]]);
+    let stored = u32::from_le_bytes([s[12], s[13], s[14], s[15]]);
+    Suffix {
+        bcd_device: u16_at(0),
+        product: u16_at(2),
+        vendor: u16_at(4),
+        bcd_dfu: u16_at(6),
+        length: s[11],
+        crc: stored,
+        crc_ok: stored == computed,
+    }
 }
 
 fn length_ok(length: u8, file_len: usize) -> bool {

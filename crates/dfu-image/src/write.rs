@@ -1,6 +1,25 @@
 //! Writing an [`Image`] out: flat binary, Intel HEX, S-record, DfuSe, suffixed binary.
 
 use crate::{bin, dfuse, ihex, srec, suffix, DfuseTarget, Image, ImageError};
+use std::io::Write;
+
+/// A writer that keeps the CRC-32 of what passes through it (for a DFU suffix).
+struct CrcWriter<'a> {
+    inner: &'a mut dyn Write,
+    hasher: crc32fast::Hasher,
+}
+
+impl Write for CrcWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
 
 impl Image {
     /// The image as one contiguous binary: `(start address, bytes)`, gaps filled
@@ -9,6 +28,38 @@ impl Image {
     /// An empty image gives `(0, [])`.
     pub fn to_bin(&self, fill: u8) -> Result<(u32, Vec<u8>), ImageError> {
         bin::flatten(&self.segments, fill)
+    }
+
+    /// Where [`Image::to_bin`]'s binary would start and how many bytes it would have, with
+    /// the same checks, without building it.
+    pub fn bin_span(&self) -> Result<(u32, u64), ImageError> {
+        bin::span(&self.segments)
+    }
+
+    /// [`Image::to_bin`] written to `w` as it goes, never holding the flat binary: memory
+    /// stays at the image. With `suffix` = `Some((vid, pid, did))`, a DFU suffix follows
+    /// (as [`Image::to_suffixed`]). Check [`Image::bin_span`] first: an image it refuses
+    /// gives an `InvalidInput` error here, before anything is written.
+    pub fn write_bin(
+        &self,
+        fill: u8,
+        suffix: Option<(u16, u16, u16)>,
+        w: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        self.bin_span()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let Some((vid, pid, did)) = suffix else {
+            return bin::write_flat(&self.segments, fill, w);
+        };
+        let mut crc = CrcWriter {
+            inner: w,
+            hasher: crc32fast::Hasher::new(),
+        };
+        bin::write_flat(&self.segments, fill, &mut crc)?;
+        let tail = suffix::add(&[], vid, pid, did);
+        crc.write_all(&tail[..suffix::LEN - 4])?;
+        let CrcWriter { inner, hasher } = crc;
+        inner.write_all(&(!hasher.finalize()).to_le_bytes())
     }
 
     /// [`Image::to_bin`] followed by a DFU suffix (bcdDFU 0x0100) for `vid`:`pid`,
@@ -30,6 +81,16 @@ impl Image {
     /// point, end-of-file record). An unplaced raw image is written at address 0.
     pub fn to_ihex(&self) -> String {
         ihex::write(&self.segments, self.entry)
+    }
+
+    /// [`Image::to_ihex`] written to `w` record by record, never holding the whole text.
+    pub fn write_ihex(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        ihex::write_to(&self.segments, self.entry, w)
+    }
+
+    /// [`Image::to_srec`] written to `w` record by record, never holding the whole text.
+    pub fn write_srec(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        srec::write_to(&self.segments, self.entry, w)
     }
 
     /// The image as S-record text (S0 header, S1/S2/S3 data by the widest address,

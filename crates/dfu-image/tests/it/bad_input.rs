@@ -164,12 +164,20 @@ fn overlapping_data_is_refused() {
     let err = Image::parse(hex.as_bytes(), None).unwrap_err();
     assert_eq!(
         err,
-        ImageError::Overlap {
-            first: 0,
-            first_end: 4,
-            second: 2,
-            second_end: 4
+        ImageError::Duplicate {
+            format: Format::IntelHex,
+            line: 2,
+            address: 2,
+            len: 2,
+            earlier: (1, 1),
+            earlier_start: 0,
+            earlier_end: 4,
         }
+    );
+    assert_eq!(
+        err.to_string(),
+        "Intel HEX line 2: 2 bytes at 0x00000002 overlap the data of line 1 \
+         (0x00000000-0x00000003); a record given twice?"
     );
 
     let elf = build_elf(

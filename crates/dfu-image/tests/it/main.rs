@@ -5,5 +5,6 @@ mod dfu_suffix;
 mod particle;
 mod roundtrip;
 mod same_firmware;
+mod streaming;
 mod util;
 mod vectors;

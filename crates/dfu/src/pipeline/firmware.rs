@@ -4,6 +4,7 @@ use crate::code::Code;
 use crate::error::{DfuError, Result};
 use dfu_image::{Image, Segment};
 use serde::Serialize;
+use std::io::Read;
 use std::path::Path;
 
 /// A firmware file, read and understood.
@@ -18,15 +19,42 @@ pub struct Firmware {
 }
 
 impl Firmware {
-    /// Reads and parses a file.
+    /// Reads and parses a file, refusing from its length one larger than any image the
+    /// 32-bit address space holds (see [`Firmware::load_within`]).
     pub fn load(path: impl AsRef<Path>) -> Result<Firmware> {
+        Firmware::load_within(path, 1 << 32)
+    }
+
+    /// Reads and parses a file for a device whose largest memory is `max_data` bytes.
+    ///
+    /// A raw binary or DfuSe file larger than that (a text file larger than could describe
+    /// it) is refused from its length, before it is read; a text file is parsed line by
+    /// line and an ELF file through its program headers, so memory stays near the size of
+    /// the image ([`Image::read_from`]).
+    pub fn load_within(path: impl AsRef<Path>, max_data: u64) -> Result<Firmware> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| DfuError::Io {
+        let io = |source| DfuError::Io {
             file: name.clone(),
             source,
-        })?;
-        Firmware::parse(name, &bytes)
+        };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut head = Vec::with_capacity(20);
+        (&mut file).take(20).read_to_end(&mut head).map_err(io)?;
+        let options = dfu_image::ParseOptions::default();
+        let image =
+            Image::read_from(file, Some(&name), &options, max_data).map_err(|e| match e {
+                dfu_image::ImageError::Read { message, .. } => io(std::io::Error::other(message)),
+                source => DfuError::Input {
+                    file: name.clone(),
+                    source,
+                },
+            })?;
+        Ok(Firmware {
+            machine: dfu_image::elf_machine(&head),
+            name,
+            image,
+        })
     }
 
     /// Parses the bytes of a file called `name` (the format is detected from the content).
@@ -84,6 +112,33 @@ impl Firmware {
             })
             .collect()
     }
+}
+
+/// Refuses files that claim the same addresses, naming both files and both ranges.
+pub fn check_overlaps(files: &[Firmware]) -> Result<()> {
+    let mut all: Vec<(&Segment, &str)> = files
+        .iter()
+        .flat_map(|f| f.image.segments.iter().map(|s| (s, f.name.as_str())))
+        .collect();
+    all.sort_by_key(|(s, _)| s.address);
+    let mut reach: Option<(&Segment, &str)> = None;
+    for (s, name) in all {
+        if let Some((r, rname)) = reach.filter(|(r, _)| r.end() > u64::from(s.address)) {
+            let range = |s: &Segment| format!("0x{:08x}-0x{:08x}", s.address, s.end() - 1);
+            return Err(DfuError::Usage {
+                code: Code::InputOverlap,
+                message: format!(
+                    "{rname} ({}) and {name} ({}) overlap: both claim those addresses",
+                    range(r),
+                    range(s)
+                ),
+            });
+        }
+        if reach.is_none_or(|(r, _)| s.end() > r.end()) {
+            reach = Some((s, name));
+        }
+    }
+    Ok(())
 }
 
 /// Where a file's address came from.
@@ -214,6 +269,50 @@ mod tests {
         assert_eq!(place(&mut f, None, None).unwrap(), AddressSource::File);
         let e = place(&mut f, Some(4), None).unwrap_err();
         assert_eq!(e.code(), Code::AddressConflict);
+    }
+
+    #[cfg(unix)] // a sparse 5 GiB file
+    #[test]
+    fn a_file_no_memory_could_hold_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.bin");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(5 << 30)
+            .unwrap();
+        let started = std::time::Instant::now();
+        let e = Firmware::load(&path).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(e.code(), Code::InputParse);
+        assert!(e.to_string().contains("larger than"), "{e}");
+        let small = dir.path().join("app.bin");
+        std::fs::write(&small, [0x11; 4096]).unwrap();
+        let e = Firmware::load_within(&small, 1024).unwrap_err();
+        assert!(e.to_string().contains("4096 bytes"), "{e}");
+        assert_eq!(
+            Firmware::load_within(&small, 4096)
+                .unwrap()
+                .image
+                .total_len(),
+            4096
+        );
+    }
+
+    #[test]
+    fn overlapping_files_are_named() {
+        let mut a = raw(0x100);
+        let mut b = raw(0x10);
+        b.name = "boot.bin".into();
+        place(&mut a, Some(0x0800_0000), None).unwrap();
+        place(&mut b, Some(0x0800_00f0), None).unwrap();
+        let e = check_overlaps(&[a.clone(), b.clone()]).unwrap_err();
+        assert_eq!(e.code(), Code::InputOverlap);
+        assert_eq!(
+            e.to_string(),
+            "app.bin (0x08000000-0x080000ff) and boot.bin (0x080000f0-0x080000ff) overlap: both claim those addresses"
+        );
+        b.image.place(0x0800_0100).unwrap();
+        check_overlaps(&[a, b]).unwrap();
     }
 
     #[test]

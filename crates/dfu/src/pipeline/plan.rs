@@ -279,13 +279,7 @@ fn by_alt(
 }
 
 fn overlap_check(files: &[Firmware]) -> Result<()> {
-    let all = files.iter().map(|f| f.image.clone()).collect();
-    dfu_image::Image::combine(all)
-        .map(|_| ())
-        .map_err(|e| DfuError::Usage {
-            code: Code::InputOverlap,
-            message: format!("the files claim the same addresses ({e})"),
-        })
+    crate::firmware::check_overlaps(files)
 }
 
 fn placement(
