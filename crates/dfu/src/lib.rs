@@ -29,6 +29,7 @@ mod compare;
 pub mod device;
 pub mod dfuse;
 pub mod discover;
+pub mod driver;
 pub mod error;
 pub mod events;
 pub mod firmware;
