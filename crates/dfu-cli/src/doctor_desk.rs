@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn not_connected_is_not_the_same_as_no_winusb() {
         let keyboard = listed(0x046d, 0xc31c, false, "HidUsb");
-        assert_eq!(verdict(&checks(&[keyboard.clone()])), Verdict::NotConnected);
+        assert_eq!(
+            verdict(&checks(std::slice::from_ref(&keyboard))),
+            Verdict::NotConnected
+        );
         let bare = listed(0x0483, 0xdf11, true, "");
         assert_eq!(
             verdict(&checks(&[keyboard.clone(), bare])),

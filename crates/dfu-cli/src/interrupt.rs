@@ -2,6 +2,9 @@
 //! between requests, so the flash stops after the current block or sector, says what was
 //! written and exits with [`crate::exit::INTERRUPTED`]. A second one ends the process at
 //! once, with the same code.
+//!
+//! On Windows, signal-hook registers through the C runtime's `signal()`, which the console
+//! raises as SIGINT on Ctrl-C (and Ctrl-Break is not caught): the same flag, the same stop.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

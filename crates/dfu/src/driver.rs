@@ -77,7 +77,7 @@ impl DriverFit {
             )),
             DriverFit::Missing => Some(zadig),
             DriverFit::Other(d) if d.eq_ignore_ascii_case("sttub30") => Some(format!(
-                "STTub30 is the DFU driver of ST's STM32CubeProgrammer and DfuSe; it keeps other tools out. {zadig} (STM32CubeProgrammer then no longer sees the device until STTub30 is put back in Device Manager)"
+                "STTub30 is ST's DFU driver (DfuSe, \"STM Device in DFU Mode\"), not WinUSB: {zadig}; ST's tools (DfuSe, STM32CubeProgrammer) need their own driver back afterwards (Device Manager > Update driver)"
             )),
             DriverFit::Other(d) => Some(format!("{d} is not WinUSB: {zadig}")),
         }
