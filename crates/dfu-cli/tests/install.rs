@@ -3,8 +3,11 @@
 
 mod common;
 use common::{dfu, dfu_in, pattern, read_file, Scratch};
+#[cfg(unix)]
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+#[cfg(unix)]
+use std::process::Stdio;
 
 const SUBCOMMANDS: &[&str] = &[
     "list",
