@@ -306,8 +306,9 @@ pub const SIM_HELP: &str = "a simulated device is PROFILE[,key=value...][;...]: 
 /// The grammar of `--layout`, for help lines.
 pub const LAYOUT_HELP: &str = "the form is \"@Name/0xADDR/N*SIZE[K|M]a,...\" (DfuSe), e.g. \"@Internal Flash/0x08000000/04*016Kg,01*064Kg,07*128Kg\"; the letter after the size is the access: a readable, b erasable, c readable+erasable, d writable, e readable+writable, f erasable+writable, g all";
 
-/// True for `/dev/tty*`, `/dev/cu.*`, `COM3`.
+/// True for `/dev/tty*`, `/dev/cu.*`, `COM3`, `\\.\COM10`.
 pub fn looks_like_serial_port(s: &str) -> bool {
+    let s = s.strip_prefix(r"\\.\").unwrap_or(s);
     s.starts_with("/dev/")
         || (s.to_ascii_uppercase().starts_with("COM")
             && s[3..].chars().all(|c| c.is_ascii_digit())
@@ -340,6 +341,7 @@ mod tests {
     fn serial_ports() {
         assert!(looks_like_serial_port("/dev/ttyACM0"));
         assert!(looks_like_serial_port("COM3"));
+        assert!(looks_like_serial_port(r"\\.\COM10"));
         assert!(!looks_like_serial_port("0483:df11"));
     }
 }

@@ -93,8 +93,15 @@ pub fn list(g: &Global, json: bool) -> Result<(), Failure> {
     let profile = g.profile()?;
     let mut found = Vec::new();
     let mut problems = Vec::new();
+    let mut no_driver = Vec::new();
     for usb in backend.devices()? {
         if !usb.is_dfu() || !selector.matches(&usb, None) {
+            continue;
+        }
+        // Windows: present, but its driver keeps every program but its vendor's out.
+        let fit = dfu::driver::DriverFit::of(&usb);
+        if fit.blocks() {
+            no_driver.push((usb, fit));
             continue;
         }
         match dfu::describe(backend.as_mut(), &usb, profile.as_ref()) {
@@ -115,13 +122,19 @@ pub fn list(g: &Global, json: bool) -> Result<(), Failure> {
                     error: e.to_string(),
                     help: crate::help::for_error(e),
                 })
+                .chain(no_driver.iter().map(|(u, fit)| Unreadable {
+                    id: u.id(),
+                    path: u.path(),
+                    error: fit.note().unwrap_or_default(),
+                    help: fit.advice(&u.id()).unwrap_or_default(),
+                }))
                 .collect(),
         });
         return Ok(());
     }
-    if found.is_empty() && problems.is_empty() {
+    if found.is_empty() && problems.is_empty() && no_driver.is_empty() {
         outln!("No DFU devices found.");
-        errln!("help: put the device in DFU mode and check the cable; on Linux, `dfu doctor` checks permissions");
+        errln!("help: put the device in DFU mode and check the cable; `dfu doctor` checks permissions and drivers");
     }
     for d in &found {
         print_device(d);
@@ -129,6 +142,15 @@ pub fn list(g: &Global, json: bool) -> Result<(), Failure> {
     for (u, e) in &problems {
         outln!("{} at {}: cannot be read: {e}", u.id(), u.path());
         errln!("help: {}", crate::help::for_error(e));
+    }
+    for (u, fit) in &no_driver {
+        outln!(
+            "{} at {}: present, {}",
+            u.id(),
+            u.path(),
+            fit.note().unwrap_or_default()
+        );
+        errln!("help: {}", fit.advice(&u.id()).unwrap_or_default());
     }
     Ok(())
 }

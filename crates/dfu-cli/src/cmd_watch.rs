@@ -141,12 +141,7 @@ fn open_log(path: &PathBuf) -> Result<File, Failure> {
 /// Ctrl-C (or SIGTERM) sets the flag: no new device is started, the ones being flashed
 /// finish. A second Ctrl-C exits at once.
 fn stop_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        let _ = signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag));
-        let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
-    }
-    flag
+    crate::interrupt::install()
 }
 
 /// `dfu flash FILES --watch`.

@@ -245,8 +245,13 @@ fn load(path: &Path) -> Result<ConfigFile, Failure> {
         Failure::usage(
             format!("{} is not valid TOML: {}", path.display(), e.message()),
             format!(
-                "see the README's \"Configuration\" section; {}",
-                at_line(&text, e.span())
+                "see the README's \"Configuration\" section; {}{}",
+                at_line(&text, e.span()),
+                if e.message().contains("escape") {
+                    "; write Windows paths in single quotes ('C:\\fw\\app.bin'), where a backslash is just a backslash"
+                } else {
+                    ""
+                }
             ),
         )
     })?;

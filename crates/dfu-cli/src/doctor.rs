@@ -90,7 +90,25 @@ fn rule_mentions(vendor: u16) -> Vec<String> {
     hits
 }
 
+/// The devices the system's USB stack lists (Windows, macOS).
+fn listed_devices() -> Result<Vec<dfu::UsbDevice>, Failure> {
+    #[cfg(feature = "usb")]
+    {
+        use dfu::Backend;
+        dfu::backend::usb::UsbBackend::new()
+            .devices()
+            .map_err(Failure::from)
+    }
+    #[cfg(not(feature = "usb"))]
+    {
+        Ok(Vec::new())
+    }
+}
+
 fn user() -> String {
+    if !cfg!(unix) {
+        return std::env::var("USERNAME").unwrap_or_else(|_| "?".into());
+    }
     let uid = fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -104,13 +122,21 @@ fn user() -> String {
 
 /// One DFU device and whether this user may open it.
 #[derive(Serialize, schemars::JsonSchema)]
-struct DeviceCheck {
-    id: String,
-    name: String,
-    node: String,
-    accessible: bool,
-    error: Option<String>,
-    udev_rules: Vec<String>,
+pub(crate) struct DeviceCheck {
+    pub(crate) id: String,
+    /// The sysfs name on Linux, the bus path elsewhere.
+    pub(crate) name: String,
+    /// The device node (Linux); empty elsewhere.
+    pub(crate) node: String,
+    pub(crate) accessible: bool,
+    pub(crate) error: Option<String>,
+    pub(crate) udev_rules: Vec<String>,
+    /// Windows: the driver bound to the device ("" for none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) driver: Option<String>,
+    /// What to do about this device, when something must be done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) help: Option<String>,
 }
 
 /// The JSON of `dfu doctor --json`.
@@ -148,6 +174,8 @@ fn check_devices(root: &Path) -> Vec<DeviceCheck> {
                     rule_mentions(d.vendor)
                 },
                 error: opened.err().map(|e| e.to_string()),
+                driver: None,
+                help: None,
             }
         })
         .collect()
@@ -157,14 +185,23 @@ fn check_devices(root: &Path) -> Vec<DeviceCheck> {
 pub fn run(_g: &Global, json: bool) -> Result<(), Failure> {
     let root = Path::new("/sys/bus/usb/devices");
     let linux = cfg!(target_os = "linux");
-    let usb = linux && root.exists();
-    let devices = if usb { check_devices(root) } else { Vec::new() };
+    let usb = if linux { root.exists() } else { true };
+    let devices = match (linux, usb) {
+        (true, true) => check_devices(root),
+        (true, false) => Vec::new(),
+        (false, _) => crate::doctor_desk::checks(&listed_devices()?),
+    };
     let blocked: Vec<&str> = devices
         .iter()
         .filter(|d| !d.accessible)
         .map(|d| d.id.as_str())
         .collect();
     let failure = (!blocked.is_empty()).then(|| {
+        let help = if linux {
+            dfu::udev::install_help()
+        } else {
+            "install the WinUSB driver for each device with Zadig (zadig.akeo.ie), as the lines above say, then re-plug it".into()
+        };
         Failure::new(
             DEVICE,
             format!(
@@ -172,7 +209,7 @@ pub fn run(_g: &Global, json: bool) -> Result<(), Failure> {
                 blocked.len(),
                 blocked.join(", ")
             ),
-            dfu::udev::install_help(),
+            help,
         )
     });
     if json {
@@ -186,7 +223,10 @@ pub fn run(_g: &Global, json: bool) -> Result<(), Failure> {
             devices: &devices,
             error: failure.as_ref().map(|f| f.message.as_str()),
             help: failure.as_ref().map(|f| f.help.as_str()),
-            udev_rule: failure.as_ref().map(|_| dfu::udev::rules()),
+            udev_rule: failure
+                .as_ref()
+                .filter(|_| linux)
+                .map(|_| dfu::udev::rules()),
         });
     } else {
         print_report(linux, usb, &devices, failure.is_some());
@@ -202,7 +242,9 @@ fn print_report(linux: bool, usb: bool, devices: &[DeviceCheck], blocked: bool) 
         user()
     );
     if !linux {
-        outln!("- not Linux: see the README's Troubleshooting section (Windows: WinUSB via Zadig; macOS needs no driver)");
+        for line in crate::doctor_desk::report(std::env::consts::OS, devices) {
+            outln!("{line}");
+        }
         return;
     }
     if !usb {

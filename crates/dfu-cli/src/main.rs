@@ -18,6 +18,7 @@ mod cmd_watch;
 mod compat;
 mod config;
 mod doctor;
+mod doctor_desk;
 mod doctor_fix;
 mod exit;
 mod generate;

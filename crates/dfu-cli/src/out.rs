@@ -143,9 +143,13 @@ macro_rules! errln {
 pub(crate) use {errln, out, outln};
 
 /// True when standard output is a terminal and `NO_COLOR` is not set: colour is welcome.
+/// On Windows the console must also accept ANSI colours: they are switched on for it
+/// (virtual terminal processing, Windows 10 and later); where that fails, no colour.
 pub fn colour_stdout() -> bool {
     use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
 }
 
 #[cfg(test)]

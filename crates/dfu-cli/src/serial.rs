@@ -4,20 +4,46 @@
 
 use crate::exit::{Failure, DEVICE, USAGE};
 use dfu_profiles::Profile;
-use std::path::Path;
 use std::time::Duration;
 
 /// A way to ask the application to enter its bootloader (a profile's `serial_trigger`).
 pub use dfu_profiles::SerialTrigger as Trigger;
 
-/// The USB ids of the device behind a Linux tty (`/sys/class/tty/NAME/device/..`).
+/// True when `name`, as the system lists it, is the port the user named: the same path or
+/// name, `COM3` and `com3` alike and `\\.\COM10` as `COM10` (Windows), `/dev/tty.usbmodem1`
+/// as `/dev/cu.usbmodem1` (macOS: the call-out and dial-in nodes of one port).
+fn same_port(listed: &str, given: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.strip_prefix(r"\\.\").unwrap_or(s);
+        let s = s.replacen("/dev/tty.", "/dev/cu.", 1);
+        s.to_ascii_lowercase()
+    };
+    norm(listed) == norm(given)
+}
+
+/// The USB ids of the device behind a serial port, as the system lists it (sysfs on Linux,
+/// IOKit on macOS, SetupAPI on Windows: serialport's `available_ports`).
 fn usb_ids_of(port: &str) -> Option<(u16, u16)> {
-    let name = Path::new(port).file_name()?.to_str()?;
-    let dev = std::fs::canonicalize(format!("/sys/class/tty/{name}/device")).ok()?;
-    let usb = dev.parent()?;
-    let hex =
-        |f: &str| u16::from_str_radix(std::fs::read_to_string(usb.join(f)).ok()?.trim(), 16).ok();
-    Some((hex("idVendor")?, hex("idProduct")?))
+    serialport::available_ports()
+        .ok()?
+        .into_iter()
+        .find(|p| same_port(&p.port_name, port))
+        .and_then(|p| match p.port_type {
+            serialport::SerialPortType::UsbPort(u) => Some((u.vid, u.pid)),
+            _ => None,
+        })
+}
+
+/// The serial ports the system lists, for messages: `COM3, COM4` or `/dev/ttyACM0`.
+fn port_names() -> String {
+    let names: Vec<String> = serialport::available_ports()
+        .map(|ps| ps.into_iter().map(|p| p.port_name).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// Which convention to use: the profile's, else the one of the known device behind the port,
@@ -62,13 +88,28 @@ pub fn touch(port: &str, trigger: Trigger) -> Result<(), Failure> {
             Err(Failure::new(
                 USAGE,
                 format!("serial port {port} does not exist"),
-                "list the ports with `ls /dev/ttyACM* /dev/ttyUSB*` (Linux) or `ls /dev/cu.*` (macOS); a board already in DFU mode has no serial port",
+                format!("serial ports on this system: {}. Name one as the system does: /dev/ttyACM0 (Linux), /dev/cu.usbmodem1101 (macOS), COM3 (Windows); a board already in DFU mode has no serial port", port_names()),
             ))
         }
         Err(e) => Err(Failure::new(
             DEVICE,
             format!("cannot open serial port {port} at {} baud: {e}", trigger.baud()),
-            "another program (a serial monitor, ModemManager) may hold the port; on Linux your user needs the dialout group",
+            "another program (a serial monitor, the Arduino IDE, ModemManager) may hold the port; on Linux your user needs the dialout group",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_port;
+
+    #[test]
+    fn ports_match_as_each_system_spells_them() {
+        assert!(same_port("COM3", "com3"));
+        assert!(same_port("COM10", r"\\.\COM10"));
+        assert!(!same_port("COM1", "COM10"));
+        assert!(same_port("/dev/cu.usbmodem1101", "/dev/tty.usbmodem1101"));
+        assert!(same_port("/dev/ttyACM0", "/dev/ttyACM0"));
+        assert!(!same_port("/dev/ttyACM0", "/dev/ttyACM1"));
     }
 }

@@ -45,7 +45,7 @@ fn files_sim_and_a_command_table_come_from_the_file_with_paths_relative_to_it() 
     let s = Scratch::new();
     let state = s.state("f4.json");
     let toml = format!(
-        "sim = \"stm32f405,state={state}\"\nfiles = [\"app.bin\"]\naddress = 0x08000000\n[flash]\naddress = 0x08040000\nno-leave = true\n"
+        "sim = 'stm32f405,state={state}'\nfiles = [\"app.bin\"]\naddress = 0x08000000\n[flash]\naddress = 0x08040000\nno-leave = true\n"
     );
     std::fs::write(s.path("dfu.toml"), toml).unwrap();
     std::fs::create_dir(s.path("src")).unwrap();

@@ -3,8 +3,11 @@
 
 mod common;
 use common::{dfu, dfu_in, pattern, read_file, Scratch};
+#[cfg(unix)]
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+#[cfg(unix)]
+use std::process::Stdio;
 
 const SUBCOMMANDS: &[&str] = &[
     "list",
@@ -41,6 +44,8 @@ fn every_shell_gets_a_completion_script_naming_the_subcommands() {
         .says("possible values");
 }
 
+// Unix by nature: runs bash.
+#[cfg(unix)]
 #[test]
 fn the_bash_completion_script_is_valid_bash() {
     let script = dfu(&["completions", "bash"]).ok().stdout.clone();
@@ -64,6 +69,8 @@ fn the_bash_completion_script_is_valid_bash() {
     );
 }
 
+// Unix by nature: renders with man.
+#[cfg(unix)]
 #[test]
 fn the_man_page_renders_and_names_every_subcommand() {
     let page = dfu(&["manpage"]).ok().stdout.clone();
@@ -97,6 +104,7 @@ fn the_man_page_renders_and_names_every_subcommand() {
 }
 
 /// `dfu doctor --fix` with the rules going to `dir`, standard input not a terminal.
+#[cfg(target_os = "linux")]
 fn fix(dir: &str, extra: &[&str]) -> common::Run {
     let mut args = vec!["doctor", "--fix", "--udev-rules-dir", dir];
     args.extend_from_slice(extra);
@@ -108,6 +116,8 @@ fn fix(dir: &str, extra: &[&str]) -> common::Run {
         .into()
 }
 
+// Linux by nature: udev rules.
+#[cfg(target_os = "linux")]
 #[test]
 fn doctor_fix_asks_first_and_refuses_without_a_terminal() {
     let s = Scratch::new();
@@ -121,6 +131,8 @@ fn doctor_fix_asks_first_and_refuses_without_a_terminal() {
     dfu(&["doctor", "--yes"]).code(2);
 }
 
+// Linux by nature: udev rules.
+#[cfg(target_os = "linux")]
 #[test]
 fn doctor_fix_installs_the_rule_says_how_to_undo_and_is_idempotent() {
     let s = Scratch::new();
@@ -146,6 +158,8 @@ fn doctor_fix_installs_the_rule_says_how_to_undo_and_is_idempotent() {
     assert!(rules.contains("ATTRS{idProduct}==\"df11\", TAG+=\"uaccess\""));
 }
 
+// Linux by nature: udev rules.
+#[cfg(target_os = "linux")]
 #[test]
 fn doctor_fix_never_replaces_a_different_rule_file() {
     let s = Scratch::new();
@@ -219,11 +233,11 @@ fn dfu_flash_works_as_a_cargo_runner() {
     let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_dfu"))
         .parent()
         .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir.to_path_buf()).chain(std::env::split_paths(&inherited)),
+    )
+    .unwrap();
     let state = s.state("f4.json");
     // The board comes up in DFU mode two seconds (simulated) after the runner starts.
     let sim = format!("stm32f405,state={state}");

@@ -203,6 +203,8 @@ fn json_events_carry_their_device_and_each_device_has_a_result() {
     assert_eq!(devices[3]["exit_code"], 6);
 }
 
+// Unix by nature: checks the log against the system's sha256sum.
+#[cfg(unix)]
 #[test]
 fn watch_flashes_each_device_once_as_it_appears_and_appends_to_the_log() {
     let s = Scratch::new();
@@ -352,6 +354,7 @@ fn wait_waits_for_the_device_to_appear_and_gives_up_after_the_timeout() {
 
 /// SHA-256 as `sha256sum` prints it (from the system tool, so the test does not trust the
 /// code under test).
+#[cfg(unix)]
 fn sha256_hex(data: &[u8]) -> String {
     let s = Scratch::new();
     let f = s.file("x.bin", data);
@@ -362,6 +365,8 @@ fn sha256_hex(data: &[u8]) -> String {
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
 
+// Unix by nature: sends SIGINT with kill.
+#[cfg(unix)]
 #[test]
 fn ctrl_c_ends_a_watch_after_the_device_in_hand() {
     use std::io::{BufRead, BufReader};

@@ -91,6 +91,7 @@ fn erase_all_on_an_f405_outlasts_the_5_s_transfer_timeout() {
 /// are the compare's set-addresses, the erases and the write's set-address): checks exit
 /// 130, that the report names exactly what the simulator erased and programmed, and that
 /// the next run finishes and verifies.
+#[cfg(unix)]
 fn interrupted_then_recovered(profile: &str, address: u32, signal: &str, n: u32) {
     let s = Scratch::new();
     let state = s.state("dev.json");
@@ -144,6 +145,8 @@ fn interrupted_then_recovered(profile: &str, address: u32, signal: &str, n: u32)
     assert_eq!(read_back(&sim, &s, "back.bin", address, new.len()), new);
 }
 
+// Unix by nature: the simulator raises a signal in the process.
+#[cfg(unix)]
 #[test]
 fn ctrl_c_mid_write_on_dfuse_stops_after_the_block() {
     // DNLOADs: set address x3 (compare), erase x3 (16 KiB sectors), set address, 2 KiB
@@ -151,11 +154,15 @@ fn ctrl_c_mid_write_on_dfuse_stops_after_the_block() {
     interrupted_then_recovered("stm32f405", 0x0800_0000, "interrupt", 12);
 }
 
+// Unix by nature: the simulator raises a signal in the process.
+#[cfg(unix)]
 #[test]
 fn ctrl_c_mid_erase_on_dfuse_stops_after_the_sector() {
     interrupted_then_recovered("stm32f405", 0x0800_0000, "interrupt", 5);
 }
 
+// Unix by nature: the simulator raises a signal in the process.
+#[cfg(unix)]
 #[test]
 fn sigterm_mid_download_on_plain_dfu_stops_and_the_next_run_recovers() {
     interrupted_then_recovered("dapboot", 0x0800_2000, "terminate", 7);
@@ -298,6 +305,8 @@ fn reset_resets_the_device_and_writes_nothing() {
 
 /// Under dfu-util's command line (`dfu util`, the drop-in) Ctrl-C also stops at a safe point
 /// and exits 130, what a shell reports for dfu-util killed by SIGINT.
+// Unix by nature: the simulator raises a signal in the process.
+#[cfg(unix)]
 #[test]
 fn ctrl_c_under_the_dfu_util_command_line_exits_130() {
     let s = Scratch::new();

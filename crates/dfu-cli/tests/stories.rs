@@ -370,6 +370,7 @@ fn seed_004_a_device_in_dfu_error_is_cleared_at_connect() {
     assert!(!r.stderr.contains("error:"), "{}", r.stderr);
 }
 
+#[cfg(unix)]
 fn serial_touch(args: &[&str]) -> (String, String) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/serial_touch.py");
     let out = std::process::Command::new("python3")
@@ -385,6 +386,8 @@ fn serial_touch(args: &[&str]) -> (String, String) {
     )
 }
 
+// Unix by nature: a pseudo-terminal stands in for the serial port.
+#[cfg(unix)]
 #[test]
 fn seed_001_004_detach_through_a_serial_port_uses_the_device_convention() {
     let (out, err) = serial_touch(&["--sim", "photon", "--profile", "photon"]);

@@ -1,5 +1,7 @@
 //! `dfu` called as dfu-suffix and dfu-prefix writes the same bytes and exits with the same
 //! codes as Debian's dfu-suffix and dfu-prefix 0.11 (which must be installed: scripts/setup).
+//! Unix by nature: the references are Linux programs and the names are symlinks.
+#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -32,10 +32,14 @@ fn lock_path(state: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// True unless /proc says that process `pid` no longer runs.
+/// True unless /proc says that process `pid` no longer runs (Linux only: elsewhere, e.g.
+/// under Wine where `Z:\proc` is the host's /proc with other process ids, /proc says
+/// nothing about the caller's processes).
 #[cfg(not(target_arch = "wasm32"))]
 fn alive(pid: u32) -> bool {
-    !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
+    !cfg!(target_os = "linux")
+        || !Path::new("/proc/self").exists()
+        || Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Claims the device whose state is in `state`. On wasm32 (the web page) there is one

@@ -82,6 +82,8 @@ impl Backend for WebUsb {
                 serial: d.serial,
                 dfu_interfaces: d.dfu_interfaces,
                 key: u64::from(d.key),
+                // The browser chose the driver already; nothing to report.
+                windows_driver: None,
             })
             .collect())
     }

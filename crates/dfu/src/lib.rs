@@ -39,7 +39,7 @@ pub mod session;
 // Each module is also named at the root (`dfu::wait`, `dfu::many`, `dfu::survey`), as
 // before they were grouped by the flow.
 pub(crate) use discovery::{choose, info_json, quirk};
-pub use discovery::{discover, selector, udev, wait};
+pub use discovery::{discover, driver, selector, udev, wait};
 pub use fleet::{many, watch};
 pub use pipeline::{checks, firmware, flash, prepare, readerase, request, sectors, survey};
 pub(crate) use pipeline::{preserve, quick};

@@ -38,6 +38,11 @@ pub struct UsbDevice {
     pub serial: Option<String>,
     /// Interface numbers of DFU interfaces (class 0xFE, subclass 1) with their protocol.
     pub dfu_interfaces: Vec<(u8, u8)>,
+    /// On Windows: the service name of the driver bound to the whole device (`WinUSB`,
+    /// `usbccgp`, `STTub30`, ...), empty when none is; `None` where the system does not report
+    /// drivers. See [`crate::driver::DriverFit`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_driver: Option<String>,
     /// Backend-specific key to open it again.
     #[serde(skip)]
     pub key: u64,

@@ -67,6 +67,7 @@ impl Backend for SimBackend {
                     product: None,
                     serial: Some(d.serial.clone()),
                     dfu_interfaces,
+                    windows_driver: None,
                     key: u64::from(d.id.0),
                 }
             })

@@ -8,6 +8,7 @@ use dfu_proto::{Setup, Transport, TransportError};
 use nusb::transfer::{ControlIn, ControlOut, ControlType, Recipient, TransferError};
 use nusb::MaybeFuture;
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{Duration, Instant};
 
 /// Control transfers give up after this long unless the library asks for more (the status
@@ -36,11 +37,56 @@ impl Default for UsbBackend {
     }
 }
 
+/// The key to find a listed device again: a hash of nusb's opaque, per-platform device id
+/// (bus and address on Linux, the device instance on Windows, the IOKit registry id on macOS).
 fn key_of(info: &nusb::DeviceInfo) -> u64 {
-    let ports = info.port_chain().iter().fold(0u64, |acc, p| {
-        acc.wrapping_mul(31).wrapping_add(u64::from(*p))
-    });
-    (u64::from(info.busnum()) << 56) ^ (u64::from(info.device_address()) << 48) ^ ports
+    let mut h = DefaultHasher::new();
+    info.id().hash(&mut h);
+    h.finish()
+}
+
+/// The bus number as each system gives it: Linux numbers its buses; macOS's bus id is the top
+/// byte of the IOKit location id, in hex; Windows names a bus by its root hub's location path,
+/// so there buses are numbered 1, 2, ... in the order of those paths (`buses`, sorted).
+fn bus_number(info: &nusb::DeviceInfo, buses: &[String]) -> u8 {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = buses;
+        info.busnum()
+    }
+    #[cfg(target_os = "macos")]
+    {
+        let _ = buses;
+        u8::from_str_radix(info.bus_id(), 16).unwrap_or(0)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    {
+        bus_ordinal(info.bus_id(), buses)
+    }
+}
+
+/// `bus`'s place (from 1) among the sorted, distinct `buses`; 0 when it is not there.
+#[cfg(any(test, not(any(target_os = "linux", target_os = "macos"))))]
+fn bus_ordinal(bus: &str, buses: &[String]) -> u8 {
+    buses
+        .iter()
+        .position(|b| b == bus)
+        .and_then(|i| u8::try_from(i + 1).ok())
+        .unwrap_or(0)
+}
+
+/// The driver Windows has bound to the whole device (nusb reports it only there), empty when
+/// there is none.
+fn driver_of(info: &nusb::DeviceInfo) -> Option<String> {
+    #[cfg(target_os = "windows")]
+    {
+        Some(info.driver().unwrap_or_default().to_string())
+    }
+    #[cfg(not(target_os = "windows"))]
+    {
+        let _ = info;
+        None
+    }
 }
 
 fn map_error(e: &nusb::Error) -> TransportError {
@@ -73,9 +119,13 @@ impl Backend for UsbBackend {
             self.seen.clear();
             return Ok(Vec::new());
         }
-        let list = nusb::list_devices()
+        let list: Vec<nusb::DeviceInfo> = nusb::list_devices()
             .wait()
-            .map_err(|e| DfuError::usb(Op::List, map_error(&e)))?;
+            .map_err(|e| DfuError::usb(Op::List, map_error(&e)))?
+            .collect();
+        let mut buses: Vec<String> = list.iter().map(|i| i.bus_id().to_string()).collect();
+        buses.sort();
+        buses.dedup();
         self.seen.clear();
         let mut out = Vec::new();
         for info in list {
@@ -90,13 +140,14 @@ impl Backend for UsbBackend {
                 vendor_id: info.vendor_id(),
                 product_id: info.product_id(),
                 bcd_device: info.device_version(),
-                bus: info.busnum(),
+                bus: bus_number(&info, &buses),
                 address: info.device_address(),
                 ports: info.port_chain().to_vec(),
                 manufacturer: info.manufacturer_string().map(str::to_string),
                 product: info.product_string().map(str::to_string),
                 serial: info.serial_number().map(str::to_string),
                 dfu_interfaces,
+                windows_driver: driver_of(&info),
                 key,
             });
             self.seen.insert(key, info);
@@ -240,5 +291,21 @@ impl Transport for UsbTransport {
 
     fn timeout(&self) -> Duration {
         self.timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bus_ordinal;
+
+    #[test]
+    fn windows_buses_are_numbered_in_the_order_of_their_root_hub_paths() {
+        let buses = [
+            "PCIROOT(0)#PCI(1400)#USBROOT(0)".to_string(),
+            "PCIROOT(0)#PCI(1A00)#USBROOT(0)".to_string(),
+        ];
+        assert_eq!(bus_ordinal(&buses[1], &buses), 2);
+        assert_eq!(bus_ordinal(&buses[0], &buses), 1);
+        assert_eq!(bus_ordinal("ACPI(_SB_)", &buses), 0);
     }
 }

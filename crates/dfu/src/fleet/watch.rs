@@ -204,6 +204,7 @@ mod tests {
             product: None,
             serial: serial.map(str::to_string),
             dfu_interfaces: vec![(0, protocol)],
+            windows_driver: None,
             key: u64::from(port),
         }
     }
