@@ -23,9 +23,42 @@ fn bad_crc_suffix(mut data: Vec<u8>) -> Vec<u8> {
     data
 }
 
+/// An application linked for `base` (stack in the F103's 20 KiB of RAM, reset handler
+/// inside the image), as Klipper, QMK and Arduino_STM32 build for the Maple bootloaders.
+pub fn linked_for(base: u32, len: usize, seed: u32) -> Vec<u8> {
+    let mut i = pattern(len, seed);
+    i[..4].copy_from_slice(&0x2000_5000u32.to_le_bytes());
+    i[4..8].copy_from_slice(&(base + 0x131).to_le_bytes());
+    i
+}
+
+const MAPLE_RESET: &str = "the Maple bootloaders wait in dfuMANIFEST-WAIT-RESET; dfu-util resets the device itself, libusb reports the re-enumerated device as gone, and dfu-util exits 74 after a good flash; dfu verified the image before manifestation and exits 0";
+
 /// The build systems' own command lines.
 pub fn callers() -> Vec<Case> {
     vec![
+        // Klipper scripts/flash_usb.py (flash_stm32f1), QMK tmk_core/chibios.mk (stm32duino)
+        // and Arduino_STM32 tools/linux/maple_upload: plain DFU, alt 2 = 0x08002000, no -s.
+        Case::new("Klipper flash_stm32f1 (STM32duino)", "stm32duino,state=@0", &["-d", ",1eaf:0003", "-R", "-a", "2", "-D", "f.bin"])
+            .file("seed.bin", image(20_000, 42))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "2", "--no-leave", "--no-verify"])
+            .file("f.bin", linked_for(0x0800_2000, 30_000, 43))
+            .differs(74, 0, true, MAPLE_RESET),
+        Case::new("QMK stm32duino", "stm32duino,state=@0", &["-d", "1EAF:0003", "-a", "2", "-R", "-D", "f.bin"])
+            .file("seed.bin", image(40_000, 44))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "2", "--no-leave", "--no-verify"])
+            .file("f.bin", linked_for(0x0800_2000, 12_000, 45))
+            .differs(74, 0, true, MAPLE_RESET),
+        Case::new("Arduino_STM32 maple_upload", "stm32duino,state=@0", &["-d", "1EAF:0003", "-a", "2", "-D", "f.bin", "-R"])
+            .file("seed.bin", image(9_000, 46))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "2", "--no-leave", "--no-verify"])
+            .file("f.bin", linked_for(0x0800_2000, 25_000, 47))
+            .differs(74, 0, true, MAPLE_RESET),
+        Case::new("maple_upload, 1st-generation Maple (alt 1)", "maple,state=@0", &["-d", "1EAF:0003", "-a", "1", "-D", "f.bin", "-R"])
+            .file("seed.bin", image(50_000, 48))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "1", "--no-leave", "--no-verify"])
+            .file("f.bin", linked_for(0x0800_5000, 20_000, 49))
+            .differs(74, 0, true, MAPLE_RESET),
         Case::new("Klipper make flash", "stm32f446,state=@0", &["-d", ",0483:df11", "-R", "-a", "0", "-s", "0x8000000:leave", "-D", "out/klipper.bin"])
             .file("out/klipper.bin", image(30_000, 1))
             .differs(251, 0, true, "-R after :leave: the device already left; dfu-util's reset fails and it exits 251 (LIBUSB_ERROR_NOT_FOUND as a status) after a good flash; ours verified and left as asked"),
