@@ -172,3 +172,90 @@ fn a_plain_alt_that_names_its_address_places_the_image_without_a_profile() {
         "the image is not at 0x08003000 in the device's flash"
     );
 }
+
+#[test]
+fn particle_cli_key_commands_write_and_read_the_documented_dct_slot_only() {
+    let dir = harness::scratch();
+    let spec = format!("photon,state={}", dir.path().join("state0.json").display());
+    let dct = harness::pattern(16_384, 58);
+    let key = corpus::particle_server_key(59);
+    std::fs::write(dir.path().join("dct.bin"), &dct).expect("dct");
+    std::fs::write(dir.path().join("server-key.der"), &key).expect("key");
+    let seed = [
+        "flash",
+        "dct.bin",
+        "--alt",
+        "1",
+        "--address",
+        "0",
+        "--force",
+        "--no-leave",
+    ];
+    let r = harness::dfu_run(&spec, &seed, dir.path());
+    assert_eq!(r.code, 0, "{r}");
+    let util = |args: &[&str]| {
+        std::process::Command::new(harness::dfu_cli())
+            .arg("util")
+            .args(args)
+            .current_dir(dir.path())
+            .env("DFU_SIM", &spec)
+            .output()
+            .expect("run dfu util")
+    };
+    // particle-cli's exact lines: write the server key, read it back.
+    let w = util(&[
+        "-d",
+        "2b04:d006",
+        "-a",
+        "1",
+        "-i",
+        "0",
+        "-s",
+        "2082",
+        "-D",
+        "server-key.der",
+    ]);
+    let err = String::from_utf8_lossy(&w.stderr);
+    assert_eq!(w.status.code(), Some(0), "{err}");
+    assert!(err.contains("server public key (TCP, RSA)"), "{err}");
+    assert!(String::from_utf8_lossy(&w.stdout).contains("File downloaded successfully"));
+    let mut want = dct.clone();
+    want[2082..2594].copy_from_slice(&key);
+    assert!(
+        state_bytes(dir.path(), 1, 0, 16_384) == want,
+        "the DCT does not hold the key at 2082 with every other byte kept"
+    );
+    let r = util(&[
+        "-d",
+        "2b04:d006",
+        "-a",
+        "1",
+        "-s",
+        "2082:512",
+        "-U",
+        "key.der",
+    ]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(std::fs::read(dir.path().join("key.der")).expect("key.der") == key);
+    // Any other DCT area stays refused, and nothing changes.
+    let other = util(&[
+        "-d",
+        "2b04:d006",
+        "-a",
+        "1",
+        "-s",
+        "2000",
+        "-D",
+        "server-key.der",
+    ]);
+    assert_eq!(other.status.code(), Some(64));
+    assert!(
+        state_bytes(dir.path(), 1, 0, 16_384) == want,
+        "a refused write changed the DCT"
+    );
+}

@@ -4,6 +4,7 @@
 //! device chosen is then named to `dfu` by its bus path.
 
 use super::options::{self, Action, UtilOptions};
+use super::particle_keys;
 use super::probe::{self, Iface, Probe};
 use super::sysexits::{self, EX_CANTCREAT, EX_IOERR, EX_NOINPUT, EX_OK, EX_USAGE};
 use crate::args::Global;
@@ -334,7 +335,8 @@ fn act(
             return Ok(());
         }
         Action::Download(file) => {
-            left = download(g, device, file, &d, is_dfuse, dfuse_file, o.reset)?;
+            let key = key_slot(info, &device.alt, &d, file);
+            left = download(g, device, file, &d, is_dfuse, dfuse_file, o.reset, key)?;
         }
         Action::Upload(file) => upload(g, device, info, is_dfuse, file, &d)?,
         Action::Detach => {
@@ -389,7 +391,22 @@ fn unprotect(g: &Global, device: &DeviceRequest) -> Result<(), Exit> {
     Ok(())
 }
 
+/// A raw file written into one of particle-cli's documented DCT key slots: the slot.
+fn key_slot(
+    info: &dfu::DeviceInfo,
+    alt: &AltChoice,
+    d: &options::Dfuse,
+    file: &Path,
+) -> Option<&'static str> {
+    let AltChoice::Number(alt) = alt else {
+        return None;
+    };
+    let len = std::fs::metadata(file).ok()?.len();
+    particle_keys::slot(info, *alt, d.address?, len)
+}
+
 /// -D through `dfu flash`. Returns whether the device left DFU mode.
+#[allow(clippy::too_many_arguments)]
 fn download(
     g: &Global,
     device: &DeviceRequest,
@@ -398,6 +415,7 @@ fn download(
     dfuse: bool,
     dfuse_file: bool,
     reset: bool,
+    key: Option<&'static str>,
 ) -> Result<bool, Exit> {
     if dfuse && dfuse_file && d.address.is_some() {
         return Err(refuse(
@@ -422,6 +440,10 @@ fn download(
     // DfuSe devices leave only with :leave (else they stay in DFU mode, as with dfu-util);
     // plain DFU devices are reset to start the application when -R is given.
     let leave = if dfuse { d.leave } else { reset };
+    if let (Some(what), Some(address)) = (key, d.address) {
+        let len = std::fs::metadata(file).map_or(0, |m| m.len());
+        eprintln!("{}", particle_keys::note(what, address, len));
+    }
     let request = Request {
         device: device.clone(),
         op: Operation::Flash {
@@ -430,6 +452,8 @@ fn download(
                 address: d.address,
                 leave,
                 mass_erase: d.mass_erase,
+                // particle-cli's documented key slots only (the settings refusal).
+                force: key.is_some(),
                 ..FlashOptions::default()
             },
         },

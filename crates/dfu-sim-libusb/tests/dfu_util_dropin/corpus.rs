@@ -34,9 +34,35 @@ pub fn linked_for(base: u32, len: usize, seed: u32) -> Vec<u8> {
 
 const MAPLE_RESET: &str = "the Maple bootloaders wait in dfuMANIFEST-WAIT-RESET; dfu-util resets the device itself, libusb reports the re-enumerated device as gone, and dfu-util exits 74 after a good flash; dfu verified the image before manifestation and exits 0";
 
+/// A server public key as particle-cli's `keys server` writes it: the DER key, 0xFF up to
+/// the slot's 512 bytes, the server address at 384 and the port at 450
+/// (particle-cli src/cmd/keys.js).
+pub fn particle_server_key(seed: u32) -> Vec<u8> {
+    let mut k = vec![0xff; 512];
+    k[..294].copy_from_slice(&pattern(294, seed));
+    k[..4].copy_from_slice(&[0x30, 0x82, 0x01, 0x22]);
+    k[384..390].copy_from_slice(&[0x00, 0x04, 10, 0, 0, 1]);
+    k[450..452].copy_from_slice(&5683u16.to_be_bytes());
+    k
+}
+
 /// The build systems' own command lines.
 pub fn callers() -> Vec<Case> {
     vec![
+        // particle-cli src/lib/dfu.js writeDfu / readDfu with the key slots of
+        // src/lib/device-specs.js, on a DCT that holds settings already.
+        Case::new("particle-cli keys server", "photon,state=@0", &["-d", "2b04:d006", "-a", "1", "-i", "0", "-s", "2082", "-D", "server-key.der"])
+            .file("dct.bin", image(16_384, 53))
+            .seed_dfu(&["flash", "dct.bin", "--alt", "1", "--address", "0", "--force", "--no-leave"])
+            .file("server-key.der", particle_server_key(54)),
+        Case::new("particle-cli keys save (read the server key)", "photon,state=@0", &["-d", "2b04:d006", "-a", "1", "-s", "2082:512", "-U", "key.der"])
+            .file("dct.bin", image(16_384, 55))
+            .seed_dfu(&["flash", "dct.bin", "--alt", "1", "--address", "0", "--force", "--no-leave"])
+            .upload("key.der"),
+        Case::new("particle-cli keys doctor (device private key, TCP)", "electron,state=@0", &["-d", "2b04:d00a", "-a", "1", "-i", "0", "-s", "34", "-D", "device.der"])
+            .file("dct.bin", image(16_384, 56))
+            .seed_dfu(&["flash", "dct.bin", "--alt", "1", "--address", "0", "--force", "--no-leave"])
+            .file("device.der", image(612, 57)),
         // Klipper scripts/flash_usb.py (flash_stm32f1), QMK tmk_core/chibios.mk (stm32duino)
         // and Arduino_STM32 tools/linux/maple_upload: plain DFU, alt 2 = 0x08002000, no -s.
         Case::new("Klipper flash_stm32f1 (STM32duino)", "stm32duino,state=@0", &["-d", ",1eaf:0003", "-R", "-a", "2", "-D", "f.bin"])
