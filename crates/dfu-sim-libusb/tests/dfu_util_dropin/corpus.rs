@@ -209,6 +209,14 @@ pub fn options() -> Vec<Case> {
             .file("f.bin", image(100, 32))
             .file("seed.bin", image(20_000, 36))
             .seed_dfu(&["flash", "seed.bin", "--address", "0x08000000", "--no-leave"]),
+        // Factory option bytes with another brown-out level (USER 0xE0), as a
+        // DfuSe file whose target is the option-byte alt.
+        Case::new("DfuSe file with an option-byte target", "stm32f405,state=@0", &["-a", "1", "-s", ":leave", "-D", "ob.dfu"])
+            .file("ob.bin", vec![0xE0, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+            .seed_dfu(&["image", "convert", "ob.bin", "-o", "ob.dfu", "--to", "dfuse", "--address", "0x1FFFC000", "--target-alt", "1", "--vid", "0483", "--pid", "df11"])
+            .differs(74, 0, true, "the device resets after an option-byte write (AN3156); dfu-util reports the lost status as an error, dfu read the option bytes back first"),
+        Case::new("-U past the end of memory", "stm32f405,state=@0", &["-a", "0", "-s", "0x080FF000:0x2000", "-U", "up.bin"])
+            .differs(74, 64, false, "dfu-util asks the device and fails on its error; dfu refuses a range outside the map before it reads"),
         Case::new("unprotect on a read-protected device", "stm32f405,rdp=1,state=@0", &["-a", "0", "-s", "0x08000000:unprotect:force", "-D", "f.bin"])
             .file("f.bin", image(100, 33)),
     ]
