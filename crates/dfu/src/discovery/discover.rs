@@ -394,4 +394,22 @@ mod stated_tests {
             assert_eq!(stated_address(none), None, "{none}");
         }
     }
+
+    #[test]
+    fn profiles_whose_alt_names_state_an_address_keep_their_memory_there() {
+        let mut seen = 0;
+        for p in dfu_profiles::builtin_profiles() {
+            for (i, alt) in p.alts.iter().enumerate() {
+                if let Some(a) = stated_address(&alt.name) {
+                    let i = u8::try_from(i).expect("alt number");
+                    assert_eq!(p.plain_base(i), Some(a), "{} alt {i}", p.name);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(
+            seen >= 4,
+            "maple and stm32duino name their addresses ({seen})"
+        );
+    }
 }
