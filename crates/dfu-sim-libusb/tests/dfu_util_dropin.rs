@@ -218,6 +218,10 @@ fn particle_cli_key_commands_write_and_read_the_documented_dct_slot_only() {
     let err = String::from_utf8_lossy(&w.stderr);
     assert_eq!(w.status.code(), Some(0), "{err}");
     assert!(err.contains("server public key (TCP, RSA)"), "{err}");
+    assert!(
+        !err.contains("--force") && !err.contains("--address"),
+        "{err}"
+    );
     assert!(String::from_utf8_lossy(&w.stdout).contains("File downloaded successfully"));
     let mut want = dct.clone();
     want[2082..2594].copy_from_slice(&key);

@@ -124,6 +124,7 @@ fn global(sim: Option<String>, verbose: bool) -> Global {
     let mut g = Global::from_env();
     g.sim = sim.or(g.sim);
     g.verbose = verbose;
+    g.drop_in = true;
     g
 }
 
