@@ -42,10 +42,10 @@ pub fn slot(info: &DeviceInfo, alt: u8, address: u32, len: u64) -> Option<&'stat
         .map(|(what, _, _)| *what)
 }
 
-/// The note printed when a slot is written or read.
-pub fn note(what: &str, address: u32, len: u64) -> String {
+/// The note printed when a slot is `done` ("written", "read").
+pub fn note(what: &str, address: u32, len: u64, done: &str) -> String {
     format!(
-        "note: DCT bytes {address}..{} are the {what}, where particle-cli's `keys` commands put it; the settings region is written for this slot only",
+        "note: DCT bytes {address}..{} are the {what}, where particle-cli's `keys` commands keep it; {done} as particle-cli asks (other settings stay refused)",
         u64::from(address) + len
     )
 }

@@ -339,7 +339,15 @@ fn act(
             let key = key_slot(info, &device.alt, &d, file);
             left = download(g, device, file, &d, is_dfuse, dfuse_file, o.reset, key)?;
         }
-        Action::Upload(file) => upload(g, device, info, is_dfuse, file, &d)?,
+        Action::Upload(file) => {
+            if let (AltChoice::Number(alt), Some(address)) = (&device.alt, d.address) {
+                let len = u64::from(d.length);
+                if let Some(what) = particle_keys::slot(info, *alt, address, len) {
+                    eprintln!("{}", particle_keys::note(what, address, len, "read"));
+                }
+            }
+            upload(g, device, info, is_dfuse, file, &d)?
+        }
         Action::Detach => {
             if info.mode == dfu::Mode::Runtime {
                 crate::cmd_device::detach(g, false)?;
@@ -443,7 +451,7 @@ fn download(
     let leave = if dfuse { d.leave } else { reset };
     if let (Some(what), Some(address)) = (key, d.address) {
         let len = std::fs::metadata(file).map_or(0, |m| m.len());
-        eprintln!("{}", particle_keys::note(what, address, len));
+        eprintln!("{}", particle_keys::note(what, address, len, "written"));
     }
     let request = Request {
         device: device.clone(),
