@@ -11,7 +11,9 @@
 //! system flags and a 2-byte version put `device_private_key` at 34, `server_public_key` at
 //! 2082, `alt_device_private_key` at 3106 and `alt_server_public_key` at 3298.
 
-use dfu::DeviceInfo;
+use super::options::Dfuse;
+use dfu::{AltChoice, DeviceInfo};
+use std::path::Path;
 
 /// One documented key slot in the DCT: (what it holds, offset, length).
 type Slot = (&'static str, u32, u32);
@@ -48,4 +50,29 @@ pub fn note(what: &str, address: u32, len: u64, done: &str) -> String {
         "note: DCT bytes {address}..{} are the {what}, where particle-cli's `keys` commands keep it; {done} as particle-cli asks (other settings stay refused)",
         u64::from(address) + len
     )
+}
+
+/// The slot a `-D FILE` with `-s ADDRESS` writes, when it is one of particle-cli's.
+pub fn download_slot(
+    info: &DeviceInfo,
+    alt: &AltChoice,
+    d: &Dfuse,
+    file: &Path,
+) -> Option<&'static str> {
+    let AltChoice::Number(alt) = alt else {
+        return None;
+    };
+    let len = std::fs::metadata(file).ok()?.len();
+    slot(info, *alt, d.address?, len)
+}
+
+/// Prints the note for a `-U` with `-s ADDRESS:LENGTH` that reads one of particle-cli's
+/// slots (reads of the DCT are not refused; the note says what the bytes are).
+pub fn note_read(info: &DeviceInfo, alt: &AltChoice, d: &Dfuse) {
+    if let (AltChoice::Number(alt), Some(address)) = (alt, d.address) {
+        let len = u64::from(d.length);
+        if let Some(what) = slot(info, *alt, address, len) {
+            eprintln!("{}", note(what, address, len, "read"));
+        }
+    }
 }

@@ -336,16 +336,11 @@ fn act(
             return Ok(());
         }
         Action::Download(file) => {
-            let key = key_slot(info, &device.alt, &d, file);
+            let key = particle_keys::download_slot(info, &device.alt, &d, file);
             left = download(g, device, file, &d, is_dfuse, dfuse_file, o.reset, key)?;
         }
         Action::Upload(file) => {
-            if let (AltChoice::Number(alt), Some(address)) = (&device.alt, d.address) {
-                let len = u64::from(d.length);
-                if let Some(what) = particle_keys::slot(info, *alt, address, len) {
-                    eprintln!("{}", particle_keys::note(what, address, len, "read"));
-                }
-            }
+            particle_keys::note_read(info, &device.alt, &d);
             upload(g, device, info, is_dfuse, file, &d)?
         }
         Action::Detach => {
@@ -398,20 +393,6 @@ fn unprotect(g: &Global, device: &DeviceRequest) -> Result<(), Exit> {
     backend.finish()?;
     println!("Device disconnects, erases flash and resets now");
     Ok(())
-}
-
-/// A raw file written into one of particle-cli's documented DCT key slots: the slot.
-fn key_slot(
-    info: &dfu::DeviceInfo,
-    alt: &AltChoice,
-    d: &options::Dfuse,
-    file: &Path,
-) -> Option<&'static str> {
-    let AltChoice::Number(alt) = alt else {
-        return None;
-    };
-    let len = std::fs::metadata(file).ok()?.len();
-    particle_keys::slot(info, *alt, d.address?, len)
 }
 
 /// -D through `dfu flash`. Returns whether the device left DFU mode.
