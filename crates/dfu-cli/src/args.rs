@@ -56,6 +56,9 @@ pub struct Global {
     /// With --wait: give up after this long (`30s`, `500ms`, `2m`; a bare number is seconds)
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, requires = "wait")]
     pub wait_timeout: Option<std::time::Duration>,
+    /// Running as the dfu-util drop-in: notes name no `dfu` option the caller never typed.
+    #[arg(skip)]
+    pub drop_in: bool,
 }
 
 /// The commands.

@@ -37,11 +37,12 @@ fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
 
 /// The notes a plan gives the user: where each raw binary went, and every finding that is
 /// not a refusal.
-fn plan_notes(plan: &FlashPlan) -> Vec<String> {
+fn plan_notes(plan: &FlashPlan, drop_in: bool) -> Vec<String> {
     let mut notes = Vec::new();
     for p in &plan.placements {
         let why = match &p.source {
             AddressSource::File => continue,
+            AddressSource::Given if drop_in => "-s".to_string(),
             AddressSource::Given => "--address".to_string(),
             s => s.describe(),
         };
@@ -57,6 +58,9 @@ fn plan_notes(plan: &FlashPlan) -> Vec<String> {
             Severity::Overridden if f.code == dfu::Code::Irreversible => {
                 notes.push(format!("--irreversible: {}", f.message))
             }
+            // The drop-in overrides only where a caller's documented command needs it
+            // (particle-cli's key slots), and says so itself.
+            Severity::Overridden if drop_in => notes.push(f.message.clone()),
             Severity::Overridden => notes.push(format!("--force: {}", f.message)),
             _ => notes.push(f.message.clone()),
         }
@@ -154,7 +158,7 @@ pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
     let Some(plan) = prepared.plan.as_flash().cloned() else {
         return Err(Failure::usage("not a flash request", ""));
     };
-    for n in plan_notes(&plan) {
+    for n in plan_notes(&plan, g.drop_in) {
         progress.event(&dfu::Event::Note { message: n });
     }
     if !plan.options.dry_run {

@@ -170,6 +170,28 @@ const CAPTURES: &[Capture] = &[
             "@Option Bytes  /0x1FFFF800/01*016 e",
         ],
     ),
+    // public `dfu-util -l` captures of the STM32duino bootloader (dfu-util 0.9 to 0.11)
+    (
+        "stm32duino",
+        0x1eaf,
+        0x0003,
+        0x0201,
+        "LLM 003",
+        &[
+            "STM32duino bootloader v1.0  ERROR. Upload to RAM not supported.",
+            "STM32duino bootloader v1.0  Upload to Flash 0x8005000",
+            "STM32duino bootloader v1.0  Upload to Flash 0x8002000",
+        ],
+    ),
+    // public `dfu-util -l` capture of a LeafLabs Maple (dfu-util 0.8)
+    (
+        "maple",
+        0x1eaf,
+        0x0003,
+        0x0201,
+        "LLM 003",
+        &["DFU Program RAM 0x20000C00", "DFU Program FLASH 0x08005000"],
+    ),
 ];
 
 #[test]

@@ -91,6 +91,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("simtrace", include_str!("../profiles/simtrace.toml")),
     ("stm32g0b1", include_str!("../profiles/stm32g0b1.toml")),
     ("stm32f303", include_str!("../profiles/stm32f303.toml")),
+    ("stm32duino", include_str!("../profiles/stm32duino.toml")),
+    ("maple", include_str!("../profiles/maple.toml")),
 ];
 
 /// Names of the built-in profiles.

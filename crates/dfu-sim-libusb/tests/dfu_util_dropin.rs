@@ -67,3 +67,196 @@ fn found_lines_match_for_every_profile_in_dfu_and_run_time_mode() {
     // Every profile lists at least one alt in DFU mode; the Particle ones also at run time.
     assert!(compared >= names.len(), "only {compared} lines compared");
 }
+
+/// The bytes of one alt's flash from `start`, `len` long, read from the state file (erased
+/// pages the state leaves out read as 0xFF).
+fn state_bytes(dir: &std::path::Path, alt: u64, start: u32, len: usize) -> Vec<u8> {
+    let mut out = vec![0xff; len];
+    for ((_, a, address), data) in support::memory(dir) {
+        let base = u32::from_str_radix(address.trim_start_matches("0x"), 16).expect("page address");
+        if a != alt {
+            continue;
+        }
+        for (i, b) in data.iter().enumerate() {
+            let at = u64::from(base) + i as u64;
+            if at >= u64::from(start) && at < u64::from(start) + len as u64 {
+                out[(at - u64::from(start)) as usize] = *b;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn maple_callers_write_where_the_alt_name_says_and_keep_the_rest() {
+    // QMK's line on a pre-filled STM32duino bootloader: the image lands at 0x08002000 (what
+    // alt 2's name states), the pages past it keep what was there.
+    let dir = harness::scratch();
+    let spec = format!(
+        "stm32duino,state={}",
+        dir.path().join("state0.json").display()
+    );
+    let seed = harness::pattern(40_000, 50);
+    let image = corpus::linked_for(0x0800_2000, 12_000, 51);
+    std::fs::write(dir.path().join("seed.bin"), &seed).expect("seed");
+    std::fs::write(dir.path().join("f.bin"), &image).expect("image");
+    let r = harness::dfu_run(
+        &spec,
+        &["flash", "seed.bin", "--alt", "2", "--no-leave"],
+        dir.path(),
+    );
+    assert_eq!(r.code, 0, "{r}");
+    let out = std::process::Command::new(harness::dfu_cli())
+        .args(["util", "-d", "1EAF:0003", "-a", "2", "-R", "-D", "f.bin"])
+        .current_dir(dir.path())
+        .env("DFU_SIM", &spec)
+        .output()
+        .expect("run dfu util");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        state_bytes(dir.path(), 2, 0x0800_2000, image.len()) == image,
+        "the image is not at 0x08002000 in the device's flash"
+    );
+    // The image ends inside the page at 0x08004C00; the pages from 0x08005000 are untouched.
+    let kept = 0x3000;
+    assert!(
+        state_bytes(
+            dir.path(),
+            2,
+            0x0800_2000 + kept,
+            seed.len() - kept as usize
+        ) == seed[kept as usize..],
+        "the pages past the image lost what they held"
+    );
+}
+
+#[test]
+fn a_plain_alt_that_names_its_address_places_the_image_without_a_profile() {
+    // A bootloader no built-in profile knows, whose alt name states 0x08003000: the image
+    // linked there is placed there (not at 0) and passes the vector-table check.
+    let dir = harness::scratch();
+    let text = include_str!("../../dfu-profiles/profiles/stm32duino.toml")
+        .replace("name = \"stm32duino\"", "name = \"unknown-loader\"")
+        .replace("0x8002000\"", "0x8003000\"")
+        .replace("@Flash/0x08002000/56*001Kg", "@Flash/0x08003000/52*001Kg")
+        .replace("STM32duino bootloader v1.0", "Some loader")
+        .replace(
+            "start = 0x08002000\nsize = 0xE000",
+            "start = 0x08003000\nsize = 0xD000",
+        );
+    let file = dir.path().join("unknown-loader.toml");
+    std::fs::write(&file, text).expect("profile file");
+    let spec = format!(
+        "{},state={}",
+        file.display(),
+        dir.path().join("state0.json").display()
+    );
+    let image = corpus::linked_for(0x0800_3000, 5_000, 52);
+    std::fs::write(dir.path().join("f.bin"), &image).expect("image");
+    let out = std::process::Command::new(harness::dfu_cli())
+        .args(["util", "-a", "2", "-D", "f.bin"])
+        .current_dir(dir.path())
+        .env("DFU_SIM", &spec)
+        .output()
+        .expect("run dfu util");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("0x08003000"), "{err}");
+    assert!(
+        state_bytes(dir.path(), 2, 0x0800_3000, image.len()) == image,
+        "the image is not at 0x08003000 in the device's flash"
+    );
+}
+
+#[test]
+fn particle_cli_key_commands_write_and_read_the_documented_dct_slot_only() {
+    let dir = harness::scratch();
+    let spec = format!("photon,state={}", dir.path().join("state0.json").display());
+    let dct = harness::pattern(16_384, 58);
+    let key = corpus::particle_server_key(59);
+    std::fs::write(dir.path().join("dct.bin"), &dct).expect("dct");
+    std::fs::write(dir.path().join("server-key.der"), &key).expect("key");
+    let seed = [
+        "flash",
+        "dct.bin",
+        "--alt",
+        "1",
+        "--address",
+        "0",
+        "--force",
+        "--no-leave",
+    ];
+    let r = harness::dfu_run(&spec, &seed, dir.path());
+    assert_eq!(r.code, 0, "{r}");
+    let util = |args: &[&str]| {
+        std::process::Command::new(harness::dfu_cli())
+            .arg("util")
+            .args(args)
+            .current_dir(dir.path())
+            .env("DFU_SIM", &spec)
+            .output()
+            .expect("run dfu util")
+    };
+    // particle-cli's exact lines: write the server key, read it back.
+    let w = util(&[
+        "-d",
+        "2b04:d006",
+        "-a",
+        "1",
+        "-i",
+        "0",
+        "-s",
+        "2082",
+        "-D",
+        "server-key.der",
+    ]);
+    let err = String::from_utf8_lossy(&w.stderr);
+    assert_eq!(w.status.code(), Some(0), "{err}");
+    assert!(err.contains("server public key (TCP, RSA)"), "{err}");
+    assert!(
+        !err.contains("--force") && !err.contains("--address"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&w.stdout).contains("File downloaded successfully"));
+    let mut want = dct.clone();
+    want[2082..2594].copy_from_slice(&key);
+    assert!(
+        state_bytes(dir.path(), 1, 0, 16_384) == want,
+        "the DCT does not hold the key at 2082 with every other byte kept"
+    );
+    let r = util(&[
+        "-d",
+        "2b04:d006",
+        "-a",
+        "1",
+        "-s",
+        "2082:512",
+        "-U",
+        "key.der",
+    ]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(0), "{err}");
+    assert!(err.contains("server public key (TCP, RSA)"), "{err}");
+    assert!(std::fs::read(dir.path().join("key.der")).expect("key.der") == key);
+    // Any other DCT area stays refused, and nothing changes.
+    let other = util(&[
+        "-d",
+        "2b04:d006",
+        "-a",
+        "1",
+        "-s",
+        "2000",
+        "-D",
+        "server-key.der",
+    ]);
+    assert_eq!(other.status.code(), Some(64));
+    assert!(
+        state_bytes(dir.path(), 1, 0, 16_384) == want,
+        "a refused write changed the DCT"
+    );
+}

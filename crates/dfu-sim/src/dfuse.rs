@@ -50,6 +50,19 @@ impl Device {
         self.spec.profile.has_quirk(Quirk::ParticleDfuseCommands)
     }
 
+    /// The selected alt is a Particle Gen 2 DCT alt ("@DCT Flash"): device-os's
+    /// usbd_dct_if.c makes its erase a no-op and writes through `dct_write_app_data`, a
+    /// read-modify-write that keeps the rest of the DCT.
+    pub(crate) fn dct_alt(&self) -> bool {
+        self.particle_commands()
+            && self
+                .spec
+                .profile
+                .alts
+                .get(usize::from(self.core.alt))
+                .is_some_and(|a| a.name.starts_with("@DCT Flash"))
+    }
+
     /// The GETSTATUS that would start a command block the device does not run: Particle's
     /// `EP0_TxSent` sends the status, then calls `USBD_CtlError` (the status stage
     /// STALLs, so the host sees the request fail), clears the block and moves to
@@ -186,6 +199,9 @@ impl Device {
             if let Some(s) = self.refused_by_write_protection(Some(cmd), u64::from(a)) {
                 return (Duration::ZERO, s);
             }
+        }
+        if matches!(cmd, DfuseCommand::ErasePage(_)) && self.dct_alt() {
+            return (Duration::from_millis(1), Status::Ok);
         }
         let timing = self.spec.profile.timing.clone();
         let Some(flash) = self.flash.get_mut(usize::from(self.core.alt)) else {

@@ -4,6 +4,7 @@
 
 mod getopt;
 mod options;
+mod particle_keys;
 mod probe;
 mod run;
 mod sysexits;

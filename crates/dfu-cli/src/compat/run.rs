@@ -4,6 +4,7 @@
 //! device chosen is then named to `dfu` by its bus path.
 
 use super::options::{self, Action, UtilOptions};
+use super::particle_keys;
 use super::probe::{self, Iface, Probe};
 use super::sysexits::{self, EX_CANTCREAT, EX_IOERR, EX_NOINPUT, EX_OK, EX_USAGE};
 use crate::args::Global;
@@ -123,6 +124,7 @@ fn global(sim: Option<String>, verbose: bool) -> Global {
     let mut g = Global::from_env();
     g.sim = sim.or(g.sim);
     g.verbose = verbose;
+    g.drop_in = true;
     g
 }
 
@@ -334,9 +336,13 @@ fn act(
             return Ok(());
         }
         Action::Download(file) => {
-            left = download(g, device, file, &d, is_dfuse, dfuse_file, o.reset)?;
+            let key = particle_keys::download_slot(info, &device.alt, &d, file);
+            left = download(g, device, file, &d, is_dfuse, dfuse_file, o.reset, key)?;
         }
-        Action::Upload(file) => upload(g, device, info, is_dfuse, file, &d)?,
+        Action::Upload(file) => {
+            particle_keys::note_read(info, &device.alt, &d);
+            upload(g, device, info, is_dfuse, file, &d)?
+        }
         Action::Detach => {
             if info.mode == dfu::Mode::Runtime {
                 crate::cmd_device::detach(g, false)?;
@@ -390,6 +396,7 @@ fn unprotect(g: &Global, device: &DeviceRequest) -> Result<(), Exit> {
 }
 
 /// -D through `dfu flash`. Returns whether the device left DFU mode.
+#[allow(clippy::too_many_arguments)]
 fn download(
     g: &Global,
     device: &DeviceRequest,
@@ -398,6 +405,7 @@ fn download(
     dfuse: bool,
     dfuse_file: bool,
     reset: bool,
+    key: Option<&'static str>,
 ) -> Result<bool, Exit> {
     if dfuse && dfuse_file && d.address.is_some() {
         return Err(refuse(
@@ -422,6 +430,10 @@ fn download(
     // DfuSe devices leave only with :leave (else they stay in DFU mode, as with dfu-util);
     // plain DFU devices are reset to start the application when -R is given.
     let leave = if dfuse { d.leave } else { reset };
+    if let (Some(what), Some(address)) = (key, d.address) {
+        let len = std::fs::metadata(file).map_or(0, |m| m.len());
+        eprintln!("{}", particle_keys::note(what, address, len, "written"));
+    }
     let request = Request {
         device: device.clone(),
         op: Operation::Flash {
@@ -430,6 +442,8 @@ fn download(
                 address: d.address,
                 leave,
                 mass_erase: d.mass_erase,
+                // particle-cli's documented key slots only (the settings refusal).
+                force: key.is_some(),
                 ..FlashOptions::default()
             },
         },

@@ -23,9 +23,68 @@ fn bad_crc_suffix(mut data: Vec<u8>) -> Vec<u8> {
     data
 }
 
+/// An application linked for `base` (stack in the F103's 20 KiB of RAM, reset handler
+/// inside the image), as Klipper, QMK and Arduino_STM32 build for the Maple bootloaders.
+pub fn linked_for(base: u32, len: usize, seed: u32) -> Vec<u8> {
+    let mut i = pattern(len, seed);
+    i[..4].copy_from_slice(&0x2000_5000u32.to_le_bytes());
+    i[4..8].copy_from_slice(&(base + 0x131).to_le_bytes());
+    i
+}
+
+const MAPLE_RESET: &str = "the Maple bootloaders wait in dfuMANIFEST-WAIT-RESET; dfu-util resets the device itself, libusb reports the re-enumerated device as gone, and dfu-util exits 74 after a good flash; dfu verified the image before manifestation and exits 0";
+
+/// A server public key as particle-cli's `keys server` writes it: the DER key, 0xFF up to
+/// the slot's 512 bytes, the server address at 384 and the port at 450
+/// (particle-cli src/cmd/keys.js).
+pub fn particle_server_key(seed: u32) -> Vec<u8> {
+    let mut k = vec![0xff; 512];
+    k[..294].copy_from_slice(&pattern(294, seed));
+    k[..4].copy_from_slice(&[0x30, 0x82, 0x01, 0x22]);
+    k[384..390].copy_from_slice(&[0x00, 0x04, 10, 0, 0, 1]);
+    k[450..452].copy_from_slice(&5683u16.to_be_bytes());
+    k
+}
+
 /// The build systems' own command lines.
 pub fn callers() -> Vec<Case> {
     vec![
+        // particle-cli src/lib/dfu.js writeDfu / readDfu with the key slots of
+        // src/lib/device-specs.js, on a DCT that holds settings already.
+        Case::new("particle-cli keys server", "photon,state=@0", &["-d", "2b04:d006", "-a", "1", "-i", "0", "-s", "2082", "-D", "server-key.der"])
+            .file("dct.bin", image(16_384, 53))
+            .seed_dfu(&["flash", "dct.bin", "--alt", "1", "--address", "0", "--force", "--no-leave"])
+            .file("server-key.der", particle_server_key(54)),
+        Case::new("particle-cli keys save (read the server key)", "photon,state=@0", &["-d", "2b04:d006", "-a", "1", "-s", "2082:512", "-U", "key.der"])
+            .file("dct.bin", image(16_384, 55))
+            .seed_dfu(&["flash", "dct.bin", "--alt", "1", "--address", "0", "--force", "--no-leave"])
+            .upload("key.der"),
+        Case::new("particle-cli keys doctor (device private key, TCP)", "electron,state=@0", &["-d", "2b04:d00a", "-a", "1", "-i", "0", "-s", "34", "-D", "device.der"])
+            .file("dct.bin", image(16_384, 56))
+            .seed_dfu(&["flash", "dct.bin", "--alt", "1", "--address", "0", "--force", "--no-leave"])
+            .file("device.der", image(612, 57)),
+        // Klipper scripts/flash_usb.py (flash_stm32f1), QMK tmk_core/chibios.mk (stm32duino)
+        // and Arduino_STM32 tools/linux/maple_upload: plain DFU, alt 2 = 0x08002000, no -s.
+        Case::new("Klipper flash_stm32f1 (STM32duino)", "stm32duino,state=@0", &["-d", ",1eaf:0003", "-R", "-a", "2", "-D", "f.bin"])
+            .file("seed.bin", image(20_000, 42))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "2", "--no-leave", "--no-verify"])
+            .file("f.bin", linked_for(0x0800_2000, 30_000, 43))
+            .differs(74, 0, true, MAPLE_RESET),
+        Case::new("QMK stm32duino", "stm32duino,state=@0", &["-d", "1EAF:0003", "-a", "2", "-R", "-D", "f.bin"])
+            .file("seed.bin", image(40_000, 44))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "2", "--no-leave", "--no-verify"])
+            .file("f.bin", linked_for(0x0800_2000, 12_000, 45))
+            .differs(74, 0, true, MAPLE_RESET),
+        Case::new("Arduino_STM32 maple_upload", "stm32duino,state=@0", &["-d", "1EAF:0003", "-a", "2", "-D", "f.bin", "-R"])
+            .file("seed.bin", image(9_000, 46))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "2", "--no-leave", "--no-verify"])
+            .file("f.bin", linked_for(0x0800_2000, 25_000, 47))
+            .differs(74, 0, true, MAPLE_RESET),
+        Case::new("maple_upload, 1st-generation Maple (alt 1)", "maple,state=@0", &["-d", "1EAF:0003", "-a", "1", "-D", "f.bin", "-R"])
+            .file("seed.bin", image(50_000, 48))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "1", "--no-leave", "--no-verify"])
+            .file("f.bin", linked_for(0x0800_5000, 20_000, 49))
+            .differs(74, 0, true, MAPLE_RESET),
         Case::new("Klipper make flash", "stm32f446,state=@0", &["-d", ",0483:df11", "-R", "-a", "0", "-s", "0x8000000:leave", "-D", "out/klipper.bin"])
             .file("out/klipper.bin", image(30_000, 1))
             .differs(251, 0, true, "-R after :leave: the device already left; dfu-util's reset fails and it exits 251 (LIBUSB_ERROR_NOT_FOUND as a status) after a good flash; ours verified and left as asked"),
@@ -154,6 +213,14 @@ pub fn options() -> Vec<Case> {
             .file("f.bin", image(100, 32))
             .file("seed.bin", image(20_000, 36))
             .seed_dfu(&["flash", "seed.bin", "--address", "0x08000000", "--no-leave"]),
+        // Factory option bytes with another brown-out level (USER 0xE0), as a
+        // DfuSe file whose target is the option-byte alt.
+        Case::new("DfuSe file with an option-byte target", "stm32f405,state=@0", &["-a", "1", "-s", ":leave", "-D", "ob.dfu"])
+            .file("ob.bin", vec![0xE0, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
+            .seed_dfu(&["image", "convert", "ob.bin", "-o", "ob.dfu", "--to", "dfuse", "--address", "0x1FFFC000", "--target-alt", "1", "--vid", "0483", "--pid", "df11"])
+            .differs(74, 0, true, "the device resets after an option-byte write (AN3156); dfu-util reports the lost status as an error, dfu read the option bytes back first"),
+        Case::new("-U past the end of memory", "stm32f405,state=@0", &["-a", "0", "-s", "0x080FF000:0x2000", "-U", "up.bin"])
+            .differs(74, 64, false, "dfu-util asks the device and fails on its error; dfu refuses a range outside the map before it reads"),
         Case::new("unprotect on a read-protected device", "stm32f405,rdp=1,state=@0", &["-a", "0", "-s", "0x08000000:unprotect:force", "-D", "f.bin"])
             .file("f.bin", image(100, 33)),
     ]

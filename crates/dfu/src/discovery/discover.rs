@@ -89,11 +89,15 @@ impl DeviceInfo {
     }
 
     /// Where a plain DFU device's memory starts for `alt` (uploads and downloads begin
-    /// there): its profile's real layout start, else 0.
+    /// there): the address the alt's name states (Maple: "DFU Program FLASH 0x08005000"),
+    /// else its profile's real layout start, else 0.
     pub fn plain_base(&self, alt: u8) -> u32 {
-        self.profile
-            .as_ref()
-            .and_then(|p| p.plain_base(alt))
+        self.alts
+            .iter()
+            .find(|a| a.alt == alt)
+            .and_then(|a| a.name.as_deref())
+            .and_then(stated_address)
+            .or_else(|| self.profile.as_ref().and_then(|p| p.plain_base(alt)))
             .unwrap_or(0)
     }
 
@@ -345,5 +349,73 @@ pub fn select_one(
                 })
                 .collect(),
         }),
+    }
+}
+
+/// The address a plain DFU alt's name states: its one `0x` hex number, as in the Maple
+/// bootloader's "DFU Program FLASH 0x08005000" or STM32duino's "... Upload to Flash
+/// 0x8002000". `None` for a DfuSe layout (`@...`), a name with no such number, or with
+/// more than one.
+pub fn stated_address(name: &str) -> Option<u32> {
+    if name.trim_start().starts_with('@') {
+        return None;
+    }
+    let mut found = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter_map(|w| w.strip_prefix("0x").or_else(|| w.strip_prefix("0X")))
+        .map(|hex| u32::from_str_radix(hex, 16).ok());
+    match (found.next(), found.next()) {
+        (Some(Some(a)), None) => Some(a),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod stated_tests {
+    use super::stated_address;
+
+    #[test]
+    fn the_address_a_plain_alt_name_states() {
+        assert_eq!(
+            stated_address("DFU Program FLASH 0x08005000"),
+            Some(0x0800_5000)
+        );
+        assert_eq!(
+            stated_address("STM32duino bootloader v1.0  Upload to Flash 0x8002000"),
+            Some(0x0800_2000)
+        );
+        assert_eq!(
+            stated_address("DFU Program RAM 0x20000C00"),
+            Some(0x2000_0C00)
+        );
+        for none in [
+            "STM32duino bootloader v1.0  ERROR. Upload to RAM not supported.",
+            "DAPBoot DFU",
+            "FLASH",
+            "@Internal Flash  /0x08000000/04*016Kg",
+            "from 0x1000 to 0x2000",
+            "bad 0xZZ",
+            "0x123456789",
+        ] {
+            assert_eq!(stated_address(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn profiles_whose_alt_names_state_an_address_keep_their_memory_there() {
+        let mut seen = 0;
+        for p in dfu_profiles::builtin_profiles() {
+            for (i, alt) in p.alts.iter().enumerate() {
+                if let Some(a) = stated_address(&alt.name) {
+                    let i = u8::try_from(i).expect("alt number");
+                    assert_eq!(p.plain_base(i), Some(a), "{} alt {i}", p.name);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(
+            seen >= 4,
+            "maple and stm32duino name their addresses ({seen})"
+        );
     }
 }
