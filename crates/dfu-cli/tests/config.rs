@@ -84,7 +84,7 @@ fn the_readme_example_works_with_every_command() {
     let s = Scratch::new();
     let state = s.state("f446.json");
     let toml = format!(
-        "device = \"0483:df11\"\nprofile = \"stm32f446\"\naddress = 0x08008000\nfiles = [\"out/klipper.bin\"]\nsim = \"stm32f446,state={state}\"\n\n[flash]\nno-leave = true\n"
+        "device = \"0483:df11\"\nprofile = \"stm32f446\"\naddress = 0x08008000\nfiles = [\"out/klipper.bin\"]\nsim = 'stm32f446,state={state}'\n\n[flash]\nno-leave = true\n"
     );
     std::fs::write(s.path("dfu.toml"), toml).unwrap();
     std::fs::create_dir(s.path("out")).unwrap();

@@ -48,7 +48,7 @@ impl AltChoice {
     /// The alt setting this choice means on `info`.
     pub fn resolve(&self, info: &DeviceInfo) -> Result<u8> {
         let want = match self {
-            AltChoice::Auto => return Ok(0),
+            AltChoice::Auto => return Ok(auto_alt(info)),
             AltChoice::Number(n) => return Ok(*n),
             AltChoice::Name(name) => name,
         };
@@ -72,6 +72,21 @@ impl AltChoice {
                     .join(", ")
             ))),
         }
+    }
+}
+
+/// Alt 0, except on a plain DFU device whose profile puts applications on another alt
+/// setting (the Maple bootloader: alt 0 is RAM, alt 1 flash): that alt.
+fn auto_alt(info: &DeviceInfo) -> u8 {
+    let app_alt = info.profile.as_ref().and_then(|p| {
+        p.regions
+            .iter()
+            .find(|r| r.role == dfu_profiles::Role::App)
+            .map(|r| r.alt)
+    });
+    match app_alt {
+        Some(a) if !info.is_dfuse() && info.alts.iter().any(|x| x.alt == a) => a,
+        _ => 0,
     }
 }
 
