@@ -19,7 +19,7 @@ mod stories;
 mod timeouts;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 32] = [
+pub const PROFILES: [&str; 34] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -52,6 +52,8 @@ pub const PROFILES: [&str; 32] = [
     "simtrace",
     "stm32g0b1",
     "stm32f303",
+    "maple",
+    "stm32duino",
 ];
 
 #[test]
