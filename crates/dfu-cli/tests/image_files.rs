@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use dfu_image::{Format, Image};
 use std::path::Path;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../dfu-image/tests/fixtures");
