@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   connect, dfu, dfuJson, file, fixtures, flash, hex, memory, openPage, options, pattern, reload, scratch,
-  start, undocumented,
+  start, undocumented, schemaErrors,
 } from './lib.mjs';
 
 let env;
@@ -37,6 +37,7 @@ test('stm32f405: raw, Intel HEX and DfuSe files over earlier contents, read back
   assert.equal(r.report.verified, true);
   assert.deepEqual(r.report.written, [{ address: '0x08000000', length: 20000 }]);
   assert.deepEqual(undocumented(r, 'flash'), [], 'every key is in docs/json.md');
+  assert.deepEqual(schemaErrors(r), [], 'the result validates against dfu schema');
   same(await memory(page, 0, 0x08000000, app.length), app, 'the raw image');
   assert.ok(blank(await memory(page, 0, 0x08000000 + app.length, 0x8000 - app.length)), 'the rest of the erased sectors is blank');
   same(await memory(page, 0, 0x08008000, 0x4000), old.subarray(0x8000, 0xc000), 'the untouched sector');
@@ -89,6 +90,7 @@ test('photon: a Core image is refused with nothing written; system and user part
   assert.deepEqual(r.written, []);
   assert.match(r.help, /\S/);
   assert.deepEqual(undocumented(r, 'error'), [], 'every key is in docs/json.md');
+  assert.deepEqual(schemaErrors(r), [], 'the error validates against dfu schema');
   assert.equal(await page.getByRole('button', { name: 'Flash' }).isDisabled(), true, 'a refusal blocks the flash');
   assert.ok(blank(await memory(page, 0, 0x080a0000, 0x20000)), 'the user part stays blank');
   same(await memory(page, 0, 0x08020000, before.length), before, 'the system parts');

@@ -2,6 +2,7 @@
 // Playwright, run the page's contract (Connect, the file input, Flash, [data-result],
 // window.dfuSimMemory), and run the dfu command line for the same jobs.
 import { chromium } from 'playwright-core';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -154,6 +155,17 @@ export function undocumented(v, section) {
   const keys = documentedKeys(section);
   const anyPrefixes = [...keys].filter(([, t]) => t.includes('any')).map(([k]) => k);
   return [...keyPaths(v)].filter((p) => !keys.has(p) && !anyPrefixes.some((a) => p.startsWith(`${a}.`) || p.startsWith(`${a}[]`)));
+}
+
+let schemaValidator;
+
+/** Where `v` breaks `dfu schema` (the schema the CLI's own output is validated against). */
+export function schemaErrors(v) {
+  if (!schemaValidator) {
+    const schema = JSON.parse(dfu(['schema']));
+    schemaValidator = new Ajv2020({ strict: false, validateFormats: false, allErrors: false }).compile(schema);
+  }
+  return schemaValidator(v) ? [] : schemaValidator.errors;
 }
 
 export const hex = (n) => `0x${n.toString(16).padStart(8, '0')}`;
