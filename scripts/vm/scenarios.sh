@@ -158,7 +158,7 @@ sc_doctor_fix() {
     firmware fix.bin 65536 0x08000000
     run_rc 6 as_user dfu --serial F405A flash /tmp/fix.bin --address 0x08000000 --no-leave || return 1
     has "permission" || return 1
-    run_rc 2 dfu doctor --fix </dev/null || return 1
+    run_rc 5 dfu doctor --fix </dev/null || return 1
     has "not a terminal" || return 1
     [ ! -e /etc/udev/rules.d/70-dfu.rules ] || { echo "written without --yes"; return 1; }
     run_rc 0 dfu doctor --fix --yes || return 1

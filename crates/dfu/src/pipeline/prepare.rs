@@ -129,8 +129,8 @@ pub fn connect(backend: &mut dyn Backend, d: &DeviceRequest, events: Sink) -> Re
 /// The one device `d` means, in whatever mode it is: waited for when asked, described
 /// unless already known.
 pub fn find_one(backend: &mut dyn Backend, d: &DeviceRequest, events: Sink) -> Result<DeviceInfo> {
-    if let Some(info) = &d.known {
-        return Ok(info.clone());
+    if let Some(known) = &d.known {
+        return relisted(backend, d, known);
     }
     if let Some(w) = d.wait {
         if !crate::wait::present(backend, &d.selector)? {
@@ -140,6 +140,30 @@ pub fn find_one(backend: &mut dyn Backend, d: &DeviceRequest, events: Sink) -> R
         }
     }
     select_one(backend, &d.selector, d.profile.as_ref())
+}
+
+/// A device described by an earlier listing (of another backend handle, in a many-device
+/// run), as this backend lists it now: the bus listing, which sends no request to any
+/// device, lets this handle open it. Gone from the bus, it is not there to flash.
+fn relisted(
+    backend: &mut dyn Backend,
+    d: &DeviceRequest,
+    known: &DeviceInfo,
+) -> Result<DeviceInfo> {
+    let was = &known.usb;
+    let now = backend.devices()?.into_iter().find(|u| {
+        u.path() == was.path() && (u.vendor_id, u.product_id) == (was.vendor_id, was.product_id)
+    });
+    match now {
+        Some(usb) => Ok(DeviceInfo {
+            usb,
+            ..known.clone()
+        }),
+        None => Err(DfuError::NoDevice {
+            selector: d.selector.clone(),
+            seen: Vec::new(),
+        }),
+    }
 }
 
 impl Prepared {
