@@ -165,14 +165,13 @@ pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
         prepared.device.cancel_on(crate::interrupt::install());
     }
     let start = backend.now();
-    let result = prepared.execute(&mut |e| progress.event(e));
+    let result = prepared.flash(&mut |e| progress.event(e));
     progress.finish();
     let elapsed = backend.now().saturating_sub(start);
     drop(prepared);
     let finish = backend.finish();
     let report = match result {
-        Ok(dfu::Outcome::Flash(r)) => r,
-        Ok(_) => return Err(Failure::usage("not a flash request", "")),
+        Ok(r) => r,
         Err(f) => {
             let mut failure = Failure::from(f.error);
             failure.progress = Some(written_lines(&f.done));
@@ -306,12 +305,11 @@ pub fn run_erase(g: &Global, request: &Request, json: bool) -> Result<(), Failur
     let mut progress = Progress::new(json);
     let mut prepared = dfu::prepare(backend.as_mut(), request, &mut |e| progress.event(e))
         .map_err(|e| nothing_written(g.hint_failure(&request.device, e)))?;
-    let r = prepared.execute(&mut |e| progress.event(e));
+    let r = prepared.erase(&mut |e| progress.event(e));
     drop(prepared);
     progress.finish();
     let erased = match r {
-        Ok(dfu::Outcome::Erase(erased)) => erased,
-        Ok(_) => return Err(Failure::usage("not an erase request", "")),
+        Ok(erased) => erased,
         Err(f) => {
             let mut failure = nothing_written(Failure::from(f.error));
             failure.progress = Some(written_lines(&f.done));

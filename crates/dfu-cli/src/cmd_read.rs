@@ -139,12 +139,10 @@ pub fn fetch(
         dfu::Plan::Read(p) => (p.address, p.alt),
         _ => return Err(Failure::usage("not a read request", "")),
     };
-    let data = prepared.execute(&mut show);
+    let data = prepared.read(&mut show);
     drop(prepared);
     progress.finish();
     backend.finish()?;
-    match data.map_err(|f| Failure::from(f.error))? {
-        dfu::Outcome::Read(data) => Ok((address, alt, data)),
-        _ => Err(Failure::usage("not a read request", "")),
-    }
+    let data = data.map_err(|f| Failure::from(f.error))?;
+    Ok((address, alt, data))
 }

@@ -7,7 +7,7 @@ use crate::result::{self, DeviceJson, ErrorJson, FlashJson, ReadJson, SCHEMA_VER
 use crate::webusb::WebUsb;
 use dfu::{
     AltChoice, Backend, DeviceRequest, DfuError, Firmware, FlashOptions, FlashPlan, Operation,
-    Outcome, Prepared, Selector,
+    Prepared, Selector,
 };
 use serde::Deserialize;
 use std::cell::RefCell;
@@ -236,13 +236,13 @@ pub fn execute() -> i32 {
     let backend = WebUsb;
     let start = backend.now();
     // The library's entry point for a flash: execute the plan.
-    let outcome = prepared.execute(&mut event);
+    let outcome = prepared.flash(&mut event);
     let seconds = backend.now().saturating_sub(start).as_secs_f64();
     let Ok(plan) = flash_plan(&prepared) else {
         return fail(&DfuError::usage("not a flash request"), Some(Vec::new()));
     };
     match outcome {
-        Ok(Outcome::Flash(report)) => {
+        Ok(report) => {
             emit_json(
                 RESULT,
                 &FlashJson {
@@ -256,7 +256,6 @@ pub fn execute() -> i32 {
             );
             0
         }
-        Ok(_) => fail(&DfuError::usage("not a flash request"), Some(Vec::new())),
         Err(f) => fail(&f.error, Some(result::written_lines(&f.done))),
     }
 }
@@ -290,10 +289,7 @@ fn read_region(request: &[u8]) -> Result<(ReadJson, Vec<u8>), DfuError> {
         dfu::Plan::Read(p) => (p.alt, p.address),
         _ => return Err(DfuError::usage("not a read request")),
     };
-    let bytes = match prepared.execute(&mut event).map_err(|f| f.error)? {
-        Outcome::Read(bytes) => bytes,
-        _ => return Err(DfuError::usage("not a read request")),
-    };
+    let bytes = prepared.read(&mut event).map_err(|f| f.error)?;
     let j = ReadJson {
         result: "ok",
         alt,

@@ -10,7 +10,7 @@ use crate::events::{Event, Sink};
 use crate::firmware::Firmware;
 use crate::flash::{FlashFailure, FlashReport};
 use crate::pipeline::FlashOptions;
-use crate::prepare::{prepare, Outcome};
+use crate::prepare::prepare;
 use crate::request::{AltChoice, DeviceRequest, Operation, Request};
 use dfu_profiles::Profile;
 use dfu_proto::MemoryLayout;
@@ -222,14 +222,7 @@ fn run_one(
             options: job.options.clone(),
         },
     };
-    let mut prepared = prepare(backend, &request, events)?;
-    match prepared.execute(events)? {
-        Outcome::Flash(report) => Ok(report),
-        other => Err(FlashFailure::from(DfuError::Protocol {
-            op: Op::Open,
-            what: format!("internal error: a flash request ended as {other:?}"),
-        })),
-    }
+    prepare(backend, &request, events)?.flash(events)
 }
 
 /// A panic in a device's thread is a bug; the device gets this failure, the others go on.

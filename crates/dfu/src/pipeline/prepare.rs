@@ -166,7 +166,39 @@ fn relisted(
     }
 }
 
+/// The failure for a request that ended as another kind of outcome (a bug).
+fn mismatch(want: &str, got: &Outcome) -> FlashFailure {
+    FlashFailure::from(DfuError::Protocol {
+        op: crate::Op::Open,
+        what: format!("internal error: a {want} request ended as {got:?}"),
+    })
+}
+
 impl Prepared {
+    /// Runs a flash plan: [`Prepared::execute`] for a flash request.
+    pub fn flash(&mut self, events: Sink) -> std::result::Result<FlashReport, FlashFailure> {
+        match self.execute(events)? {
+            Outcome::Flash(report) => Ok(report),
+            other => Err(mismatch("flash", &other)),
+        }
+    }
+
+    /// Runs a read plan: the bytes read.
+    pub fn read(&mut self, events: Sink) -> std::result::Result<Vec<u8>, FlashFailure> {
+        match self.execute(events)? {
+            Outcome::Read(data) => Ok(data),
+            other => Err(mismatch("read", &other)),
+        }
+    }
+
+    /// Runs an erase plan: the sectors erased (start, size); empty after a mass erase.
+    pub fn erase(&mut self, events: Sink) -> std::result::Result<Vec<(u32, u32)>, FlashFailure> {
+        match self.execute(events)? {
+            Outcome::Erase(erased) => Ok(erased),
+            other => Err(mismatch("erase", &other)),
+        }
+    }
+
     /// Runs the plan: refuses one with refusals; on failure, says exactly what had been
     /// done before it.
     pub fn execute(&mut self, events: Sink) -> std::result::Result<Outcome, FlashFailure> {

@@ -6,7 +6,7 @@ use crate::events::Sink;
 use crate::firmware::Firmware;
 use crate::flash::{FlashFailure, FlashReport};
 use crate::pipeline::FlashOptions;
-use crate::prepare::{prepare, Outcome};
+use crate::prepare::prepare;
 use crate::request::{AltChoice, DeviceRequest, Operation, Request};
 
 /// Flashes `files` into the one device `selector` means: connect, read the device, plan
@@ -31,12 +31,5 @@ pub fn flash(
             options: opts.clone(),
         },
     };
-    let mut prepared = prepare(backend, &request, events)?;
-    match prepared.execute(events)? {
-        Outcome::Flash(report) => Ok(report),
-        other => Err(FlashFailure::from(crate::DfuError::Protocol {
-            op: crate::Op::Open,
-            what: format!("internal error: a flash request ended as {other:?}"),
-        })),
-    }
+    prepare(backend, &request, events)?.flash(events)
 }
