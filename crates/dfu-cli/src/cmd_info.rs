@@ -212,7 +212,7 @@ fn layout_given(g: &Global, d: &DeviceInfo) -> Result<Option<LayoutGiven>, Failu
     let alt = dfu::AltChoice::from_option(g.alt.as_deref())?.resolve(d)?;
     let (layout, note) = dfu::survey::layout_for(d, alt, Some(&given));
     let used = layout.as_ref() == Some(&given);
-    let note = note.unwrap_or_else(|| match used {
+    let note = note.map(|n| n.message).unwrap_or_else(|| match used {
         true => format!(
             "alt {alt} uses the layout given with --layout: {}",
             given.to_string().lines().next().unwrap_or_default()

@@ -173,7 +173,7 @@ pub fn watch(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let events = |t: &dfu::many::Target, e: &dfu::Event| {
         if json {
             out::json(&with_device(t, e));
-        } else if let dfu::Event::Note { message } = e {
+        } else if let dfu::Event::Note { message, .. } = e {
             errln!("{}: note: {message}", t.label());
         }
     };

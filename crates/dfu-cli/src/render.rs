@@ -210,7 +210,7 @@ impl Progress {
                     self.line(&format!("plan: {line}"));
                 }
             }
-            Event::Note { message } => self.line(&format!("note: {message}")),
+            Event::Note { message, .. } => self.line(&format!("note: {message}")),
             Event::Wait { hint } => {
                 self.finish();
                 self.bar = spinner(&format!(
@@ -262,7 +262,7 @@ pub fn spinner(message: &str) -> Option<ProgressBar> {
 /// the wait for a device, as lines on standard error.
 pub fn stderr_event(e: &dfu::Event) {
     match e {
-        dfu::Event::Note { message } => errln!("note: {message}"),
+        dfu::Event::Note { message, .. } => errln!("note: {message}"),
         dfu::Event::Wait { hint } => {
             errln!("waiting for a DFU device: put it in DFU mode ({hint})")
         }

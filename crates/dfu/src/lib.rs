@@ -49,7 +49,7 @@ pub(crate) use session::compare;
 pub use session::{device, dfuse, patience, plain};
 
 pub use backend::{Backend, UsbDevice};
-pub use code::{Code, Finding, Severity};
+pub use code::{Code, Finding, Note, Severity};
 pub use device::DfuDevice;
 pub use discover::{describe, find, select_one, AltInfo, DeviceInfo, Mode, Selector};
 pub use error::{Candidate, DfuError, ErrorKind, Op, Result};

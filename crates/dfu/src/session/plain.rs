@@ -1,5 +1,6 @@
 //! Plain DFU 1.1 operations: sequential blocks, manifestation, upload.
 
+use crate::code::{Code, Note};
 use crate::compare::compare_bytes;
 use crate::device::DfuDevice;
 use crate::dfuse::LeaveOutcome;
@@ -178,7 +179,10 @@ impl DfuDevice {
             note(
                 report,
                 events,
-                "read back before manifestation (the device restarts after it)".into(),
+                Note::new(
+                    Code::VerifiedEarly,
+                    "read back before manifestation (the device restarts after it)",
+                ),
             );
             true
         };
@@ -200,7 +204,10 @@ impl DfuDevice {
                 note(
                     report,
                     events,
-                    "not verified: the device cannot upload after manifestation".into(),
+                    Note::new(
+                        Code::NotVerified,
+                        "not verified: the device cannot upload after manifestation",
+                    ),
                 );
             }
         }
