@@ -8,33 +8,6 @@ use dfu::{AddressSource, Firmware, FlashOptions, FlashPlan, Note, Operation, Req
 use serde::Serialize;
 use std::time::Duration;
 
-fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
-    let erased = r.erased.iter().map(|(s, n)| (*s, u64::from(*n)));
-    let mut v: Vec<String> = render::merge(erased)
-        .into_iter()
-        .map(|(s, n)| format!("erased {}", render::range(s, n)))
-        .collect();
-    v.extend(
-        render::merge(r.written.iter().copied())
-            .into_iter()
-            .map(|(s, n)| format!("wrote {}", render::range(s, n))),
-    );
-    if !r.unsure.is_empty() {
-        v.push(format!(
-            "under way when it failed: {} (holds the old bytes, the new ones, or some of each)",
-            crate::help::ranges(&render::merge(r.unsure.iter().copied()))
-        ));
-    }
-    let lost = r.erased_not_written();
-    if !lost.is_empty() {
-        v.push(format!(
-            "erased and not written again: {} (what the device held there is gone)",
-            crate::help::ranges(&lost)
-        ));
-    }
-    v
-}
-
 /// The notes a plan gives the user: where each raw binary went, and every finding that is
 /// not a refusal.
 fn plan_notes(plan: &FlashPlan, drop_in: bool) -> Vec<Note> {
@@ -181,7 +154,7 @@ pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
         Ok(r) => r,
         Err(f) => {
             let mut failure = Failure::from(f.error);
-            failure.progress = Some(written_lines(&f.done));
+            failure.progress = Some(f.done.account());
             failure.help = crate::help::after_flash_failure(&f.done, failure.help);
             return Err(failure);
         }
@@ -319,7 +292,7 @@ pub fn run_erase(g: &Global, request: &Request, json: bool) -> Result<(), Failur
         Ok(erased) => erased,
         Err(f) => {
             let mut failure = nothing_written(Failure::from(f.error));
-            failure.progress = Some(written_lines(&f.done));
+            failure.progress = Some(f.done.account());
             return Err(failure);
         }
     };

@@ -100,17 +100,7 @@ pub fn plan_lines(steps: &[dfu::events::StepSummary], mass_erase: bool) -> Vec<S
     out
 }
 
-/// Joins ranges that follow on from each other.
-pub fn merge(ranges: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u64)> {
-    let mut out: Vec<(u32, u64)> = Vec::new();
-    for (s, n) in ranges {
-        match out.last_mut() {
-            Some((ls, ln)) if u64::from(*ls) + *ln == u64::from(s) => *ln += n,
-            _ => out.push((s, n)),
-        }
-    }
-    out
-}
+pub use dfu::account::{merge, range};
 
 /// Turns library events into progress bars (terminal) or JSON lines.
 pub struct Progress {
@@ -268,12 +258,4 @@ pub fn stderr_event(e: &dfu::Event) {
         }
         _ => {}
     }
-}
-
-/// `0x08000000-0x0800ffff (65536 bytes)`.
-pub fn range(start: u32, len: u64) -> String {
-    format!(
-        "0x{start:08x}-0x{:08x} ({len} bytes)",
-        u64::from(start) + len.max(1) - 1
-    )
 }
