@@ -93,7 +93,7 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let mut options = options(&a);
     if let Some(note) = configured_address_unused(&files, options.address) {
         options.address = None;
-        crate::render::stderr_event(&note.into());
+        Progress::new(a.json).event(&note.into());
     }
     let request = Request {
         device: g.device_request().map_err(nothing_written)?,
