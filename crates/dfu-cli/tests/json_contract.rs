@@ -2,6 +2,11 @@
 //! devices, is checked against its tables both ways (every key described is there with its
 //! type; every key there is described).
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads best as one scenario, top to bottom"
+)]
+
 mod common;
 use common::*;
 use serde_json::Value;

@@ -2,6 +2,11 @@
 //! simulated devices, validates against it. (tests/schema_rejects.rs: a changed output does
 //! not; tests/schema_docs.rs: docs/json.md agrees with it.)
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads best as one scenario, top to bottom"
+)]
+
 mod common;
 #[path = "support/contract.rs"]
 mod contract;
