@@ -4,6 +4,11 @@
 //! The schema closes every object and requires every key that is always there, so together
 //! these say each real output is what docs/json.md describes.)
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads best as one scenario, top to bottom"
+)]
+
 mod common;
 #[path = "support/contract.rs"]
 mod contract;

@@ -94,8 +94,8 @@ impl Profile {
     }
 }
 
-/// The regions a DfuSe device's own layout names (bootloader, option bytes, OTP and the
-/// like), one per contiguous run of each named alt.
+/// The regions the alt names imply, one per contiguous run of each such alt's map (the
+/// G474 names two option-byte groups).
 fn regions_of(alts: &[Alt]) -> Vec<Region> {
     let mut regions = Vec::new();
     for (i, a) in alts.iter().enumerate() {
@@ -103,15 +103,7 @@ fn regions_of(alts: &[Alt]) -> Vec<Region> {
         let (Some((role, name)), Ok(alt)) = (role_of(&l.name), u8::try_from(i)) else {
             continue;
         };
-        // One region per contiguous run (the G474 names two option-byte groups).
-        let mut runs: Vec<(u32, u64)> = Vec::new();
-        for s in &l.segments {
-            match runs.last_mut() {
-                Some((_, end)) if *end == u64::from(s.start) => *end = s.end(),
-                _ => runs.push((s.start, s.end())),
-            }
-        }
-        for (k, (start, end)) in runs.iter().enumerate() {
+        for (k, (start, end)) in contiguous_runs(&l.segments).into_iter().enumerate() {
             regions.push(Region {
                 name: if k == 0 {
                     name.into()
@@ -120,8 +112,8 @@ fn regions_of(alts: &[Alt]) -> Vec<Region> {
                 },
                 role,
                 alt,
-                start: *start,
-                size: u32::try_from(end - u64::from(*start)).unwrap_or(u32::MAX),
+                start,
+                size: u32::try_from(end - u64::from(start)).unwrap_or(u32::MAX),
                 module_index: None,
                 module_header_offset: None,
             });
@@ -130,7 +122,19 @@ fn regions_of(alts: &[Alt]) -> Vec<Region> {
     regions
 }
 
-/// Timing figures for a device nothing is known of (assumed, generic).
+/// The map's segments joined where one ends where the next starts: (start, end) pairs.
+fn contiguous_runs(segments: &[dfu_proto::Segment]) -> Vec<(u32, u64)> {
+    let mut runs: Vec<(u32, u64)> = Vec::new();
+    for s in segments {
+        match runs.last_mut() {
+            Some((_, end)) if *end == u64::from(s.start) => *end = s.end(),
+            _ => runs.push((s.start, s.end())),
+        }
+    }
+    runs
+}
+
+/// Generic timing figures (assumed, not measured on any device).
 fn generic_timing() -> Timing {
     Timing {
         erase: vec![EraseTime {
