@@ -430,10 +430,6 @@ fn download(
     // DfuSe devices leave only with :leave (else they stay in DFU mode, as with dfu-util);
     // plain DFU devices are reset to start the application when -R is given.
     let leave = if dfuse { d.leave } else { reset };
-    if let (Some(what), Some(address)) = (key, d.address) {
-        let len = std::fs::metadata(file).map_or(0, |m| m.len());
-        eprintln!("{}", particle_keys::note(what, address, len, "written"));
-    }
     let request = Request {
         device: device.clone(),
         op: Operation::Flash {
@@ -448,7 +444,13 @@ fn download(
             },
         },
     };
-    crate::cmd_flash::run(g, &request, false)?;
+    match (key, d.address) {
+        (Some(what), Some(address)) => {
+            let len = std::fs::metadata(file).map_or(0, |m| m.len());
+            particle_keys::write(g, &request, what, address, len)?;
+        }
+        _ => crate::cmd_flash::run(g, &request, false)?,
+    }
     // dfu-util's lines that callers look for (particle-cli's writeDfu greps the second).
     println!("Download done.\nFile downloaded successfully");
     Ok(leave)
