@@ -451,8 +451,16 @@ fn download(
         }
         _ => crate::cmd_flash::run(g, &request, false)?,
     }
-    // dfu-util's lines that callers look for (particle-cli's writeDfu greps the second).
-    println!("Download done.\nFile downloaded successfully");
+    // dfu-util's closing lines, which callers read (docs/dfu-util.md): "Download done."
+    // after every download; "File downloaded successfully" only after a raw binary on a
+    // DfuSe device, where dfu-util prints it (particle-cli's writeDfu looks for it); a
+    // DfuSe file ends with "Done parsing DfuSe file" instead.
+    println!("Download done.");
+    if dfuse && dfuse_file {
+        println!("Done parsing DfuSe file");
+    } else if dfuse {
+        println!("File downloaded successfully");
+    }
     Ok(leave)
 }
 
