@@ -135,66 +135,66 @@ fn stm32_rom() -> Vec<Case> {
             .file("out/klipper.bin", linked_for(0x0802_0000, 30_000, 104))
             .differs(251, 0, true, R_AFTER_LEAVE),
         filled(Case::new("Klipper flash_usb.py, STM32G0B1 without bootloader", "stm32g0b1,state=@0", &["-d", ",0483:df11", "-R", "-a", "0", "-s", "0x8000000:leave", "-D", "out/klipper.bin"]), 40_000, 105)
-            .file("out/klipper.bin", pattern(25_000, 106))
+            .file("out/klipper.bin", linked_for(0x0800_0000, 25_000, 106))
             .differs(74, 0, true, RESETS_ON_LEAVE),
         // Klipper docs/Bootloaders.md (MSC bootloader onto an STM32F072).
         filled(Case::new("Klipper docs/Bootloaders.md, STM32F072", "stm32f072,state=@0", &["-d", "0483:df11", "-a", "0", "-R", "-D", "MSCboot-STM32F072.bin", "-s0x08000000:leave"]), 30_000, 107)
-            .file("MSCboot-STM32F072.bin", pattern(20_000, 108))
+            .file("MSCboot-STM32F072.bin", linked_for(0x0800_0000, 20_000, 108))
             .differs(251, 0, true, R_AFTER_LEAVE),
         // QMK platforms/chibios/bootloader.mk (stm32-dfu) + flash.mk, after `dfu-suffix -v 0483 -p DF11 -a`.
         filled(Case::new("QMK stm32-dfu, STM32F303 (Planck rev6)", "stm32f303,state=@0", &["-d", "0483:DF11", "-a", "0", "-s", "0x08000000:leave", "-D", ".build/planck_rev6_default.bin"]), 50_000, 109)
-            .file(".build/planck_rev6_default.bin", pattern(30_000, 110))
+            .file(".build/planck_rev6_default.bin", linked_for(0x0800_0000, 30_000, 110))
             .seed_suffix(&["-v", "0483", "-p", "DF11", "-a", ".build/planck_rev6_default.bin"]),
         filled(Case::new("QMK stm32-dfu, STM32F072", "stm32f072,state=@0", &["-d", "0483:DF11", "-a", "0", "-s", "0x08000000:leave", "-D", ".build/kb_default.bin"]), 50_000, 111)
-            .file(".build/kb_default.bin", pattern(30_000, 112)),
+            .file(".build/kb_default.bin", linked_for(0x0800_0000, 30_000, 112)),
         filled(Case::new("QMK stm32-dfu, STM32L432", "stm32l432,state=@0", &["-d", "0483:DF11", "-a", "0", "-s", "0x08000000:leave", "-D", ".build/kb_default.bin"]), 50_000, 113)
-            .file(".build/kb_default.bin", pattern(30_000, 114)),
+            .file(".build/kb_default.bin", linked_for(0x0800_0000, 30_000, 114)),
         // flash.mk adds `-S $(SERIAL)` when SERIAL is set.
         filled(Case::new("QMK stm32-dfu with SERIAL=, STM32F401", "stm32f401,serial=2061335B5646,state=@0", &["-d", "0483:DF11", "-a", "0", "-s", "0x08000000:leave", "-S", "2061335B5646", "-D", ".build/kb_default.bin"]), 50_000, 115)
-            .file(".build/kb_default.bin", pattern(30_000, 116)),
+            .file(".build/kb_default.bin", linked_for(0x0800_0000, 30_000, 116)),
         // QMK Toolbox windows/QMK Toolbox/Usb/Bootloader/Stm32DfuDevice.cs: Flash, then Reset.
         filled(Case::new("QMK Toolbox Stm32DfuDevice flash, STM32F303", "stm32f303,state=@0", &["-a", "0", "-d", "0483:DF11", "-s", "0x08000000:leave", "-D", "planck_rev6_default.bin"]), 10_000, 117)
-            .file("planck_rev6_default.bin", pattern(30_000, 118)),
+            .file("planck_rev6_default.bin", linked_for(0x0800_0000, 30_000, 118)),
         filled(Case::new("QMK Toolbox Stm32DfuDevice reset, STM32F303", "stm32f303,state=@0", &["-a", "0", "-d", "0483:DF11", "-s", "0x08000000:leave"]), 10_000, 119),
         // platform-ststm32 builder/main.py; boards/<board>.json has no hwids (0x0483:0xDF11) and
         // upload.offset_address as given; the dfu-suffix step is its AddPostAction.
         filled(Case::new("PlatformIO blackpill_f401ce", "stm32f401,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 120)
-            .file("firmware.bin", pattern(20_000, 121))
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 121))
             .seed_suffix(&["-v", "0x0483", "-p", "0xDF11", "-d", "0xffff", "-a", "firmware.bin"]),
         filled(Case::new("PlatformIO blackpill_f411ce", "stm32f411,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 122)
-            .file("firmware.bin", pattern(20_000, 123))
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 123))
             .seed_suffix(&["-v", "0x0483", "-p", "0xDF11", "-d", "0xffff", "-a", "firmware.bin"]),
         filled(Case::new("PlatformIO weact_g474ceu6", "stm32g474,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 124)
-            .file("firmware.bin", pattern(20_000, 125)),
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 125)),
         filled(Case::new("PlatformIO weact_mini_h743vitx", "stm32h743,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 126)
-            .file("firmware.bin", pattern(20_000, 127)),
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 127)),
         filled(Case::new("PlatformIO fysetc_s6 (offset_address 0x08010000)", "stm32f446,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08010000:leave", "-D", "firmware.bin"]), 90_000, 128)
             .file("firmware.bin", linked_for(0x0801_0000, 20_000, 129)),
         filled(Case::new("PlatformIO olimexino_stm32f3", "stm32f303,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 130)
-            .file("firmware.bin", pattern(20_000, 131)),
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 131)),
         filled(Case::new("PlatformIO nucleo_g0b1re", "stm32g0b1,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 132)
-            .file("firmware.bin", pattern(20_000, 133))
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 133))
             .differs(74, 0, true, RESETS_ON_LEAVE),
         filled(Case::new("PlatformIO elektor_f072c8", "stm32f072,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 134)
-            .file("firmware.bin", pattern(20_000, 135)),
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 135)),
         filled(Case::new("PlatformIO vccgnd_f407zg_mini", "stm32f407-v21,state=@0", &["-d", "0x0483:0xDF11", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 136)
-            .file("firmware.bin", pattern(20_000, 137)),
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 137)),
         // boards/rymcu_f407ve.json: hwids 1EAF:0003 then 0483:3748, which no STM32 ROM answers to.
         filled(Case::new("PlatformIO rymcu_f407ve (two hwids, neither the ROM's)", "stm32f407-v21,state=@0", &["-d", "0x1EAF:0x0003,0x0483:0x3748", "-a", "0", "-s", "0x08000000:leave", "-D", "firmware.bin"]), 30_000, 138)
-            .file("firmware.bin", pattern(20_000, 139)),
+            .file("firmware.bin", linked_for(0x0800_0000, 20_000, 139)),
         // Zephyr runners/dfu.py with boards/weact/<board>/board.cmake.
         filled(Case::new("Zephyr west flash, weact blackpill_f401ce", "stm32f401,state=@0", &["-d,0483:df11", "-s", "0x8000000:leave", "-a", "0", "-D", "zephyr/zephyr.bin"]), 30_000, 140)
-            .file("zephyr/zephyr.bin", pattern(20_000, 141)),
+            .file("zephyr/zephyr.bin", linked_for(0x0800_0000, 20_000, 141)),
         filled(Case::new("Zephyr west flash, weact blackpill_f411ce", "stm32f411,state=@0", &["-d,0483:df11", "-s", "0x8000000:leave", "-a", "0", "-D", "zephyr/zephyr.bin"]), 30_000, 142)
-            .file("zephyr/zephyr.bin", pattern(20_000, 143)),
+            .file("zephyr/zephyr.bin", linked_for(0x0800_0000, 20_000, 143)),
         filled(Case::new("Zephyr west flash, weact stm32g474_core", "stm32g474,state=@0", &["-d,0483:df11", "-s", "0x8000000:leave", "-a", "0", "-D", "zephyr/zephyr.bin"]), 30_000, 144)
-            .file("zephyr/zephyr.bin", pattern(20_000, 145)),
+            .file("zephyr/zephyr.bin", linked_for(0x0800_0000, 20_000, 145)),
         filled(Case::new("Zephyr west flash, weact mini_stm32h743", "stm32h743,state=@0", &["-d,0483:df11", "-s", "0x8000000:leave", "-a", "0", "-D", "zephyr/zephyr.bin"]), 30_000, 146)
-            .file("zephyr/zephyr.bin", pattern(20_000, 147)),
+            .file("zephyr/zephyr.bin", linked_for(0x0800_0000, 20_000, 147)),
         filled(Case::new("Zephyr west flash, weact stm32f446_core", "stm32f446,state=@0", &["-d,0483:df11", "-s", "0x8000000:leave", "-a", "0", "-D", "zephyr/zephyr.bin"]), 30_000, 148)
-            .file("zephyr/zephyr.bin", pattern(20_000, 149)),
+            .file("zephyr/zephyr.bin", linked_for(0x0800_0000, 20_000, 149)),
         filled(Case::new("Zephyr west flash, weact stm32f405_core", "stm32f405,state=@0", &["-d,0483:df11", "-s", "0x8000000:leave", "-a", "0", "-D", "zephyr/zephyr.bin"]), 30_000, 150)
-            .file("zephyr/zephyr.bin", pattern(20_000, 151)),
+            .file("zephyr/zephyr.bin", linked_for(0x0800_0000, 20_000, 151)),
     ]
 }
 
@@ -203,11 +203,11 @@ fn stm32_rom() -> Vec<Case> {
 fn firmware_projects() -> Vec<Case> {
     vec![
         filled(Case::new("TinyUSB hw/bsp/stm32f4/boards/feather_stm32f405/board.mk", "stm32f405,state=@0", &["-R", "-a", "0", "--dfuse-address", "0x08000000", "-D", "_build/feather_stm32f405/cdc_msc.bin"]), 40_000, 201)
-            .file("_build/feather_stm32f405/cdc_msc.bin", pattern(20_000, 202)),
+            .file("_build/feather_stm32f405/cdc_msc.bin", linked_for(0x0800_0000, 20_000, 202)),
         filled(Case::new("TinyUSB hw/bsp/stm32f4/boards/stm32f401blackpill/board.mk", "stm32f401,state=@0", &["-R", "-a", "0", "--dfuse-address", "0x08000000", "-D", "_build/stm32f401blackpill/cdc_msc.bin"]), 40_000, 203)
-            .file("_build/stm32f401blackpill/cdc_msc.bin", pattern(20_000, 204)),
+            .file("_build/stm32f401blackpill/cdc_msc.bin", linked_for(0x0800_0000, 20_000, 204)),
         filled(Case::new("TinyUSB hw/bsp/stm32f4/boards/stm32f411blackpill/board.mk", "stm32f411,state=@0", &["-R", "-a", "0", "--dfuse-address", "0x08000000", "-D", "_build/stm32f411blackpill/cdc_msc.bin"]), 40_000, 205)
-            .file("_build/stm32f411blackpill/cdc_msc.bin", pattern(20_000, 206)),
+            .file("_build/stm32f411blackpill/cdc_msc.bin", linked_for(0x0800_0000, 20_000, 206)),
         filled(Case::new("TinyUSB hw/bsp/gd32vf103/family.mk (Longan Nano)", "gd32vf103,state=@0", &["-R", "-a", "0", "--dfuse-address", "0x08000000", "-D", "_build/sipeed_longan_nano/cdc_msc.bin"]), 30_000, 207)
             .file("_build/sipeed_longan_nano/cdc_msc.bin", pattern(20_000, 208)),
         // examples/device/dfu/src/main.c (the TinyUSB DFU example, cafe:400b).
@@ -220,7 +220,7 @@ fn firmware_projects() -> Vec<Case> {
         filled_alt(Case::new("TinyUSB examples/device/dfu: upload alt 1", "tinyusb,state=@0", &["-d", "cafe", "-a", "1", "-U", "up.bin"]), "1", 400, 214)
             .upload("up.bin"),
         filled(Case::new("TinyGo targets/feather-stm32f405.json flash-command", "stm32f405,state=@0", &["--alt", "0", "--dfuse-address", "0x08000000", "--download", "feather-stm32f405.bin"]), 40_000, 215)
-            .file("feather-stm32f405.bin", pattern(20_000, 216)),
+            .file("feather-stm32f405.bin", linked_for(0x0800_0000, 20_000, 216)),
         // MicroPython ports/stm32/Makefile RUN_DFU (USE_PYDFU=0), PYBV11 = STM32F405.
         dfuse_file(filled(Case::new("MicroPython make deploy USE_PYDFU=0 (PYBV11)", "stm32f405,state=@0", &["-a", "0", "-d", "0x0483:0xDF11", "-D", "build-PYBV11/firmware.dfu", "-s", ":leave"]), 60_000, 217), "build-PYBV11/firmware.dfu", 40_000, 218),
         dfuse_file(filled(Case::new("MicroPython ports/stm32/autoflash", "stm32f405,state=@0", &["-a", "0", "-d", "0483:df11", "-D", "build/flash.dfu"]), 60_000, 219), "build/flash.dfu", 40_000, 220),
@@ -233,9 +233,9 @@ fn firmware_projects() -> Vec<Case> {
         dfuse_file(filled(Case::new("Betaflight make dfu_flash, STM32G47X", "stm32g474,state=@0", &["-a", "0", "-D", "obj/betaflight_STM32G47X.dfu", "-s", ":leave"]), 60_000, 231), "obj/betaflight_STM32G47X.dfu", 40_000, 232),
         // RIOT makefiles/tools/dfu-util.inc.mk: --device --alt --download [opts] --dfuse-address.
         filled(Case::new("RIOT weact-f411ce PROGRAMMER=dfu-util", "stm32f411,state=@0", &["--device", "0483:df11", "--alt", "0", "--download", "hello-world.bin", "--dfuse-address", "0x8000000:leave"]), 40_000, 233)
-            .file("hello-world.bin", pattern(20_000, 234)),
+            .file("hello-world.bin", linked_for(0x0800_0000, 20_000, 234)),
         filled(Case::new("RIOT weact-f401ce PROGRAMMER=dfu-util", "stm32f401,state=@0", &["--device", "0483:df11", "--alt", "0", "--download", "hello-world.bin", "--dfuse-address", "0x8000000:leave"]), 40_000, 235)
-            .file("hello-world.bin", pattern(20_000, 236)),
+            .file("hello-world.bin", linked_for(0x0800_0000, 20_000, 236)),
         filled(Case::new("RIOT gd32v boards PROGRAMMER=dfu-util", "gd32vf103,state=@0", &["--device", "28e9:0189", "--alt", "0", "--download", "hello-world.bin", "--dfuse-address", "0x8000000:leave"]), 30_000, 237)
             .file("hello-world.bin", pattern(20_000, 238)),
         filled_at(Case::new("RIOT spark-core (ROM_OFFSET 0x5000)", "core,state=@0", &["--device", "1d50:607f", "--alt", "0", "--download", "hello-world.bin", "--dfuse-address", "0x8005000:leave"]), "0x08005000", 40_000, 239)
@@ -250,17 +250,17 @@ fn firmware_projects() -> Vec<Case> {
             .differs(74, 64, true, DFUSE_ON_PLAIN),
         // Black Magic Probe platform READMEs and scripts/stm32_mem.py.
         filled(Case::new("Black Magic blackpill-f4 README: bootloader", "stm32f411,state=@0", &["-d", "0483:df11", "--alt", "0", "-s", "0x08000000:leave", "-D", "build/blackmagic_blackpill_f411ce_bootloader.bin"]), 80_000, 245)
-            .file("build/blackmagic_blackpill_f411ce_bootloader.bin", pattern(16_000, 246)),
+            .file("build/blackmagic_blackpill_f411ce_bootloader.bin", linked_for(0x0800_0000, 16_000, 246)),
         filled(Case::new("Black Magic blackpill-f4 README: firmware at 0x08004000", "stm32f411,state=@0", &["-d", "0483:df11", "--alt", "0", "-s", "0x08004000:leave", "-D", "build/blackmagic_blackpill_f411ce_firmware.bin"]), 80_000, 247)
             .file("build/blackmagic_blackpill_f411ce_firmware.bin", linked_for(0x0800_4000, 60_000, 248)),
         filled(Case::new("Black Magic f072 README", "stm32f072,state=@0", &["-d", "0483:df11", "-a", "0", "-s", "0x08000000:leave", "-D", "blackmagic_f072_firmware.bin"]), 80_000, 249)
-            .file("blackmagic_f072_firmware.bin", pattern(60_000, 250)),
+            .file("blackmagic_f072_firmware.bin", linked_for(0x0800_0000, 60_000, 250)),
         filled(Case::new("Black Magic f3 README", "stm32f303,state=@0", &["-d", "0483:df11", "-a", "0", "-s", "0x08000000:leave", "-D", "blackmagic_f3_firmware.bin"]), 80_000, 251)
-            .file("blackmagic_f3_firmware.bin", pattern(60_000, 252)),
+            .file("blackmagic_f3_firmware.bin", linked_for(0x0800_0000, 60_000, 252)),
         filled(Case::new("Black Magic f4discovery README", "stm32f407-v21,state=@0", &["-a", "0", "--dfuse-address", "0x08000000", "-D", "blackmagic.bin"]), 80_000, 253)
-            .file("blackmagic.bin", pattern(60_000, 254)),
+            .file("blackmagic.bin", linked_for(0x0800_0000, 60_000, 254)),
         filled(Case::new("Black Magic ctxlink README (STM32F401)", "stm32f401,state=@0", &["-a", "0", "--dfuse-address", "0x08000000:leave", "-D", "blackmagic_ctxlink_firmware.bin"]), 80_000, 255)
-            .file("blackmagic_ctxlink_firmware.bin", pattern(60_000, 256)),
+            .file("blackmagic_ctxlink_firmware.bin", linked_for(0x0800_0000, 60_000, 256)),
         filled_at(Case::new("Black Magic scripts/stm32_mem.py: native probe upgrade", "blackmagic,state=@0", &["-d", "1d50:6018,:6017", "-s", "0x08002000:leave", "-D", "src/blackmagic.bin"]), "0x08002000", 90_000, 257)
             .file("src/blackmagic.bin", linked_for(0x0800_2000, 60_000, 258))
             .differs(74, 0, true, RESETS_ON_LEAVE),
