@@ -265,6 +265,22 @@ fn firmware_projects() -> Vec<Case> {
             .file("src/blackmagic.bin", linked_for(0x0800_2000, 60_000, 258))
             .differs(74, 0, true, RESETS_ON_LEAVE),
         Case::new("Black Magic f072/f3 README: detach the probe", "blackmagic,mode=runtime", &["-d", "1d50:6018", "-e"]),
+        // The 96b_carbon README types the ids in brackets; dfu-util 0.11 takes the line anyway.
+        filled(Case::new("Black Magic 96b_carbon README (STM32F401)", "stm32f401,state=@0", &["-d", "[0483:df11]", "-a", "0", "-D", "src/blackmagic.bin", "-s", "0x08000000"]), 80_000, 259)
+            .file("src/blackmagic.bin", linked_for(0x0800_0000, 30_000, 260)),
+        // src/platforms/stlink/Bootloader_Upgrade on the probe's own bootloader.
+        filled_at(Case::new("Black Magic stlink Bootloader_Upgrade: upgrade loader", "blackmagic,state=@0", &["-s", "0x08002000:leave", "-D", "dfu_upgrade.bin"]), "0x08002000", 30_000, 261)
+            .file("dfu_upgrade.bin", linked_for(0x0800_2000, 8_000, 262))
+            .differs(74, 0, true, RESETS_ON_LEAVE),
+        filled_at(Case::new("Black Magic stlink Bootloader_Upgrade: new bootloader (read-only pages)", "blackmagic,state=@0", &["-s", "0x08000000", "-D", "blackmagic_dfu.bin"]), "0x08002000", 30_000, 263)
+            .file("blackmagic_dfu.bin", linked_for(0x0800_0000, 7_000, 264)),
+        filled_at(Case::new("Black Magic stlink Bootloader_Upgrade: firmware with :force", "blackmagic,state=@0", &["-s", "0x08002000:leave:force", "-D", "blackmagic.bin"]), "0x08002000", 30_000, 265)
+            .file("blackmagic.bin", linked_for(0x0800_2000, 60_000, 266))
+            .differs(74, 0, true, RESETS_ON_LEAVE),
+        // The `-l` probes whose output callers read (docs/dfu-util.md, "What callers read").
+        Case::new("particle-cli listDFUDevices: dfu-util -l", "photon;stm32f405", &["-l"]).found(),
+        Case::new("Zephyr dfu.py find_device: dfu-util -d,0483:df11 -l", "stm32f401;photon", &["-d,0483:df11", "-l"]).found(),
+        Case::new("QMK flash.mk: dfu-util -l | grep -q \"Found DFU\" (GD32VF103)", "gd32vf103", &["-l"]).found(),
     ]
 }
 
