@@ -27,6 +27,9 @@
 //!   src/lib/deviceSpecs/specifications.js and src/cmd/flash.js.
 //! - blackmagic-debug/blackmagic 116a72e7: src/platforms/*/README.md; 78c45cb7:
 //!   scripts/stm32_mem.py.
+//! - ArduPilot/ardupilot 82b64013: libraries/AP_HAL_F4Light/boards/*/support/UPLOAD-DFU*.sh.
+//! - rusefi/rusefi: firmware/flash_dfu.sh; rusefi/rusefi_documentation:
+//!   HOWTO-Update-Firmware.md.
 
 use super::corpus::{linked_for, particle_server_key};
 use super::support::Case;
@@ -231,6 +234,21 @@ fn firmware_projects() -> Vec<Case> {
         dfuse_file(filled(Case::new("Betaflight make dfu_flash, STM32F745", "stm32f745,state=@0", &["-a", "0", "-D", "obj/betaflight_STM32F745.dfu", "-s", ":leave"]), 60_000, 227), "obj/betaflight_STM32F745.dfu", 40_000, 228),
         dfuse_file(filled(Case::new("Betaflight make dfu_flash, STM32H743", "stm32h743,state=@0", &["-a", "0", "-D", "obj/betaflight_STM32H743.dfu", "-s", ":leave"]), 60_000, 229), "obj/betaflight_STM32H743.dfu", 40_000, 230),
         dfuse_file(filled(Case::new("Betaflight make dfu_flash, STM32G47X", "stm32g474,state=@0", &["-a", "0", "-D", "obj/betaflight_STM32G47X.dfu", "-s", ":leave"]), 60_000, 231), "obj/betaflight_STM32G47X.dfu", 40_000, 232),
+        // ArduPilot libraries/AP_HAL_F4Light/boards/<board>/support/UPLOAD-DFU*.sh (STM32F405);
+        // the scripts name ../../../../../ArduCopter/<board>.bin, kept here inside the run's directory.
+        filled(Case::new("ArduPilot F4Light f4light_MiniF4_OSD UPLOAD-DFU.sh", "stm32f405,state=@0", &["-a", "0", "--dfuse-address", "0x08000000", "-D", "ArduCopter/f4light_MiniF4_OSD.bin"]), 90_000, 267)
+            .file("ArduCopter/f4light_MiniF4_OSD.bin", linked_for(0x0800_0000, 60_000, 268)),
+        filled(Case::new("ArduPilot F4Light f4light_Revolution_EE128 UPLOAD-DFU-plane.sh", "stm32f405,state=@0", &["-a", "0", "--dfuse-address", "0x08000000:leave", "-D", "ArduPlane/f4light_Revolution_EE128_bl.bin"]), 90_000, 269)
+            .file("ArduPlane/f4light_Revolution_EE128_bl.bin", linked_for(0x0800_0000, 30_000, 270)),
+        filled(Case::new("ArduPilot F4Light f4light_cl_racing UPLOAD-DFU.sh", "stm32f405,state=@0", &["-a", "0", "--dfuse-address", "0x08010000:leave", "-D", "ArduCopter/f4light_cl_racing.bin", "-R"]), 90_000, 271)
+            .file("ArduCopter/f4light_cl_racing.bin", linked_for(0x0801_0000, 60_000, 272))
+            .differs(251, 0, true, R_AFTER_LEAVE),
+        filled(Case::new("ArduPilot F4Light f4light_Revolution_SD UPLOAD-DFU.sh", "stm32f405,state=@0", &["-a", "0", "--dfuse-address", "0x08010000:leave", "-D", "ArduCopter/f4light_Revolution_SD.bin", "-R"]), 90_000, 273)
+            .file("ArduCopter/f4light_Revolution_SD.bin", linked_for(0x0801_0000, 60_000, 274))
+            .differs(251, 0, true, R_AFTER_LEAVE),
+        // rusEFI firmware/flash_dfu.sh and rusefi_documentation HOWTO-Update-Firmware.md (STM32F407).
+        dfuse_file(filled(Case::new("rusEFI firmware/flash_dfu.sh", "stm32f407-v21,state=@0", &["--alt", "0", "--download", "deliver/rusefi.dfu", "-s", ":leave"]), 60_000, 275), "deliver/rusefi.dfu", 40_000, 276),
+        dfuse_file(filled(Case::new("rusEFI documentation HOWTO-Update-Firmware.md", "stm32f407-v21,state=@0", &["-a", "0", "-D", "rusefi.dfu"]), 60_000, 277), "rusefi.dfu", 40_000, 278),
         // RIOT makefiles/tools/dfu-util.inc.mk: --device --alt --download [opts] --dfuse-address.
         filled(Case::new("RIOT weact-f411ce PROGRAMMER=dfu-util", "stm32f411,state=@0", &["--device", "0483:df11", "--alt", "0", "--download", "hello-world.bin", "--dfuse-address", "0x8000000:leave"]), 40_000, 233)
             .file("hello-world.bin", linked_for(0x0800_0000, 20_000, 234)),
