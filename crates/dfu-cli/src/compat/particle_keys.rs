@@ -12,7 +12,9 @@
 //! 2082, `alt_device_private_key` at 3106 and `alt_server_public_key` at 3298.
 
 use super::options::Dfuse;
-use dfu::{AltChoice, DeviceInfo};
+use crate::args::Global;
+use crate::exit::Failure;
+use dfu::{AltChoice, DeviceInfo, Request};
 use std::path::Path;
 
 /// One documented key slot in the DCT: (what it holds, offset, length).
@@ -44,12 +46,45 @@ pub fn slot(info: &DeviceInfo, alt: u8, address: u32, len: u64) -> Option<&'stat
         .map(|(what, _, _)| *what)
 }
 
-/// The note printed when a slot is `done` ("written", "read").
+/// The note printed for a slot read or written: what the bytes are, then `done`.
 pub fn note(what: &str, address: u32, len: u64, done: &str) -> String {
     format!(
-        "note: DCT bytes {address}..{} are the {what}, where particle-cli's `keys` commands keep it; {done} as particle-cli asks (other settings stay refused)",
+        "note: DCT bytes {address}..{} are the {what}, where particle-cli's `keys` commands keep it; {done}",
         u64::from(address) + len
     )
+}
+
+/// Writes a key slot (`request` is the flash of the key file, with the settings refusal
+/// lifted) and prints what dfu-util prints for it, plus the one note: the generic flash
+/// report would speak of erased sectors, and the device's DCT alt erases nothing
+/// (device-os usbd_dct_if.c: `DCT_If_Erase` returns at once, `DCT_If_Write` rewrites the
+/// bytes sent through `dct_write_app_data`).
+pub fn write(
+    g: &Global,
+    request: &Request,
+    what: &str,
+    address: u32,
+    len: u64,
+) -> Result<(), Failure> {
+    let mut backend = g.backend()?;
+    let mut prepared = dfu::prepare(backend.as_mut(), request, &mut |_| {})
+        .map_err(|e| g.hint_failure(&request.device, e))?;
+    let report = prepared.flash(&mut |_| {});
+    drop(prepared);
+    let finish = backend.finish();
+    let report = report.map_err(|f| {
+        let mut failure = Failure::from(f.error);
+        failure.help = crate::help::after_flash_failure(&f.done, failure.help);
+        failure
+    })?;
+    finish?;
+    let done = if report.verified {
+        "written and read back, the rest of the DCT kept (its erase does nothing)"
+    } else {
+        "written, the rest of the DCT kept (its erase does nothing)"
+    };
+    eprintln!("{}", note(what, address, len, done));
+    Ok(())
 }
 
 /// The slot a `-D FILE` with `-s ADDRESS` writes, when it is one of particle-cli's.
@@ -72,7 +107,7 @@ pub fn note_read(info: &DeviceInfo, alt: &AltChoice, d: &Dfuse) {
     if let (AltChoice::Number(alt), Some(address)) = (alt, d.address) {
         let len = u64::from(d.length);
         if let Some(what) = slot(info, *alt, address, len) {
-            eprintln!("{}", note(what, address, len, "read"));
+            eprintln!("{}", note(what, address, len, "read as particle-cli asks"));
         }
     }
 }

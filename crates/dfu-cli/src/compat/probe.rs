@@ -133,6 +133,19 @@ pub fn keeps(o: &UtilOptions, i: &Iface) -> bool {
         && serial.as_deref().is_none_or(|s| s.as_bytes() == i.serial)
 }
 
+/// The line for a DFU device that cannot be read. When the system refuses to open it
+/// (permissions), dfu-util's words, which particle-cli looks for on standard error to
+/// suggest udev rules (src/lib/dfu.js `_missingDevicePermissions`).
+fn unreadable(id: &str, devnum: u8, path: &str, e: &dfu::DfuError) -> String {
+    match e {
+        dfu::DfuError::Usb {
+            source: dfu_proto::TransportError::Access(_),
+            ..
+        } => format!("dfu-util: Cannot open DFU device {id} found on devnum {devnum} ({e})"),
+        _ => format!("dfu-util: cannot read {id} at {path}: {e}"),
+    }
+}
+
 /// Reads every DFU-capable device through the library and keeps what dfu-util would.
 pub fn probe(backend: &mut dyn Backend, o: &UtilOptions) -> Result<Probe, Failure> {
     let mut devices = Vec::new();
@@ -144,7 +157,7 @@ pub fn probe(backend: &mut dyn Backend, o: &UtilOptions) -> Result<Probe, Failur
         let d = match dfu::describe(backend, &usb, None) {
             Ok(d) => d,
             Err(e) => {
-                eprintln!("dfu-util: cannot read {} at {}: {e}", usb.id(), usb.path());
+                eprintln!("{}", unreadable(&usb.id(), usb.address, &usb.path(), &e));
                 continue;
             }
         };
@@ -180,6 +193,25 @@ mod tests {
     use super::*;
 
     use crate::compat::options::parse;
+
+    #[test]
+    fn a_device_the_system_will_not_open_is_named_in_dfu_utils_words() {
+        let denied = dfu::DfuError::Usb {
+            op: dfu::Op::Open,
+            source: dfu_proto::TransportError::Access("Permission denied".into()),
+        };
+        let line = unreadable("2b04:d006", 7, "1-2", &denied);
+        // particle-cli's `_missingDevicePermissions` test.
+        assert!(line.contains("Cannot open DFU device"), "{line}");
+        assert!(line.starts_with("dfu-util: Cannot open DFU device 2b04:d006 found on devnum 7 ("));
+        let other = dfu::DfuError::Usb {
+            op: dfu::Op::Open,
+            source: dfu_proto::TransportError::Timeout,
+        };
+        let line = unreadable("2b04:d006", 7, "1-2", &other);
+        assert!(!line.contains("Cannot open"), "{line}");
+        assert!(line.contains("at 1-2"), "{line}");
+    }
 
     fn iface(dfu_mode: bool, alt: u8) -> Iface {
         Iface {

@@ -430,10 +430,6 @@ fn download(
     // DfuSe devices leave only with :leave (else they stay in DFU mode, as with dfu-util);
     // plain DFU devices are reset to start the application when -R is given.
     let leave = if dfuse { d.leave } else { reset };
-    if let (Some(what), Some(address)) = (key, d.address) {
-        let len = std::fs::metadata(file).map_or(0, |m| m.len());
-        eprintln!("{}", particle_keys::note(what, address, len, "written"));
-    }
     let request = Request {
         device: device.clone(),
         op: Operation::Flash {
@@ -448,9 +444,23 @@ fn download(
             },
         },
     };
-    crate::cmd_flash::run(g, &request, false)?;
-    // dfu-util's lines that callers look for (particle-cli's writeDfu greps the second).
-    println!("Download done.\nFile downloaded successfully");
+    match (key, d.address) {
+        (Some(what), Some(address)) => {
+            let len = std::fs::metadata(file).map_or(0, |m| m.len());
+            particle_keys::write(g, &request, what, address, len)?;
+        }
+        _ => crate::cmd_flash::run(g, &request, false)?,
+    }
+    // dfu-util's closing lines, which callers read (docs/dfu-util.md): "Download done."
+    // after every download; "File downloaded successfully" only after a raw binary on a
+    // DfuSe device, where dfu-util prints it (particle-cli's writeDfu looks for it); a
+    // DfuSe file ends with "Done parsing DfuSe file" instead.
+    println!("Download done.");
+    if dfuse && dfuse_file {
+        println!("Done parsing DfuSe file");
+    } else if dfuse {
+        println!("File downloaded successfully");
+    }
     Ok(leave)
 }
 

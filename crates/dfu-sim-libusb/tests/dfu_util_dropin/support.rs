@@ -256,6 +256,36 @@ pub fn found_lines(run: &Run) -> Vec<String> {
         .collect()
 }
 
+/// Lines of dfu-util's standard output that callers read (docs/dfu-util.md, "What callers
+/// read"). Where dfu-util prints one and ours succeeds, ours prints it too.
+const GREPPED: &[&str] = &["File downloaded successfully", "Found DFU", "Found Runtime"];
+
+/// The success line particle-cli takes as proof of a download, even on a non-zero exit.
+const DOWNLOADED: &str = "File downloaded successfully";
+
+/// The caller-read lines one side prints and the other does not, where that matters.
+fn grepped(theirs: &Run, ours: &Run) -> Vec<String> {
+    let mut problems = Vec::new();
+    for line in GREPPED {
+        if theirs.stdout.contains(line) && !ours.stdout.contains(line) && ours.code == 0 {
+            problems.push(format!("dfu-util prints {line:?}, ours does not"));
+        }
+    }
+    let ours_says = ours.stdout.contains(DOWNLOADED);
+    if ours_says
+        && (ours.code != 0 || !theirs.stdout.contains(DOWNLOADED))
+        && theirs.code == ours.code
+    {
+        problems.push(format!(
+            "ours prints {DOWNLOADED:?} where dfu-util does not"
+        ));
+    }
+    if ours_says && ours.code != 0 {
+        problems.push(format!("ours prints {DOWNLOADED:?} after a failure"));
+    }
+    problems
+}
+
 /// Runs a case on both sides and checks it; returns a failure description or None.
 pub fn check(case: &Case) -> Option<String> {
     let (theirs_dir, theirs) = side(case, true);
@@ -307,6 +337,7 @@ pub fn check(case: &Case) -> Option<String> {
     if case.found && found_lines(&theirs) != found_lines(&ours) {
         problems.push("the Found lines differ".into());
     }
+    problems.extend(grepped(&theirs, &ours));
     if problems.is_empty() {
         return None;
     }
