@@ -14,6 +14,10 @@ pub struct Alt {
     /// bwPollTimeout this alt setting reports while programming, when it differs from
     /// `timing.poll_program_ms`.
     pub poll_program_ms: Option<u32>,
+    /// Writes replace exactly the bytes sent and keep the rest, and the erase command does
+    /// nothing (Particle's DCT alt: device-os `usbd_dct_if.c` erases nothing and writes
+    /// through `dct_write_app_data`, a read-modify-write). Nothing is erased or padded there.
+    pub in_place: bool,
     /// The layout `name` announces, when it is one.
     announced: Option<MemoryLayout>,
     /// The memory the device really has: the profile's `memory` layout when it gives one
@@ -31,6 +35,8 @@ struct AltText {
     memory: Option<String>,
     #[serde(default)]
     poll_program_ms: Option<u32>,
+    #[serde(default)]
+    in_place: bool,
 }
 
 impl TryFrom<AltText> for Alt {
@@ -56,6 +62,7 @@ impl TryFrom<AltText> for Alt {
         Ok(Alt {
             name: t.name,
             poll_program_ms: t.poll_program_ms,
+            in_place: t.in_place,
             announced,
             layout,
         })
@@ -98,6 +105,7 @@ impl Alt {
             name: name.to_string(),
             memory: None,
             poll_program_ms: None,
+            in_place: false,
         })
     }
 }

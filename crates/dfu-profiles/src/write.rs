@@ -56,6 +56,9 @@ impl Profile {
         );
         for a in &self.alts {
             let _ = writeln!(t, "\n[[alts]]\nname = {}", q(&a.name));
+            if a.in_place {
+                let _ = writeln!(t, "in_place = true");
+            }
         }
         for r in &self.regions {
             let _ = write!(

@@ -50,17 +50,15 @@ impl Device {
         self.spec.profile.has_quirk(Quirk::ParticleDfuseCommands)
     }
 
-    /// The selected alt is a Particle Gen 2 DCT alt ("@DCT Flash"): device-os's
-    /// usbd_dct_if.c makes its erase a no-op and writes through `dct_write_app_data`, a
-    /// read-modify-write that keeps the rest of the DCT.
+    /// The selected alt writes in place (the profile's `in_place`: a Particle Gen 2 DCT
+    /// alt, whose erase is a no-op and whose writes go through `dct_write_app_data`, a
+    /// read-modify-write that keeps the rest of the DCT).
     pub(crate) fn dct_alt(&self) -> bool {
-        self.particle_commands()
-            && self
-                .spec
-                .profile
-                .alts
-                .get(usize::from(self.core.alt))
-                .is_some_and(|a| a.name.starts_with("@DCT Flash"))
+        self.spec
+            .profile
+            .alts
+            .get(usize::from(self.core.alt))
+            .is_some_and(|a| a.in_place)
     }
 
     /// The GETSTATUS that would start a command block the device does not run: Particle's

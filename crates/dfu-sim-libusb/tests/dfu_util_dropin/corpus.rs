@@ -63,6 +63,12 @@ pub fn callers() -> Vec<Case> {
             .file("dct.bin", image(16_384, 56))
             .seed_dfu(&["flash", "dct.bin", "--alt", "1", "--address", "0", "--force", "--no-leave"])
             .file("device.der", image(612, 57)),
+        // A key shorter than its slot, at an offset that is not a multiple of four: the DCT
+        // takes exactly the bytes sent and keeps the rest of its settings.
+        Case::new("DCT write shorter than its slot", "photon,state=@0", &["-d", "2b04:d006", "-a", "1", "-s", "3106", "-D", "short.der"])
+            .file("dct.bin", image(16_384, 58))
+            .seed_dfu(&["flash", "dct.bin", "--alt", "1", "--address", "0", "--force", "--no-leave"])
+            .file("short.der", image(121, 59)),
         // Klipper scripts/flash_usb.py (flash_stm32f1), QMK tmk_core/chibios.mk (stm32duino)
         // and Arduino_STM32 tools/linux/maple_upload: plain DFU, alt 2 = 0x08002000, no -s.
         Case::new("Klipper flash_stm32f1 (STM32duino)", "stm32duino,state=@0", &["-d", ",1eaf:0003", "-R", "-a", "2", "-D", "f.bin"])

@@ -334,7 +334,15 @@ fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
                 findings.push(f);
                 continue;
             }
-            let unit = profile.map_or(1, |p| p.timing.program_unit);
+            // An alt that writes in place (Particle's DCT) takes the bytes as they are: no
+            // padding, and no erase (its erase does nothing).
+            let in_place = profile
+                .and_then(|p| p.alts.get(usize::from(alt)))
+                .is_some_and(|a| a.in_place);
+            let unit = match in_place {
+                true => 1,
+                false => profile.map_or(1, |p| p.timing.program_unit),
+            };
             let mut padding = Vec::new();
             if let Some((n, pad)) = pad_to_unit(&mut writes, unit) {
                 findings.push(Finding::note(Code::Padded, format!("{name}: {n}")));
@@ -350,6 +358,7 @@ fn dfuse_steps(dev: &DeviceView, files: FileParts, findings: &mut Vec<Finding>) 
                 alt,
             }
             .sectors(&ranges, "the image");
+            let erase = if in_place { Vec::new() } else { erase };
             findings.extend(found);
             steps.push(Step {
                 alt,
