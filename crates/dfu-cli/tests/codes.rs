@@ -45,10 +45,10 @@ fn cases() -> Vec<(&'static str, i32, Situation)> {
         }),
         ("dfu::device::timeout", 6, slow_erase),
         ("dfu::device::protocol", 6, |s| {
-            lying(s, "dfu::device::protocol", 5)
+            at_last(s, "getstatus", "disconnect")
         }),
         ("dfu::verify::mismatch", 7, |s| {
-            lying(s, "dfu::verify::mismatch", 127)
+            at_last(s, "upload", "corrupt")
         }),
         ("dfu::interrupted", 130, |s| {
             faulted(s, "interrupt@dnload:4")

@@ -104,6 +104,31 @@ pub fn slow_erase(s: &Scratch) -> Run {
     )
 }
 
+/// A flash of 1000 bytes into an STM32F405 whose last request of `kind` (`getstatus`,
+/// `upload`) meets `action` (`fault=ACTION@KIND:N`): a first flash into an identical device
+/// counts those requests. The last status request answers the leave request; the last
+/// upload reads back what was written. The image is in the device's memory either way.
+pub fn at_last(s: &Scratch, kind: &str, action: &str) -> Run {
+    let a = s.file("a.bin", &pattern(1000, 11));
+    let counted = format!("stm32f405,stats={}", s.state("count.json"));
+    sim_json(&counted, &["flash", &a, "-s", APP]).ok();
+    let st: serde_json::Value = serde_json::from_slice(&read_file(&s.path("count.json"))).unwrap();
+    let n = st["transfers"][kind.to_uppercase()].as_u64().unwrap();
+    assert!(n > 1, "{st}");
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let r = sim_json(
+        &format!("{sim},fault={action}@{kind}:{n}"),
+        &["flash", &a, "-s", APP],
+    );
+    let back = read_back(&sim, s, "back.bin", 0x0800_8000, 1000);
+    assert_eq!(
+        back,
+        pattern(1000, 11),
+        "the image was written and stays written"
+    );
+    r
+}
+
 /// A flash into a device that lies (`hostile=SEED`), with the first seed from `seed` on
 /// that ends with `code`: the seeded lies are fixed for a seed, but change when the
 /// simulator's liar learns new lies, so a few more seeds are tried before giving up.
