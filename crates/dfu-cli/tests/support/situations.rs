@@ -1,5 +1,5 @@
-//! The situations of tests/codes.rs that take more than a line: files, faults, devices that
-//! lie, option bytes and the checks of what the device holds afterwards.
+//! The situations of tests/codes.rs that take more than a line: files, injected faults,
+//! option bytes, and the checks of what the device holds afterwards.
 
 use super::common::*;
 use dfu_image::particle::build_module;
@@ -129,21 +129,17 @@ pub fn at_last(s: &Scratch, kind: &str, action: &str) -> Run {
     r
 }
 
-/// A flash into a device that lies (`hostile=SEED`), with the first seed from `seed` on
-/// that ends with `code`: the seeded lies are fixed for a seed, but change when the
-/// simulator's liar learns new lies, so a few more seeds are tried before giving up.
-pub fn lying(s: &Scratch, code: &str, seed: u64) -> Run {
-    let a = s.file("a.bin", &pattern(1001, 1));
-    let mut last = None;
-    for seed in (seed..seed + 1).chain(0..300) {
-        let sim = format!("stm32f405,hostile={seed}");
-        let r = sim_json(&sim, &["flash", &a, "-s", APP, "--no-skip"]);
-        if r.stdout.contains(&format!("\"code\":\"{code}\"")) {
-            return r;
-        }
-        last = Some(r);
-    }
-    last.expect("at least one seed ran")
+/// A device stuck in dfuERROR: each of its first 12 status requests reports errFIRMWARE,
+/// so clearing the error at connect never brings it to dfuIDLE. Nothing is written.
+pub fn stuck_in_error(s: &Scratch) -> Run {
+    let sim = filled(s, "stm32f405", 0x0800_8000);
+    let faults: String = (1..=12)
+        .map(|n| format!(",fault=status=errFIRMWARE@getstatus:{n}"))
+        .collect();
+    let a = s.file("a.bin", &pattern(1000, 1));
+    let r = sim_json(&format!("{sim}{faults}"), &["flash", &a, "-s", APP]);
+    untouched(&sim, s, 0x0800_8000);
+    r
 }
 
 /// A raw binary on a DfuSe device whose profile (given with `--profile`) names no
