@@ -8,8 +8,9 @@
 //!
 //! The table and the README cannot drift: a README code without a situation, or a
 //! situation whose code the README does not list, fails `the_table_covers_the_readme`.
-//! The README's codes are also checked against `dfu::Code::ALL` here (the other direction,
-//! every `Code` in the README, is `code::tests::the_readme_lists_every_code` in the library).
+//! The README's codes are also checked against `dfu::Code::ALL` and the `Code` of
+//! `dfu schema` here (that every `Code` is in the README is
+//! `code::tests::the_readme_lists_every_code` in the library).
 
 mod common;
 #[path = "support/situations.rs"]
@@ -216,13 +217,7 @@ fn cases() -> Vec<(&'static str, i32, Situation)> {
         ("dfu::sim::save", 6, |_| {
             sim_json("stm32f405,stats=/dev/full", &["list"])
         }),
-        ("dfu::note::padded", 0, |s| {
-            let a = s.file("a.bin", &pattern(1001, 1));
-            sim_json(
-                &format!("stm32f405,state={}", s.state("f.json")),
-                &["flash", &a, "-s", APP],
-            )
-        }),
+        ("dfu::note::padded", 0, padded),
         ("dfu::note::option-bytes", 0, option_byte_file),
     ]
 }
@@ -295,6 +290,17 @@ fn the_table_covers_the_readme() {
     assert!(
         stale.is_empty(),
         "README codes that dfu::Code lacks: {stale:?}"
+    );
+    let schema: Value = serde_json::from_str(&dfu(&["schema"]).ok().stdout).unwrap();
+    let in_schema: BTreeSet<String> = schema["$defs"]["Code"]["enum"]
+        .as_array()
+        .expect("the schema defines Code")
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        in_schema, readme,
+        "`dfu schema` and the README list other codes"
     );
 }
 

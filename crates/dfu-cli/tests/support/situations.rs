@@ -186,6 +186,18 @@ pub fn option_bytes(s: &Scratch, bytes: &str, extra: &[&str]) -> Run {
     r
 }
 
+/// 1001 bytes into a device that programs 4 bytes at a time: the last unit is padded with
+/// 0xFF, which leaves the byte after the image as it was (blank).
+pub fn padded(s: &Scratch) -> Run {
+    let sim = format!("stm32f405,state={}", s.state("f.json"));
+    let a = s.file("a.bin", &pattern(1001, 1));
+    let r = sim_json(&sim, &["flash", &a, "-s", APP]);
+    let mut want = pattern(1001, 1);
+    want.extend([0xFF; 3]);
+    assert_eq!(read_back(&sim, s, "back.bin", 0x0800_8000, 1004), want);
+    r
+}
+
 /// A HEX file that holds option bytes (the user byte changed), flashed: it goes to the
 /// option-byte alt setting, and the option bytes read back are the file's.
 pub fn option_byte_file(s: &Scratch) -> Run {
