@@ -26,7 +26,23 @@ type Situation = fn(&Scratch) -> Run;
 
 /// One row per situation: the code, the exit code the README gives for it, the situation.
 /// A note (exit `-` in the README) comes with a run that succeeds: exit 0.
-fn cases() -> Vec<(&'static str, i32, Situation)> {
+type Case = (&'static str, i32, Situation);
+
+/// Every situation.
+fn cases() -> Vec<Case> {
+    [
+        selection_and_device(),
+        usage_and_files(),
+        refused_places(),
+        refused_files(),
+        refused_protection(),
+        unsupported_sim_and_notes(),
+    ]
+    .concat()
+}
+
+/// No device or several; the device fails, lies, stays busy or is interrupted.
+fn selection_and_device() -> Vec<Case> {
     vec![
         ("dfu::select::no-device", 4, |s| {
             let a = s.file("a.bin", &pattern(1000, 1));
@@ -54,6 +70,12 @@ fn cases() -> Vec<(&'static str, i32, Situation)> {
         ("dfu::interrupted", 130, |s| {
             faulted(s, "interrupt@dnload:4")
         }),
+    ]
+}
+
+/// Impossible arguments, files that cannot be read or used.
+fn usage_and_files() -> Vec<Case> {
+    vec![
         ("dfu::usage::argument", 2, |s| {
             let out = s.state("r.bin");
             sim_json(
@@ -89,6 +111,12 @@ fn cases() -> Vec<(&'static str, i32, Situation)> {
             assert_eq!(read_file(&s.path("exists.bin")), b"keep me");
             r
         }),
+    ]
+}
+
+/// Refused before anything is written: where the bytes would go.
+fn refused_places() -> Vec<Case> {
+    vec![
         ("dfu::refused::empty", 5, |s| {
             let f = s.file("empty.hex", b":00000001FF\n");
             refused(s, "stm32f405", &[&f])
@@ -114,6 +142,12 @@ fn cases() -> Vec<(&'static str, i32, Situation)> {
             let a = s.file("a.bin", &pattern(1000, 1));
             refused(s, "photon", &[&a, "--mass-erase"])
         }),
+    ]
+}
+
+/// Refused before anything is written: what the files say about themselves.
+fn refused_files() -> Vec<Case> {
+    vec![
         ("dfu::refused::suffix-ids", 5, |s| {
             let photon = dfu_image::suffix::add(&pattern(4096, 2), 0x2b04, 0xd006, 0xffff);
             let f = s.file("photon.dfu", &photon);
@@ -170,6 +204,12 @@ fn cases() -> Vec<(&'static str, i32, Situation)> {
             );
             refused(s, "dapboot", &[&f])
         }),
+    ]
+}
+
+/// Refused before anything is written: protection, and what needs confirming.
+fn refused_protection() -> Vec<Case> {
+    vec![
         ("dfu::refused::raises-protection", 5, |s| {
             option_bytes(s, WRP0, &[])
         }),
@@ -193,6 +233,12 @@ fn cases() -> Vec<(&'static str, i32, Situation)> {
             untouched(&sim, s, 0x0800_8000);
             r
         }),
+    ]
+}
+
+/// What the device cannot do, the simulator's own errors, and notes.
+fn unsupported_sim_and_notes() -> Vec<Case> {
+    vec![
         ("dfu::unsupported::upload", 5, |s| {
             let custom = custom_profile(s, "no-upload.toml", |t| {
                 t.replace("attributes = 0x0b", "attributes = 0x09")
