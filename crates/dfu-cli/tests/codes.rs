@@ -13,10 +13,13 @@
 //! `code::tests::the_readme_lists_every_code` in the library).
 
 mod common;
+#[path = "support/contract.rs"]
+mod contract;
 #[path = "support/situations.rs"]
 mod situations;
 
 use common::*;
+use contract::Contract;
 use serde_json::Value;
 use situations::*;
 use std::collections::BTreeSet;
@@ -84,6 +87,11 @@ fn usage_and_files() -> Vec<Case> {
                     "--alt", "9", "read", "-s", APP, "--length", "16", "-o", &out,
                 ],
             )
+        }),
+        ("dfu::usage::argument", 2, |s| {
+            let out = s.state("r.bin");
+            let args = ["read", "-s", APP, "--length", "0", "-o", &out];
+            sim_json("stm32f405", &args)
         }),
         ("dfu::usage::no-address", 2, no_address),
         ("dfu::usage::address-conflict", 2, |s| {
@@ -272,14 +280,16 @@ fn unsupported_sim_and_notes() -> Vec<Case> {
 fn every_code_comes_from_its_situation_with_its_exit() {
     let readme = readme_codes();
     let cases = cases();
+    let contract = Contract::new();
     // Two workers, as the CI machine has two cores.
     let failures: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..2)
             .map(|w| {
-                let (cases, readme) = (&cases, &readme);
+                let (cases, readme, contract) = (&cases, &readme, &contract);
                 scope.spawn(move || {
                     let mine = cases.iter().skip(w).step_by(2);
-                    mine.filter_map(|c| check(c, readme)).collect::<Vec<_>>()
+                    let problems = mine.filter_map(|c| check(c, readme, contract));
+                    problems.collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -291,10 +301,12 @@ fn every_code_comes_from_its_situation_with_its_exit() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Runs one situation: what is wrong with it, if anything.
+/// Runs one situation: what is wrong with it, if anything. Its last line (the result or
+/// the error) must also be one that `dfu schema` describes.
 fn check(
     &(code, exit, situation): &(&str, i32, Situation),
     readme: &[(String, Vec<i32>)],
+    contract: &Contract,
 ) -> Option<String> {
     let s = Scratch::new();
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| situation(&s)));
@@ -302,11 +314,18 @@ fn check(
         return Some(format!("{code}: the situation failed (its panic is above)"));
     };
     let found = codes_in(&r.stdout);
+    let last: Value =
+        serde_json::from_str(r.stdout.lines().last().unwrap_or_default()).unwrap_or_default();
+    let invalid = contract.errors(None, &last);
     let allowed = readme.iter().find(|(c, _)| c == code).map(|(_, e)| e);
     if !found.contains(code) || r.code != exit {
         Some(format!(
             "{code}: expected exit {exit} and the code; got exit {} and {found:?}\nstdout:\n{}\nstderr:\n{}",
             r.code, r.stdout, r.stderr
+        ))
+    } else if !invalid.is_empty() {
+        Some(format!(
+            "{code}: {last}\ndoes not match `dfu schema`: {invalid:#?}"
         ))
     } else if allowed.is_some_and(|e| !e.contains(&exit)) {
         Some(format!(
