@@ -268,8 +268,12 @@ fn unsupported_sim_and_notes() -> Vec<Case> {
         ("dfu::sim::spec", 2, |_| {
             sim_json("stm32f405,erase-factor=1000", &["list"])
         }),
-        ("dfu::sim::save", 6, |_| {
-            sim_json("stm32f405,stats=/dev/full", &["list"])
+        ("dfu::sim::save", 6, |s| {
+            // The statistics file's path is a directory: it cannot be written as a file.
+            std::fs::create_dir(s.path("stats")).unwrap();
+            let r = sim_json(&format!("stm32f405,stats={}", s.state("stats")), &["list"]);
+            assert!(s.path("stats").is_dir(), "the directory is left as it was");
+            r
         }),
         ("dfu::note::padded", 0, padded),
         ("dfu::note::option-bytes", 0, option_byte_file),
