@@ -58,9 +58,11 @@ fn selection_and_device() -> Vec<Case> {
             let a = s.file("a.bin", &pattern(1000, 1));
             sim_json("stm32f405*2", &["flash", &a, "-s", APP])
         }),
-        ("dfu::device::usb", 6, |s| faulted(s, "disconnect@dnload:4")),
+        ("dfu::device::usb", 6, |s| {
+            faulted(s, "disconnect@dnload:12")
+        }),
         ("dfu::device::status", 6, |s| {
-            faulted(s, "status=errPROG@dnload:4")
+            faulted(s, "status=errPROG@dnload:12")
         }),
         ("dfu::device::state", 6, stuck_in_error),
         ("dfu::device::timeout", 6, slow_erase),
@@ -71,7 +73,7 @@ fn selection_and_device() -> Vec<Case> {
             at_last(s, "upload", "corrupt")
         }),
         ("dfu::interrupted", 130, |s| {
-            faulted(s, "interrupt@dnload:4")
+            faulted(s, "interrupt@dnload:12")
         }),
     ]
 }

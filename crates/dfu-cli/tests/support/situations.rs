@@ -73,23 +73,33 @@ fn prefill_address(profile: &str) -> u32 {
 }
 
 /// A flash of 64 KiB into a pre-filled STM32F405 that fails with `fault` (`fault=` in the
-/// spec); what the report says was written must be what the simulator programmed.
+/// spec). What the error says was erased and written ("erased A-B (N bytes)", "wrote A-B
+/// (N bytes)") is what the simulator did, give or take the one block under way.
 pub fn faulted(s: &Scratch, fault: &str) -> Run {
-    let sim = prefilled(s, "stm32f405", 0x0800_8000, 4096);
+    let sim = filled(s, "stm32f405", 0x0800_8000);
     let a = s.file("a.bin", &pattern(64 * 1024, 7));
     let r = sim_json(&format!("{sim},fault={fault}"), &["flash", &a, "-s", APP]);
     let stats: serde_json::Value =
         serde_json::from_slice(&read_file(&s.path("stats.json"))).unwrap();
+    let programmed = stats["programmed_bytes"].as_u64().unwrap();
     let result: serde_json::Value =
         serde_json::from_str(r.stdout.lines().last().unwrap_or("{}")).unwrap_or_default();
-    let reported: u64 = result["written"]
+    let lines = result["written"]
         .as_array()
-        .map(|w| w.iter().filter_map(|r| r["length"].as_u64()).sum())
-        .unwrap_or(0);
+        .expect("the error lists what was written");
+    let bytes = |what: &str| -> u64 {
+        let counted = lines.iter().filter_map(|l| {
+            let (_, n) = l.as_str()?.strip_prefix(what)?.split_once(" (")?;
+            n.split(' ').next()?.parse::<u64>().ok()
+        });
+        counted.sum()
+    };
+    let (wrote, erased) = (bytes("wrote "), bytes("erased "));
     assert!(
-        reported <= stats["programmed_bytes"].as_u64().unwrap_or(0),
-        "{fault}: reported {reported} written, the device programmed {stats}"
+        wrote > 0 && wrote <= programmed && programmed <= wrote + 2048,
+        "{fault}: the error says {wrote} bytes were written, the device programmed {programmed}"
     );
+    assert_eq!(erased, stats["erased_bytes"].as_u64().unwrap(), "{fault}");
     r
 }
 
