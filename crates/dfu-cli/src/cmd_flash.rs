@@ -4,40 +4,13 @@ use crate::args::{EraseArgs, FlashArgs, Global};
 use crate::exit::{self, Failure};
 use crate::out::{self, outln};
 use crate::render::{self, Progress};
-use dfu::{AddressSource, Firmware, FlashOptions, FlashPlan, Operation, Request, Severity};
+use dfu::{AddressSource, Firmware, FlashOptions, FlashPlan, Note, Operation, Request, Severity};
 use serde::Serialize;
 use std::time::Duration;
 
-fn written_lines(r: &dfu::FlashReport) -> Vec<String> {
-    let erased = r.erased.iter().map(|(s, n)| (*s, u64::from(*n)));
-    let mut v: Vec<String> = render::merge(erased)
-        .into_iter()
-        .map(|(s, n)| format!("erased {}", render::range(s, n)))
-        .collect();
-    v.extend(
-        render::merge(r.written.iter().copied())
-            .into_iter()
-            .map(|(s, n)| format!("wrote {}", render::range(s, n))),
-    );
-    if !r.unsure.is_empty() {
-        v.push(format!(
-            "under way when it failed: {} (holds the old bytes, the new ones, or some of each)",
-            crate::help::ranges(&render::merge(r.unsure.iter().copied()))
-        ));
-    }
-    let lost = r.erased_not_written();
-    if !lost.is_empty() {
-        v.push(format!(
-            "erased and not written again: {} (what the device held there is gone)",
-            crate::help::ranges(&lost)
-        ));
-    }
-    v
-}
-
 /// The notes a plan gives the user: where each raw binary went, and every finding that is
 /// not a refusal.
-fn plan_notes(plan: &FlashPlan, drop_in: bool) -> Vec<String> {
+fn plan_notes(plan: &FlashPlan, drop_in: bool) -> Vec<Note> {
     let mut notes = Vec::new();
     for p in &plan.placements {
         let why = match &p.source {
@@ -48,22 +21,26 @@ fn plan_notes(plan: &FlashPlan, drop_in: bool) -> Vec<String> {
         };
         let len: u64 = p.parts.iter().map(|x| x.length).sum();
         let at = p.parts.first().map_or(0, |x| x.address);
-        notes.push(format!(
-            "{}: raw binary of {len} bytes placed at 0x{at:08x} ({why})",
-            p.file
+        notes.push(Note::new(
+            dfu::Code::Placed,
+            format!(
+                "{}: raw binary of {len} bytes placed at 0x{at:08x} ({why})",
+                p.file
+            ),
         ));
     }
     for f in plan.notes() {
-        match f.severity {
+        let message = match f.severity {
             Severity::Overridden if f.code == dfu::Code::Irreversible => {
-                notes.push(format!("--irreversible: {}", f.message))
+                format!("--irreversible: {}", f.message)
             }
             // The drop-in overrides only where a caller's documented command needs it
             // (particle-cli's key slots), and says so itself.
-            Severity::Overridden if drop_in => notes.push(f.message.clone()),
-            Severity::Overridden => notes.push(format!("--force: {}", f.message)),
-            _ => notes.push(f.message.clone()),
-        }
+            Severity::Overridden if drop_in => f.message.clone(),
+            Severity::Overridden => format!("--force: {}", f.message),
+            _ => f.message.clone(),
+        };
+        notes.push(Note::new(f.code, message));
     }
     notes
 }
@@ -116,7 +93,7 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let mut options = options(&a);
     if let Some(note) = configured_address_unused(&files, options.address) {
         options.address = None;
-        crate::render::stderr_event(&dfu::Event::Note { message: note });
+        Progress::new(a.json).event(&note.into());
     }
     let request = Request {
         device: g.device_request().map_err(nothing_written)?,
@@ -127,7 +104,7 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
 
 /// An address from dfu.toml or the environment is a default for raw binaries: when every
 /// file carries its own addresses it does not apply, and the note says where it came from.
-fn configured_address_unused(files: &[Firmware], address: Option<u32>) -> Option<String> {
+fn configured_address_unused(files: &[Firmware], address: Option<u32>) -> Option<Note> {
     let at = address?;
     let setting = crate::config::settings()
         .iter()
@@ -135,9 +112,12 @@ fn configured_address_unused(files: &[Firmware], address: Option<u32>) -> Option
     if files.iter().any(|f| f.image.needs_address) {
         return None;
     }
-    Some(format!(
-        "address 0x{at:08x} from {} is for raw binaries; the files carry their own addresses",
-        setting.source
+    Some(Note::new(
+        dfu::Code::ConfigUnused,
+        format!(
+            "address 0x{at:08x} from {} is for raw binaries; the files carry their own addresses",
+            setting.source
+        ),
     ))
 }
 
@@ -159,7 +139,7 @@ pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
         return Err(Failure::usage("not a flash request", ""));
     };
     for n in plan_notes(&plan, g.drop_in) {
-        progress.event(&dfu::Event::Note { message: n });
+        progress.event(&n.into());
     }
     if !plan.options.dry_run {
         prepared.device.cancel_on(crate::interrupt::install());
@@ -174,7 +154,7 @@ pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
         Ok(r) => r,
         Err(f) => {
             let mut failure = Failure::from(f.error);
-            failure.progress = Some(written_lines(&f.done));
+            failure.progress = Some(f.done.account());
             failure.help = crate::help::after_flash_failure(&f.done, failure.help);
             return Err(failure);
         }
@@ -312,7 +292,7 @@ pub fn run_erase(g: &Global, request: &Request, json: bool) -> Result<(), Failur
         Ok(erased) => erased,
         Err(f) => {
             let mut failure = nothing_written(Failure::from(f.error));
-            failure.progress = Some(written_lines(&f.done));
+            failure.progress = Some(f.done.account());
             return Err(failure);
         }
     };

@@ -6,7 +6,6 @@ use crate::exit::Failure;
 use crate::out::{self, outln};
 use dfu::{DeviceInfo, Mode};
 use dfu_proto::layout::human_size;
-use dfu_proto::num::Addr;
 use serde::Serialize;
 
 /// The JSON of `dfu info`: the device as `list` shows it, and more.
@@ -17,30 +16,9 @@ pub(crate) struct InfoJson<'a> {
     #[serde(flatten)]
     device: &'a DeviceInfo,
     installed_modules: Vec<String>,
-    profile_detail: Option<ProfileJson<'a>>,
+    profile_detail: Option<dfu::ProfileJson<'a>>,
     layout_given: Option<LayoutGiven>,
     settings: Vec<crate::config::Setting>,
-}
-
-/// A profile in `dfu info --json`.
-#[derive(Serialize, schemars::JsonSchema)]
-struct ProfileJson<'a> {
-    name: &'a str,
-    title: &'a str,
-    app_address: Option<Addr>,
-    quirks: &'a [dfu_profiles::Quirk],
-    regions: Vec<RegionJson<'a>>,
-    sources: &'a [String],
-}
-
-/// A profile region in `dfu info --json`.
-#[derive(Serialize, schemars::JsonSchema)]
-struct RegionJson<'a> {
-    name: &'a str,
-    role: dfu_profiles::Role,
-    alt: u8,
-    start: Addr,
-    size: u32,
 }
 
 /// What `--layout` does for the selected alt, in `dfu info --json`.
@@ -67,7 +45,7 @@ pub fn info(g: &Global, json: bool) -> Result<(), Failure> {
                 .iter()
                 .map(dfu_image::ModuleInfo::describe)
                 .collect(),
-            profile_detail: d.profile.as_ref().map(profile_json),
+            profile_detail: d.profile.as_ref().map(dfu::ProfileJson::of),
             layout_given,
             settings: settings()?,
         });
@@ -183,27 +161,6 @@ fn print_settings() -> Result<(), Failure> {
     Ok(())
 }
 
-fn profile_json(p: &dfu_profiles::Profile) -> ProfileJson<'_> {
-    ProfileJson {
-        name: &p.name,
-        title: &p.title,
-        app_address: p.app_address.map(Addr),
-        quirks: &p.quirks,
-        regions: p
-            .regions
-            .iter()
-            .map(|r| RegionJson {
-                name: &r.name,
-                role: r.role,
-                alt: r.alt,
-                start: Addr(r.start),
-                size: r.size,
-            })
-            .collect(),
-        sources: &p.sources,
-    }
-}
-
 /// What `--layout` does for the selected alt of `d` (`None` when it is not given).
 fn layout_given(g: &Global, d: &DeviceInfo) -> Result<Option<LayoutGiven>, Failure> {
     let Some(given) = g.layout()? else {
@@ -212,7 +169,7 @@ fn layout_given(g: &Global, d: &DeviceInfo) -> Result<Option<LayoutGiven>, Failu
     let alt = dfu::AltChoice::from_option(g.alt.as_deref())?.resolve(d)?;
     let (layout, note) = dfu::survey::layout_for(d, alt, Some(&given));
     let used = layout.as_ref() == Some(&given);
-    let note = note.unwrap_or_else(|| match used {
+    let note = note.map(|n| n.message).unwrap_or_else(|| match used {
         true => format!(
             "alt {alt} uses the layout given with --layout: {}",
             given.to_string().lines().next().unwrap_or_default()

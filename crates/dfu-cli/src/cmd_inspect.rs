@@ -162,51 +162,64 @@ fn load_for_inspect(file: &Path) -> Result<(Firmware, u64), Failure> {
 /// `dfu image inspect FILE`.
 pub fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
     let (f, total) = load_for_inspect(file)?;
-    let img = &f.image;
-    // A raw binary is one segment: its length is the file's data, not the bytes read.
-    let seg_len = |s: &dfu_image::Segment| {
-        if img.needs_address {
-            total
-        } else {
-            s.data.len() as u64
-        }
-    };
-    let module = img.particle_module();
-    let vectors = img.vector_table();
     if json {
-        out::json(&InspectJson {
-            result: "ok",
-            file: &f.name,
-            format: img.format.name(),
-            needs_address: img.needs_address,
-            total_len: total,
-            segments: img
-                .segments
-                .iter()
-                .map(|s| SegmentJson {
-                    address: Addr(s.address),
-                    length: seg_len(s) as usize,
-                })
-                .collect(),
-            suffix: img.suffix.as_ref().map(SuffixJson::from),
-            dfuse_targets: img
-                .dfuse_targets
-                .iter()
-                .map(|t| TargetJson {
-                    alt: t.alt,
-                    name: t.name.as_deref(),
-                    elements: t.segments.len(),
-                })
-                .collect(),
-            particle_module: module.as_ref().map(ModuleJson::from),
-            vector_table: vectors.as_ref().map(|v| VectorJson {
-                initial_sp: Addr(v.initial_sp),
-                reset_handler: Addr(v.reset_handler),
-                likely_link_base: Addr(v.likely_link_base()),
-            }),
-        });
-        return Ok(());
+        out::json(&inspect_json(&f, total));
+    } else {
+        print_inspect(&f, total);
     }
+    Ok(())
+}
+
+/// A segment's length: a raw binary is one segment whose length is the file's data
+/// (`total`), not the bytes read.
+fn segment_len(img: &dfu_image::Image, total: u64, s: &dfu_image::Segment) -> u64 {
+    if img.needs_address {
+        total
+    } else {
+        s.data.len() as u64
+    }
+}
+
+/// The JSON of `inspect` for file `f` with `total` bytes of data.
+fn inspect_json(f: &Firmware, total: u64) -> InspectJson<'_> {
+    let img = &f.image;
+    InspectJson {
+        result: "ok",
+        file: &f.name,
+        format: img.format.name(),
+        needs_address: img.needs_address,
+        total_len: total,
+        segments: img
+            .segments
+            .iter()
+            .map(|s| SegmentJson {
+                address: Addr(s.address),
+                length: segment_len(img, total, s) as usize,
+            })
+            .collect(),
+        suffix: img.suffix.as_ref().map(SuffixJson::from),
+        dfuse_targets: img
+            .dfuse_targets
+            .iter()
+            .map(|t| TargetJson {
+                alt: t.alt,
+                name: t.name.as_deref(),
+                elements: t.segments.len(),
+            })
+            .collect(),
+        particle_module: img.particle_module().as_ref().map(ModuleJson::from),
+        vector_table: img.vector_table().map(|v| VectorJson {
+            initial_sp: Addr(v.initial_sp),
+            reset_handler: Addr(v.reset_handler),
+            likely_link_base: Addr(v.likely_link_base()),
+        }),
+    }
+}
+
+/// Prints what file `f` with `total` bytes of data holds: segments, DfuSe targets, suffix,
+/// Particle module header, vector table.
+fn print_inspect(f: &Firmware, total: u64) {
+    let img = &f.image;
     outln!(
         "{}: {}, {} bytes in {} segment(s)",
         f.name,
@@ -216,7 +229,7 @@ pub fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
     );
     for s in &img.segments {
         if img.needs_address {
-            outln!("  {} bytes, no address (a raw binary is placed with --address or the device's app address)", seg_len(s));
+            outln!("  {} bytes, no address (a raw binary is placed with --address or the device's app address)", segment_len(img, total, s));
         } else {
             outln!("  {}", render::range(s.address, s.data.len() as u64));
         }
@@ -240,11 +253,11 @@ pub fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
         ),
         None => outln!("DFU suffix: none"),
     }
-    match &module {
+    match &img.particle_module() {
         Some(m) => outln!("Particle module: {}", module_line(m)),
         None => outln!("Particle module: none"),
     }
-    match &vectors {
+    match &img.vector_table() {
         Some(v) => outln!(
             "Cortex-M vector table: initial SP 0x{:08x}, reset handler 0x{:08x}: linked to run at 0x{:08x}",
             v.initial_sp,
@@ -256,5 +269,4 @@ pub fn inspect(file: &Path, json: bool) -> Result<(), Failure> {
     if img.is_empty() {
         outln!("warning: the image is EMPTY: flashing it would write nothing");
     }
-    Ok(())
 }

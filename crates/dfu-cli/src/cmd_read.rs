@@ -126,7 +126,7 @@ pub fn fetch(
     let mut backend = g.backend()?;
     let mut progress = Progress::new(false);
     let mut show = |e: &dfu::Event| {
-        if let dfu::Event::Note { message } = e {
+        if let dfu::Event::Note { message, .. } = e {
             notes.push(message.clone());
         }
         if !quiet {

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// SHA-256 of the files' bytes in the order given (for one file, what `sha256sum` prints).
 fn digest(files: &[PathBuf]) -> Result<String, Failure> {
@@ -32,26 +32,11 @@ fn digest(files: &[PathBuf]) -> Result<String, Failure> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// `2026-03-01T12:00:00Z` for a time since the Unix epoch.
+/// `2026-03-01T12:00:00Z` for a time since the Unix epoch (RFC 3339, whole seconds, UTC).
+/// A time outside 1970 to 9999 is shown as the nearest of those ends.
 pub fn utc(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799); // 9999-12-31T23:59:59Z
+    humantime::format_rfc3339_seconds(t.clamp(UNIX_EPOCH, last)).to_string()
 }
 
 /// The log record of one device (docs/json.md, device-result).
@@ -173,7 +158,7 @@ pub fn watch(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     let events = |t: &dfu::many::Target, e: &dfu::Event| {
         if json {
             out::json(&with_device(t, e));
-        } else if let dfu::Event::Note { message } = e {
+        } else if let dfu::Event::Note { message, .. } = e {
             errln!("{}: note: {message}", t.label());
         }
     };
@@ -289,5 +274,15 @@ mod tests {
         assert_eq!(utc(t), "2000-02-29T01:01:01Z");
         let t = UNIX_EPOCH + Duration::from_secs(1_767_225_599);
         assert_eq!(utc(t), "2025-12-31T23:59:59Z");
+        let t = UNIX_EPOCH + Duration::from_secs(4_107_542_400); // 2100: no leap day
+        assert_eq!(utc(t), "2100-03-01T00:00:00Z");
+    }
+
+    #[test]
+    fn utc_times_out_of_range_are_clamped_not_a_panic() {
+        let before = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(utc(before), "1970-01-01T00:00:00Z");
+        let after = UNIX_EPOCH + Duration::from_secs(300_000_000_000);
+        assert_eq!(utc(after), "9999-12-31T23:59:59Z");
     }
 }

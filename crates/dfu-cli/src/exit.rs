@@ -5,19 +5,19 @@ use dfu::{DfuError, ErrorKind};
 /// Success.
 pub const OK: i32 = 0;
 /// The command line asks for something impossible (clap also exits 2).
-pub const USAGE: i32 = 2;
+pub const USAGE: i32 = ErrorKind::Usage.exit_code();
 /// A file could not be read or understood, or an output file exists.
-pub const FILE: i32 = 3;
+pub const FILE: i32 = ErrorKind::Input.exit_code();
 /// No matching device, or more than one.
-pub const NO_DEVICE: i32 = 4;
+pub const NO_DEVICE: i32 = ErrorKind::NoDevice.exit_code();
 /// A check refused the operation; nothing was written.
-pub const REFUSED: i32 = 5;
+pub const REFUSED: i32 = ErrorKind::Refused.exit_code();
 /// The device or the USB stack failed.
-pub const DEVICE: i32 = 6;
+pub const DEVICE: i32 = ErrorKind::Device.exit_code();
 /// What was read back differs from what was written.
-pub const VERIFY: i32 = 7;
+pub const VERIFY: i32 = ErrorKind::Verify.exit_code();
 /// Interrupted by Ctrl-C (SIGINT) or SIGTERM, at a safe point (the shell's 128 + SIGINT).
-pub const INTERRUPTED: i32 = 130;
+pub const INTERRUPTED: i32 = ErrorKind::Interrupted.exit_code();
 
 /// A command's failure: what happened, what to do, and (for writes) what was done.
 #[derive(Debug)]
@@ -94,19 +94,6 @@ fn default_code(exit: i32) -> Option<dfu::Code> {
     })
 }
 
-/// The exit code for a library error kind.
-pub fn code_for(kind: ErrorKind) -> i32 {
-    match kind {
-        ErrorKind::Usage => USAGE,
-        ErrorKind::Input => FILE,
-        ErrorKind::NoDevice => NO_DEVICE,
-        ErrorKind::Refused => REFUSED,
-        ErrorKind::Device => DEVICE,
-        ErrorKind::Verify => VERIFY,
-        ErrorKind::Interrupted => INTERRUPTED,
-    }
-}
-
 impl From<DfuError> for Failure {
     fn from(e: DfuError) -> Self {
         Failure::of(&e)
@@ -145,7 +132,7 @@ impl Failure {
             }
             e => e.to_string(),
         };
-        let mut f = Failure::new(code_for(e.kind()), message, crate::help::for_error(e));
+        let mut f = Failure::new(e.kind().exit_code(), message, crate::help::for_error(e));
         f.error_code = Some(e.code());
         f.overridable = matches!(e, DfuError::Refused(r) if r.overridable);
         if e.kind() == ErrorKind::Refused {

@@ -174,13 +174,7 @@ pub fn selection_flags(s: &dfu::Selector) -> String {
     parts.join(" ")
 }
 
-/// `0x08000000-0x080003ff, 0x08001000-0x08001fff`.
-pub fn ranges(list: &[(u32, u64)]) -> String {
-    list.iter()
-        .map(|&(s, n)| format!("0x{s:08x}-0x{:08x}", u64::from(s) + n.max(1) - 1))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub use dfu::account::ranges;
 
 #[cfg(test)]
 mod tests {

@@ -100,17 +100,7 @@ pub fn plan_lines(steps: &[dfu::events::StepSummary], mass_erase: bool) -> Vec<S
     out
 }
 
-/// Joins ranges that follow on from each other.
-pub fn merge(ranges: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u64)> {
-    let mut out: Vec<(u32, u64)> = Vec::new();
-    for (s, n) in ranges {
-        match out.last_mut() {
-            Some((ls, ln)) if u64::from(*ls) + *ln == u64::from(s) => *ln += n,
-            _ => out.push((s, n)),
-        }
-    }
-    out
-}
+pub use dfu::account::{merge, range};
 
 /// Turns library events into progress bars (terminal) or JSON lines.
 pub struct Progress {
@@ -210,7 +200,7 @@ impl Progress {
                     self.line(&format!("plan: {line}"));
                 }
             }
-            Event::Note { message } => self.line(&format!("note: {message}")),
+            Event::Note { message, .. } => self.line(&format!("note: {message}")),
             Event::Wait { hint } => {
                 self.finish();
                 self.bar = spinner(&format!(
@@ -262,18 +252,10 @@ pub fn spinner(message: &str) -> Option<ProgressBar> {
 /// the wait for a device, as lines on standard error.
 pub fn stderr_event(e: &dfu::Event) {
     match e {
-        dfu::Event::Note { message } => errln!("note: {message}"),
+        dfu::Event::Note { message, .. } => errln!("note: {message}"),
         dfu::Event::Wait { hint } => {
             errln!("waiting for a DFU device: put it in DFU mode ({hint})")
         }
         _ => {}
     }
-}
-
-/// `0x08000000-0x0800ffff (65536 bytes)`.
-pub fn range(start: u32, len: u64) -> String {
-    format!(
-        "0x{start:08x}-0x{:08x} ({len} bytes)",
-        u64::from(start) + len.max(1) - 1
-    )
 }

@@ -62,7 +62,7 @@ impl ManyProgress {
         }
         let label = &self.labels[i];
         let line = match e {
-            Event::Note { message } => Some(format!("{label}: note: {message}")),
+            Event::Note { message, .. } => Some(format!("{label}: note: {message}")),
             Event::Plan { steps, mass_erase } => Some(
                 render::plan_lines(steps, *mass_erase)
                     .iter()

@@ -1,6 +1,11 @@
 //! A validation that cannot fail proves nothing: outputs of `dfu` changed in the ways a
 //! broken contract would change them are rejected by the schema `dfu schema` prints.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads best as one scenario, top to bottom"
+)]
+
 mod common;
 #[path = "support/contract.rs"]
 mod contract;

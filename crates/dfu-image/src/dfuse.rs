@@ -79,6 +79,26 @@ pub(crate) fn parse(content: &[u8], file_len: usize) -> Result<Vec<DfuseTarget>,
         data: content,
         pos: 0,
     };
+    let n_targets = read_prefix(&mut r, file_len)?;
+    let targets = (0..n_targets)
+        .map(|t| read_target(&mut r, t))
+        .collect::<Result<Vec<_>, _>>()?;
+    if r.pos != content.len() {
+        return Err(ImageError::malformed(
+            F,
+            r.pos as u64,
+            format!(
+                "{} bytes follow the last of {n_targets} targets",
+                content.len() - r.pos
+            ),
+        ));
+    }
+    Ok(targets)
+}
+
+/// The file prefix: signature, version 1, a DFUImageSize that matches the file (with or
+/// without its suffix). Returns the target count.
+fn read_prefix(r: &mut Reader<'_>, file_len: usize) -> Result<u8, ImageError> {
     if r.take(5, "prefix signature")? != SIGNATURE {
         return Err(ImageError::malformed(
             F,
@@ -95,81 +115,78 @@ pub(crate) fn parse(content: &[u8], file_len: usize) -> Result<Vec<DfuseTarget>,
         ));
     }
     let image_size = r.u32("prefix image size")?;
-    if image_size as usize != content.len() && image_size as usize != file_len {
+    let content_len = r.data.len();
+    if image_size as usize != content_len && image_size as usize != file_len {
         return Err(ImageError::malformed(
             F,
             6,
             format!(
-                "DFUImageSize says {image_size} bytes, the file has {} (without suffix) / {file_len} (with)",
-                content.len()
+                "DFUImageSize says {image_size} bytes, the file has {content_len} (without suffix) / {file_len} (with)"
             ),
         ));
     }
-    let n_targets = r.u8("prefix target count")?;
-    let mut targets = Vec::with_capacity(usize::from(n_targets));
-    for t in 0..n_targets {
-        let at = r.pos as u64;
-        if r.take(6, "target signature")? != b"Target" {
-            return Err(ImageError::malformed(
-                F,
-                at,
-                format!("target {t} does not start with \"Target\" (the target count or a size is wrong)"),
-            ));
-        }
-        let alt = r.u8("target alternate setting")?;
-        let named = r.u32("target name flag")?;
-        let raw_name = r.take(NAME_LEN, "target name")?;
-        let size_at = r.pos as u64;
-        let target_size = u64::from(r.u32("target size")?);
-        let n_elements = r.u32("target element count")?;
-        let start = r.pos;
-        let mut segments = Vec::new();
-        for _ in 0..n_elements {
-            let e_at = r.pos as u64;
-            let address = r.u32("element address")?;
-            let size = r.u32("element size")?;
-            let data = r.take(size as usize, "element data")?;
-            check_range(F, u64::from(address), u64::from(size), None).map_err(|_| {
-                ImageError::malformed(
-                    F,
-                    e_at,
-                    format!("element at {address:#x} with {size} bytes goes past 4 GiB"),
-                )
-            })?;
-            segments.push(Segment::new(address, data));
-        }
-        let used = (r.pos - start) as u64;
-        if used != target_size {
-            return Err(ImageError::malformed(
-                F,
-                size_at,
-                format!("target {t} size says {target_size} bytes, its {n_elements} elements take {used}"),
-            ));
-        }
-        let name = (named != 0).then(|| {
-            let end = raw_name
-                .iter()
-                .position(|b| *b == 0)
-                .unwrap_or(raw_name.len());
-            String::from_utf8_lossy(&raw_name[..end]).into_owned()
-        });
-        targets.push(DfuseTarget {
-            alt,
-            name,
-            segments: normalize(segments)?,
-        });
-    }
-    if r.pos != content.len() {
+    r.u8("prefix target count")
+}
+
+/// Target number `t`: its prefix, then its elements, whose total must match dwTargetSize.
+fn read_target(r: &mut Reader<'_>, t: u8) -> Result<DfuseTarget, ImageError> {
+    let at = r.pos as u64;
+    if r.take(6, "target signature")? != b"Target" {
         return Err(ImageError::malformed(
             F,
-            r.pos as u64,
+            at,
             format!(
-                "{} bytes follow the last of {n_targets} targets",
-                content.len() - r.pos
+                "target {t} does not start with \"Target\" (the target count or a size is wrong)"
             ),
         ));
     }
-    Ok(targets)
+    let alt = r.u8("target alternate setting")?;
+    let named = r.u32("target name flag")?;
+    let raw_name = r.take(NAME_LEN, "target name")?;
+    let size_at = r.pos as u64;
+    let target_size = u64::from(r.u32("target size")?);
+    let n_elements = r.u32("target element count")?;
+    let start = r.pos;
+    let segments = (0..n_elements)
+        .map(|_| read_element(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let used = (r.pos - start) as u64;
+    if used != target_size {
+        return Err(ImageError::malformed(
+            F,
+            size_at,
+            format!(
+                "target {t} size says {target_size} bytes, its {n_elements} elements take {used}"
+            ),
+        ));
+    }
+    Ok(DfuseTarget {
+        alt,
+        name: (named != 0).then(|| target_name(raw_name)),
+        segments: normalize(segments)?,
+    })
+}
+
+/// One element: address, size and data, which must end below 4 GiB.
+fn read_element(r: &mut Reader<'_>) -> Result<Segment, ImageError> {
+    let e_at = r.pos as u64;
+    let address = r.u32("element address")?;
+    let size = r.u32("element size")?;
+    let data = r.take(size as usize, "element data")?;
+    check_range(F, u64::from(address), u64::from(size), None).map_err(|_| {
+        ImageError::malformed(
+            F,
+            e_at,
+            format!("element at {address:#x} with {size} bytes goes past 4 GiB"),
+        )
+    })?;
+    Ok(Segment::new(address, data))
+}
+
+/// szTargetName: up to the first NUL, invalid UTF-8 replaced.
+fn target_name(raw: &[u8]) -> String {
+    let end = raw.iter().position(|b| *b == 0).unwrap_or(raw.len());
+    String::from_utf8_lossy(&raw[..end]).into_owned()
 }
 
 /// Write a DfuSe file of these targets with a DFU suffix (bcdDFU 0x011A) for

@@ -27,48 +27,99 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
 /// reserving memory).
 pub(crate) fn parse_reader(reader: impl BufRead, len: u64) -> Result<Parsed, ImageError> {
     let mut lines = LineReader::new(reader, F);
-    let mut builder = SegmentBuilder::for_text(len);
-    let mut base: u64 = 0;
-    let mut entry = None;
-    let mut eof_line = None;
+    let mut state = State {
+        builder: SegmentBuilder::for_text(len),
+        base: 0,
+        entry: None,
+        eof_line: None,
+    };
     let mut last_line = 0;
     let mut bytes = Vec::with_capacity(300);
     while let Some((n, line)) = lines.next_line()? {
         last_line = n;
-        if let Some(eof) = eof_line {
+        if let Some(eof) = state.eof_line {
             return Err(ImageError::line(
                 F,
                 n,
                 format!("data after the end-of-file record of line {eof} (two files joined?)"),
             ));
         }
-        let Some(rest) = line.strip_prefix(b":") else {
-            return Err(ImageError::line(F, n, "record does not start with ':'"));
-        };
-        decode_hex_into(F, n, 2, rest, &mut bytes)?;
-        if bytes.len() < 5 {
-            return Err(ImageError::line(F, n, "record is shorter than 5 bytes"));
-        }
-        let count = usize::from(bytes[0]);
-        if bytes.len() != count + 5 {
-            return Err(ImageError::line(
-                F,
-                n,
-                format!("record says {count} data bytes but has {}", bytes.len() - 5),
-            ));
-        }
-        let (body, stored) = bytes.split_at(bytes.len() - 1);
-        let computed = checksum(body);
-        if computed != stored[0] {
-            return Err(ImageError::Checksum {
-                format: F,
-                line: n,
-                stored: stored[0],
-                computed,
-            });
-        }
-        let offset = u64::from(u16::from_be_bytes([bytes[1], bytes[2]]));
-        let payload = &body[4..];
+        let record = decode_record(n, line, &mut bytes)?;
+        state.apply(n, &record)?;
+    }
+    let State {
+        builder,
+        entry,
+        eof_line,
+        ..
+    } = state;
+    Parsed::finish(F, eof_line.is_some(), last_line, builder, entry)
+}
+
+/// One record whose length and checksum are right.
+struct Record<'a> {
+    /// The record type (00 to 05 are known).
+    kind: u8,
+    /// The 16-bit address field.
+    offset: u64,
+    /// The data bytes.
+    payload: &'a [u8],
+}
+
+/// Decodes line `n` (`:LLAAAATT<data>CC`) into `bytes` and checks its length and checksum.
+fn decode_record<'a>(
+    n: usize,
+    line: &[u8],
+    bytes: &'a mut Vec<u8>,
+) -> Result<Record<'a>, ImageError> {
+    let Some(rest) = line.strip_prefix(b":") else {
+        return Err(ImageError::line(F, n, "record does not start with ':'"));
+    };
+    decode_hex_into(F, n, 2, rest, bytes)?;
+    if bytes.len() < 5 {
+        return Err(ImageError::line(F, n, "record is shorter than 5 bytes"));
+    }
+    let count = usize::from(bytes[0]);
+    if bytes.len() != count + 5 {
+        return Err(ImageError::line(
+            F,
+            n,
+            format!("record says {count} data bytes but has {}", bytes.len() - 5),
+        ));
+    }
+    let (body, stored) = bytes.split_at(bytes.len() - 1);
+    let computed = checksum(body);
+    if computed != stored[0] {
+        return Err(ImageError::Checksum {
+            format: F,
+            line: n,
+            stored: stored[0],
+            computed,
+        });
+    }
+    Ok(Record {
+        kind: body[3],
+        offset: u64::from(u16::from_be_bytes([body[1], body[2]])),
+        payload: &body[4..],
+    })
+}
+
+/// What the records read so far have set.
+struct State {
+    /// The data, by address.
+    builder: SegmentBuilder,
+    /// The address base of an 02 or 04 record.
+    base: u64,
+    /// The start address of an 03 or 05 record.
+    entry: Option<u32>,
+    /// The line of the end-of-file record.
+    eof_line: Option<usize>,
+}
+
+impl State {
+    /// Takes the record of line `n`: data, end of file, an address base or a start address.
+    fn apply(&mut self, n: usize, record: &Record<'_>) -> Result<(), ImageError> {
+        let payload = record.payload;
         let expect_len = |len: usize, what: &str| {
             if payload.len() == len {
                 Ok(())
@@ -83,34 +134,32 @@ pub(crate) fn parse_reader(reader: impl BufRead, len: u64) -> Result<Parsed, Ima
                 ))
             }
         };
-        match bytes[3] {
+        let u16_at = |i: usize| u16::from_be_bytes([payload[i], payload[i + 1]]);
+        match record.kind {
             0x00 => {
-                let address = check_range(F, base + offset, payload.len() as u64, Some(n))?;
-                builder.push(F, n, address, payload)?;
+                let at = self.base + record.offset;
+                let address = check_range(F, at, payload.len() as u64, Some(n))?;
+                self.builder.push(F, n, address, payload)?;
             }
             0x01 => {
                 expect_len(0, "end-of-file")?;
-                eof_line = Some(n);
+                self.eof_line = Some(n);
             }
             0x02 => {
                 expect_len(2, "extended segment address")?;
-                base = u64::from(u16::from_be_bytes([payload[0], payload[1]])) << 4;
+                self.base = u64::from(u16_at(0)) << 4;
             }
             0x03 => {
                 expect_len(4, "start segment address")?;
-                let cs = u32::from(u16::from_be_bytes([payload[0], payload[1]]));
-                let ip = u32::from(u16::from_be_bytes([payload[2], payload[3]]));
-                entry = Some((cs << 4) + ip);
+                self.entry = Some((u32::from(u16_at(0)) << 4) + u32::from(u16_at(2)));
             }
             0x04 => {
                 expect_len(2, "extended linear address")?;
-                base = u64::from(u16::from_be_bytes([payload[0], payload[1]])) << 16;
+                self.base = u64::from(u16_at(0)) << 16;
             }
             0x05 => {
                 expect_len(4, "start linear address")?;
-                entry = Some(u32::from_be_bytes([
-                    payload[0], payload[1], payload[2], payload[3],
-                ]));
+                self.entry = Some((u32::from(u16_at(0)) << 16) | u32::from(u16_at(2)));
             }
             t => {
                 return Err(ImageError::line(
@@ -120,8 +169,8 @@ pub(crate) fn parse_reader(reader: impl BufRead, len: u64) -> Result<Parsed, Ima
                 ))
             }
         }
+        Ok(())
     }
-    Parsed::finish(F, eof_line.is_some(), last_line, builder, entry)
 }
 
 /// Two's complement of the byte sum.

@@ -34,93 +34,147 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed, ImageError> {
 /// reserving memory).
 pub(crate) fn parse_reader(reader: impl BufRead, len: u64) -> Result<Parsed, ImageError> {
     let mut lines = LineReader::new(reader, F);
-    let mut builder = SegmentBuilder::for_text(len);
-    let mut entry = None;
-    let mut end_line = None;
-    let mut data_records: u64 = 0;
+    let mut state = State {
+        builder: SegmentBuilder::for_text(len),
+        entry: None,
+        end_line: None,
+        data_records: 0,
+    };
     let mut last_line = 0;
     let mut bytes = Vec::with_capacity(300);
     while let Some((n, line)) = lines.next_line()? {
         last_line = n;
-        if let Some(end) = end_line {
+        if let Some(end) = state.end_line {
             return Err(ImageError::line(
                 F,
                 n,
                 format!("data after the termination record of line {end} (two files joined?)"),
             ));
         }
-        let (kind, rest) = match line {
-            [b'S', kind, rest @ ..] => (*kind, rest),
-            _ => {
-                return Err(ImageError::line(
-                    F,
-                    n,
-                    "record does not start with 'S' and a type digit",
-                ))
-            }
-        };
-        let Some(alen) = address_len(kind) else {
-            return Err(ImageError::line(
-                F,
-                n,
-                format!("unknown record type S{}", char::from(kind)),
-            ));
-        };
-        decode_hex_into(F, n, 3, rest, &mut bytes)?;
-        let Some((&count, after)) = bytes.split_first() else {
-            return Err(ImageError::line(F, n, "record has no byte count"));
-        };
-        if after.len() != usize::from(count) {
-            return Err(ImageError::line(
-                F,
-                n,
-                format!(
-                    "record says {count} bytes follow the count but {} do",
-                    after.len()
-                ),
-            ));
-        }
-        if after.len() < alen + 1 {
-            return Err(ImageError::line(
-                F,
-                n,
-                format!(
-                    "S{} record needs at least {} bytes after the count",
-                    char::from(kind),
-                    alen + 1
-                ),
-            ));
-        }
-        let (body, stored) = bytes.split_at(bytes.len() - 1);
-        let computed = !body.iter().fold(0u8, |a, b| a.wrapping_add(*b));
-        if computed != stored[0] {
-            return Err(ImageError::Checksum {
-                format: F,
-                line: n,
-                stored: stored[0],
-                computed,
-            });
-        }
-        let address = after[..alen]
+        let record = decode_record(n, line, &mut bytes)?;
+        state.apply(n, &record)?;
+    }
+    let State {
+        builder,
+        entry,
+        end_line,
+        ..
+    } = state;
+    Parsed::finish(F, end_line.is_some(), last_line, builder, entry)
+}
+
+/// One record whose type, length and checksum are right.
+struct Record<'a> {
+    /// The type digit (`b'0'` to `b'9'`, not `b'4'`).
+    kind: u8,
+    /// The 16-, 24- or 32-bit address field.
+    address: u64,
+    /// The data bytes.
+    payload: &'a [u8],
+}
+
+/// Decodes line `n` (`S<type><count><address><data><checksum>`) into `bytes` and checks
+/// its type, length and checksum.
+fn decode_record<'a>(
+    n: usize,
+    line: &[u8],
+    bytes: &'a mut Vec<u8>,
+) -> Result<Record<'a>, ImageError> {
+    let [b'S', kind, rest @ ..] = line else {
+        return Err(ImageError::line(
+            F,
+            n,
+            "record does not start with 'S' and a type digit",
+        ));
+    };
+    let kind = *kind;
+    let Some(alen) = address_len(kind) else {
+        return Err(ImageError::line(
+            F,
+            n,
+            format!("unknown record type S{}", char::from(kind)),
+        ));
+    };
+    decode_hex_into(F, n, 3, rest, bytes)?;
+    let Some((&count, after)) = bytes.split_first() else {
+        return Err(ImageError::line(F, n, "record has no byte count"));
+    };
+    if after.len() != usize::from(count) {
+        return Err(ImageError::line(
+            F,
+            n,
+            format!(
+                "record says {count} bytes follow the count but {} do",
+                after.len()
+            ),
+        ));
+    }
+    if after.len() < alen + 1 {
+        return Err(ImageError::line(
+            F,
+            n,
+            format!(
+                "S{} record needs at least {} bytes after the count",
+                char::from(kind),
+                alen + 1
+            ),
+        ));
+    }
+    let (body, stored) = bytes.split_at(bytes.len() - 1);
+    let computed = !body.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    if computed != stored[0] {
+        return Err(ImageError::Checksum {
+            format: F,
+            line: n,
+            stored: stored[0],
+            computed,
+        });
+    }
+    let after = &body[1..];
+    Ok(Record {
+        kind,
+        address: after[..alen]
             .iter()
-            .fold(0u64, |a, b| a << 8 | u64::from(*b));
-        let payload = &after[alen..after.len() - 1];
-        match kind {
+            .fold(0u64, |a, b| a << 8 | u64::from(*b)),
+        payload: &after[alen..],
+    })
+}
+
+/// What the records read so far have set.
+struct State {
+    /// The data, by address.
+    builder: SegmentBuilder,
+    /// The start address of the termination record.
+    entry: Option<u32>,
+    /// The line of the termination record.
+    end_line: Option<usize>,
+    /// S1/S2/S3 records so far (what an S5/S6 record must count).
+    data_records: u64,
+}
+
+impl State {
+    /// Takes the record of line `n`: a header, data, a count or the termination.
+    fn apply(&mut self, n: usize, record: &Record<'_>) -> Result<(), ImageError> {
+        let (address, payload) = (record.address, record.payload);
+        match record.kind {
             b'0' => {}
             b'1'..=b'3' => {
                 let at = check_range(F, address, payload.len() as u64, Some(n))?;
-                builder.push(F, n, at, payload)?;
-                data_records += 1;
+                self.builder.push(F, n, at, payload)?;
+                self.data_records += 1;
             }
             b'5' | b'6' => {
                 if !payload.is_empty() {
                     return Err(ImageError::line(F, n, "count record must not carry data"));
                 }
-                if address != data_records {
+                if address != self.data_records {
                     return Err(ImageError::line(
                         F,
                         n,
-                        format!("count record says {address} data records, the file has {data_records} before it"),
+                        format!(
+                            "count record says {address} data records, the file has {} before it",
+                            self.data_records
+                        ),
                     ));
                 }
             }
@@ -133,12 +187,12 @@ pub(crate) fn parse_reader(reader: impl BufRead, len: u64) -> Result<Parsed, Ima
                         "termination record must not carry data",
                     ));
                 }
-                entry = Some(address as u32);
-                end_line = Some(n);
+                self.entry = Some(address as u32);
+                self.end_line = Some(n);
             }
         }
+        Ok(())
     }
-    Parsed::finish(F, end_line.is_some(), last_line, builder, entry)
 }
 
 fn record(out: &mut String, kind: u8, alen: usize, address: u64, data: &[u8]) {

@@ -49,36 +49,7 @@ impl Profile {
             .iter()
             .map(|n| Alt::from_layout_string(n.as_deref()?).ok())
             .collect::<Option<_>>()?;
-        let mut regions = Vec::new();
-        for (i, a) in alts.iter().enumerate() {
-            let l = a.layout();
-            let (Some((role, name)), Ok(alt)) = (role_of(&l.name), u8::try_from(i)) else {
-                continue;
-            };
-            // One region per contiguous run (the G474 names two option-byte groups).
-            let mut runs: Vec<(u32, u64)> = Vec::new();
-            for s in &l.segments {
-                match runs.last_mut() {
-                    Some((_, end)) if *end == u64::from(s.start) => *end = s.end(),
-                    _ => runs.push((s.start, s.end())),
-                }
-            }
-            for (k, (start, end)) in runs.iter().enumerate() {
-                regions.push(Region {
-                    name: if k == 0 {
-                        name.into()
-                    } else {
-                        format!("{name}-{}", k + 1)
-                    },
-                    role,
-                    alt,
-                    start: *start,
-                    size: u32::try_from(end - u64::from(*start)).unwrap_or(u32::MAX),
-                    module_index: None,
-                    module_header_offset: None,
-                });
-            }
-        }
+        let regions = regions_of(&alts);
         let app_address = alts[0]
             .layout()
             .sectors()
@@ -92,6 +63,7 @@ impl Profile {
                 "the device's own descriptors and memory layout strings".into(),
                 "assumed: timing (generic figures), application address (first writable sector of alt 0)".into(),
             ],
+            enter_dfu: None,
             particle_platform: None,
             usb: UsbIdentity {
                 vendor_id,
@@ -106,19 +78,7 @@ impl Profile {
             alts,
             regions,
             app_address,
-            timing: Timing {
-                erase: vec![EraseTime {
-                    sector_size: 2048,
-                    ms: 40,
-                }],
-                mass_erase_ms: 16000,
-                program_unit: 4,
-                program_unit_ns: 16000,
-                poll_erase_ms: 100,
-                poll_program_ms: 5,
-                poll_command_ms: 5,
-                reset_ms: 500,
-            },
+            timing: generic_timing(),
             quirks: Vec::new(),
             leave: None,
             option_bytes: None,
@@ -131,5 +91,62 @@ impl Profile {
     /// True for a profile built by [`Profile::generic`].
     pub fn is_generic(&self) -> bool {
         self.name == GENERIC_DFUSE
+    }
+}
+
+/// The regions the alt names imply, one per contiguous run of each such alt's map (the
+/// G474 names two option-byte groups).
+fn regions_of(alts: &[Alt]) -> Vec<Region> {
+    let mut regions = Vec::new();
+    for (i, a) in alts.iter().enumerate() {
+        let l = a.layout();
+        let (Some((role, name)), Ok(alt)) = (role_of(&l.name), u8::try_from(i)) else {
+            continue;
+        };
+        for (k, (start, end)) in contiguous_runs(&l.segments).into_iter().enumerate() {
+            regions.push(Region {
+                name: if k == 0 {
+                    name.into()
+                } else {
+                    format!("{name}-{}", k + 1)
+                },
+                role,
+                alt,
+                start,
+                size: u32::try_from(end - u64::from(start)).unwrap_or(u32::MAX),
+                module_index: None,
+                module_header_offset: None,
+            });
+        }
+    }
+    regions
+}
+
+/// The map's segments joined where one ends where the next starts: (start, end) pairs.
+fn contiguous_runs(segments: &[dfu_proto::Segment]) -> Vec<(u32, u64)> {
+    let mut runs: Vec<(u32, u64)> = Vec::new();
+    for s in segments {
+        match runs.last_mut() {
+            Some((_, end)) if *end == u64::from(s.start) => *end = s.end(),
+            _ => runs.push((s.start, s.end())),
+        }
+    }
+    runs
+}
+
+/// Generic timing figures (assumed, not measured on any device).
+fn generic_timing() -> Timing {
+    Timing {
+        erase: vec![EraseTime {
+            sector_size: 2048,
+            ms: 40,
+        }],
+        mass_erase_ms: 16000,
+        program_unit: 4,
+        program_unit_ns: 16000,
+        poll_erase_ms: 100,
+        poll_program_ms: 5,
+        poll_command_ms: 5,
+        reset_ms: 500,
     }
 }

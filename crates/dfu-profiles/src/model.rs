@@ -14,6 +14,10 @@ pub struct Profile {
     pub title: String,
     /// Where the facts come from; `assumed` marks figures nobody measured.
     pub sources: Vec<String>,
+    /// How a user puts the device into DFU mode, one line from its documentation (shown
+    /// while waiting for it); a general line when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enter_dfu: Option<String>,
     /// Particle platform id (0 Core, 6 Photon, 8 P1, 10 Electron, ...), for Particle devices.
     #[serde(default)]
     pub particle_platform: Option<u16>,

@@ -4,6 +4,10 @@
 // Every unsafe call below passes NULL where allowed or pointers to live locals of the
 // right type and size; one note here instead of one per call.
 #![allow(clippy::undocumented_unsafe_blocks)]
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads best as one scenario, top to bottom"
+)]
 
 use crate::devices::*;
 use crate::ffi::*;

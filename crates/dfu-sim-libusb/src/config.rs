@@ -175,6 +175,50 @@ fn keep(store: &mut Vec<Vec<u8>>, bytes: &[u8]) -> (*const u8, c_int) {
     (kept, bytes.len() as c_int)
 }
 
+/// An endpoint descriptor as libusb's struct (missing bytes read as 0); its `extra` bytes
+/// are kept in `store`.
+fn endpoint_descriptor(store: &mut Vec<Vec<u8>>, e: &ParsedEndpoint) -> libusb_endpoint_descriptor {
+    let (extra, extra_length) = keep(store, &e.extra);
+    let at = |i: usize| e.bytes.get(i).copied().unwrap_or(0);
+    libusb_endpoint_descriptor {
+        bLength: at(0),
+        bDescriptorType: at(1),
+        bEndpointAddress: at(2),
+        bmAttributes: at(3),
+        wMaxPacketSize: u16::from_le_bytes([at(4), at(5)]),
+        bInterval: at(6),
+        bRefresh: at(7),
+        bSynchAddress: at(8),
+        extra,
+        extra_length,
+    }
+}
+
+/// An alternate setting's interface descriptor as libusb's struct, pointing at its
+/// `endpoint` array (null for none); its `extra` bytes are kept in `store`.
+fn interface_descriptor(
+    store: &mut Vec<Vec<u8>>,
+    alt: &ParsedAlt,
+    endpoint: *const libusb_endpoint_descriptor,
+) -> libusb_interface_descriptor {
+    let (extra, extra_length) = keep(store, &alt.extra);
+    let b = alt.bytes;
+    libusb_interface_descriptor {
+        bLength: b[0],
+        bDescriptorType: b[1],
+        bInterfaceNumber: b[2],
+        bAlternateSetting: b[3],
+        bNumEndpoints: b[4],
+        bInterfaceClass: b[5],
+        bInterfaceSubClass: b[6],
+        bInterfaceProtocol: b[7],
+        iInterface: b[8],
+        endpoint,
+        extra,
+        extra_length,
+    }
+}
+
 impl OwnedConfig {
     /// Lays a parsed configuration out as libusb's C structs.
     pub fn new(parsed: &ParsedConfig) -> Box<OwnedConfig> {
@@ -187,22 +231,7 @@ impl OwnedConfig {
                 let eps: Vec<libusb_endpoint_descriptor> = alt
                     .endpoints
                     .iter()
-                    .map(|e| {
-                        let (extra, extra_length) = keep(&mut bytes, &e.extra);
-                        let at = |i: usize| e.bytes.get(i).copied().unwrap_or(0);
-                        libusb_endpoint_descriptor {
-                            bLength: at(0),
-                            bDescriptorType: at(1),
-                            bEndpointAddress: at(2),
-                            bmAttributes: at(3),
-                            wMaxPacketSize: u16::from_le_bytes([at(4), at(5)]),
-                            bInterval: at(6),
-                            bRefresh: at(7),
-                            bSynchAddress: at(8),
-                            extra,
-                            extra_length,
-                        }
-                    })
+                    .map(|e| endpoint_descriptor(&mut bytes, e))
                     .collect();
                 let endpoint = if eps.is_empty() {
                     std::ptr::null()
@@ -210,22 +239,7 @@ impl OwnedConfig {
                     eps.as_ptr()
                 };
                 endpoints.push(eps);
-                let (extra, extra_length) = keep(&mut bytes, &alt.extra);
-                let b = alt.bytes;
-                descs.push(libusb_interface_descriptor {
-                    bLength: b[0],
-                    bDescriptorType: b[1],
-                    bInterfaceNumber: b[2],
-                    bAlternateSetting: b[3],
-                    bNumEndpoints: b[4],
-                    bInterfaceClass: b[5],
-                    bInterfaceSubClass: b[6],
-                    bInterfaceProtocol: b[7],
-                    iInterface: b[8],
-                    endpoint,
-                    extra,
-                    extra_length,
-                });
+                descs.push(interface_descriptor(&mut bytes, alt, endpoint));
             }
             alts.push(descs);
         }

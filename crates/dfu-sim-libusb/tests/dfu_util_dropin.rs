@@ -3,6 +3,11 @@
 //! drop-in) and once with `dfu` called `dfu-util`; exit codes, flash contents, uploaded
 //! bytes and `Found` lines must agree, except where docs/dfu-util.md documents why not.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads best as one scenario, top to bottom"
+)]
+
 #[allow(dead_code)]
 #[path = "conformance/harness.rs"]
 mod harness;

@@ -75,6 +75,31 @@ impl Inner {
             .position(|d| d.attached().is_some_and(|(i, _, _)| i == id))
     }
 
+    /// A busy device takes no request until it is done (it NAKs); a host whose timeout
+    /// runs out first cancels the transfer, which the device never sees. Returns the
+    /// device's slot once it is ready.
+    fn wait_while_busy(
+        &mut self,
+        id: DeviceId,
+        slot: usize,
+        timeout: Option<Duration>,
+    ) -> Result<usize, UsbError> {
+        let Some(t) = self.devices[slot].core.busy_until.filter(|t| *t > self.now) else {
+            return Ok(slot);
+        };
+        if let Some(limit) = timeout.filter(|l| t - self.now > *l) {
+            let dev = &mut self.devices[slot];
+            dev.counters.blocked += limit;
+            dev.counters.timeouts += 1;
+            self.now += limit;
+            self.settle();
+            return Err(UsbError::Timeout);
+        }
+        self.devices[slot].counters.blocked += t - self.now;
+        self.now = t;
+        self.find(id).ok_or(UsbError::NoDevice)
+    }
+
     fn control(
         &mut self,
         id: DeviceId,
@@ -82,25 +107,11 @@ impl Inner {
         data: &[u8],
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, UsbError> {
-        let mut slot = self.find(id).ok_or(UsbError::NoDevice)?;
+        let slot = self.find(id).ok_or(UsbError::NoDevice)?;
         if setup.kind() == RequestKind::Class {
             self.devices[slot].claim()?;
         }
-        // A busy device takes no request until it is done (it NAKs); a host whose timeout
-        // runs out first cancels the transfer, which the device never sees.
-        if let Some(t) = self.devices[slot].core.busy_until.filter(|t| *t > self.now) {
-            if let Some(limit) = timeout.filter(|l| t - self.now > *l) {
-                let dev = &mut self.devices[slot];
-                dev.counters.blocked += limit;
-                dev.counters.timeouts += 1;
-                self.now += limit;
-                self.settle();
-                return Err(UsbError::Timeout);
-            }
-            self.devices[slot].counters.blocked += t - self.now;
-            self.now = t;
-            slot = self.find(id).ok_or(UsbError::NoDevice)?;
-        }
+        let slot = self.wait_while_busy(id, slot, timeout)?;
         let now = self.now;
         let dev = &mut self.devices[slot];
         let Some((_, _, mode)) = dev.attached() else {

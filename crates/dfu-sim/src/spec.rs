@@ -183,127 +183,156 @@ impl SimSpec {
         })
     }
 
+    /// Applies one `key=value` of the spec; the error names the key and value.
     fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let bad = |what: &str| format!("{key}={value:?}: {what}");
+        if key == "fault" {
+            self.faults.push(Fault::parse(value)?);
+            return Ok(());
+        }
+        if !VALID_KEYS.contains(&key) {
+            return Err(format!(
+                "unknown key {key:?}; valid keys: {}",
+                VALID_KEYS.join(", ")
+            ));
+        }
+        self.set_knob(key, value)
+            .map_err(|what| format!("{key}={value:?}: {what}"))
+    }
+
+    /// Sets the knob `key` (one of [`VALID_KEYS`] other than `fault`); the error says what
+    /// the value should have been.
+    fn set_knob(&mut self, key: &str, value: &str) -> Result<(), String> {
         match key {
-            "state" | "stats" if value.is_empty() => return Err(bad("needs a file path")),
-            "state" | "stats" => {
-                let path = PathBuf::from(value);
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    if !dir.is_dir() {
-                        return Err(bad(&format!(
-                            "the directory {} does not exist",
-                            dir.display()
-                        )));
-                    }
-                }
-                if key == "state" {
-                    self.state = Some(path);
-                } else {
-                    self.stats = Some(path);
-                }
-            }
-            "bootloader" => {
-                if self.profile.leave.is_none() {
-                    return Err(bad(&format!(
-                        "profile {} has no version-dependent leave behaviour ([leave] table); \
-                         bootloader= applies to Particle Photon/P1/Electron profiles",
-                        self.profile.name
-                    )));
-                }
-                self.bootloader = Some(
-                    BootloaderVersion::parse(value)
-                        .ok_or_else(|| bad("expected a version such as 0.4.4 or 0.4.5"))?,
-                );
-            }
-            "system-version" => {
-                let has_system = self.profile.regions_with(Role::System).next().is_some();
-                if self.profile.particle_platform.is_none() || !has_system {
-                    return Err(bad(&format!(
-                        "profile {} is not a Particle device with system parts",
-                        self.profile.name
-                    )));
-                }
-                self.system_version = Some(
-                    dfu_proto::num::parse_u64(value)
-                        .ok()
-                        .and_then(|n| u16::try_from(n).ok())
-                        .ok_or_else(|| bad("expected a module version number 0-65535"))?,
-                );
-            }
-            "alt-name" => {
-                self.alt_name = match value {
-                    "garbage" => AltNameKnob::Garbage,
-                    "unreadable" => AltNameKnob::Unreadable,
-                    "normal" => AltNameKnob::Normal,
-                    _ => return Err(bad("expected garbage, unreadable or normal")),
-                }
-            }
-            "start-state" => {
-                self.start_state = match value {
-                    "error" => StartState::Error,
-                    "idle" => StartState::Idle,
-                    _ => return Err(bad("expected error or idle")),
-                }
-            }
-            "mode" => {
-                self.mode = match value {
-                    "dfu" => Mode::Dfu,
-                    "runtime" if self.profile.runtime.is_some() => Mode::Runtime,
-                    "runtime" => {
-                        return Err(bad(&format!(
-                            "profile {} has no run-time mode ([runtime] table)",
-                            self.profile.name
-                        )))
-                    }
-                    _ => return Err(bad("expected dfu or runtime")),
-                }
-            }
-            "serial" => {
-                if value.is_empty() || value.encode_utf16().count() > 126 {
-                    return Err(bad("expected 1 to 126 characters"));
-                }
-                self.serial = Some(value.to_string());
-            }
-            "fault" => self.faults.push(Fault::parse(value)?),
+            "state" => self.state = Some(file_knob(value)?),
+            "stats" => self.stats = Some(file_knob(value)?),
+            "bootloader" => self.bootloader = Some(self.bootloader_knob(value)?),
+            "system-version" => self.system_version = Some(self.system_version_knob(value)?),
+            "alt-name" => self.alt_name = alt_name_knob(value)?,
+            "start-state" => self.start_state = start_state_knob(value)?,
+            "mode" => self.mode = self.mode_knob(value)?,
+            "serial" => self.serial = Some(serial_knob(value)?),
             "erase-factor" => {
-                let n = dfu_proto::num::parse_u64(value)
-                    .ok()
-                    .filter(|n| (1..=100).contains(n))
-                    .ok_or_else(|| bad("expected a factor from 1 to 100"))?;
-                scale_erase_times(&mut self.profile.timing, n as u32);
+                scale_erase_times(&mut self.profile.timing, erase_factor_knob(value)?)
             }
             "hostile" => {
-                self.hostile = Some(
-                    dfu_proto::num::parse_u64(value).map_err(|_| bad("expected a seed number"))?,
-                );
+                let seed = dfu_proto::num::parse_u64(value);
+                self.hostile = Some(seed.map_err(|_| "expected a seed number")?);
             }
             "time-scale" | "appear-after" | "unplug-after" | "hub" => {
-                crate::spec_many::set_pacing(self, key, value).map_err(|e| bad(&e))?
+                crate::spec_many::set_pacing(self, key, value)?;
             }
-            "rdp" => {
-                if self.profile.option_bytes.is_none() {
-                    return Err(bad(&format!(
-                        "profile {} has no option bytes this simulator models ([option_bytes] table)",
-                        self.profile.name
-                    )));
-                }
-                self.rdp = Some(match value {
-                    "0" => 0,
-                    "1" => 1,
-                    "2" => 2,
-                    _ => return Err(bad("expected 0, 1 or 2")),
-                });
-            }
-            _ => {
-                return Err(format!(
-                    "unknown key {key:?}; valid keys: {}",
-                    VALID_KEYS.join(", ")
-                ))
-            }
+            "rdp" => self.rdp = Some(self.rdp_knob(value)?),
+            _ => return Err(format!("valid keys: {}", VALID_KEYS.join(", "))),
         }
         Ok(())
     }
+
+    /// `bootloader=`: a release, for profiles whose leave behaviour depends on it.
+    fn bootloader_knob(&self, value: &str) -> Result<BootloaderVersion, String> {
+        if self.profile.leave.is_none() {
+            return Err(format!(
+                "profile {} has no version-dependent leave behaviour ([leave] table); \
+                 bootloader= applies to Particle Photon/P1/Electron profiles",
+                self.profile.name
+            ));
+        }
+        BootloaderVersion::parse(value)
+            .ok_or_else(|| "expected a version such as 0.4.4 or 0.4.5".to_string())
+    }
+
+    /// `system-version=`: a module version, for Particle profiles with system parts.
+    fn system_version_knob(&self, value: &str) -> Result<u16, String> {
+        let has_system = self.profile.regions_with(Role::System).next().is_some();
+        if self.profile.particle_platform.is_none() || !has_system {
+            return Err(format!(
+                "profile {} is not a Particle device with system parts",
+                self.profile.name
+            ));
+        }
+        dfu_proto::num::parse_u64(value)
+            .ok()
+            .and_then(|n| u16::try_from(n).ok())
+            .ok_or_else(|| "expected a module version number 0-65535".to_string())
+    }
+
+    /// `mode=`: run-time mode only for profiles that have one.
+    fn mode_knob(&self, value: &str) -> Result<Mode, String> {
+        match value {
+            "dfu" => Ok(Mode::Dfu),
+            "runtime" if self.profile.runtime.is_some() => Ok(Mode::Runtime),
+            "runtime" => Err(format!(
+                "profile {} has no run-time mode ([runtime] table)",
+                self.profile.name
+            )),
+            _ => Err("expected dfu or runtime".into()),
+        }
+    }
+
+    /// `rdp=`: a protection level, for profiles whose option bytes are modelled.
+    fn rdp_knob(&self, value: &str) -> Result<u8, String> {
+        if self.profile.option_bytes.is_none() {
+            return Err(format!(
+                "profile {} has no option bytes this simulator models ([option_bytes] table)",
+                self.profile.name
+            ));
+        }
+        match value {
+            "0" => Ok(0),
+            "1" => Ok(1),
+            "2" => Ok(2),
+            _ => Err("expected 0, 1 or 2".into()),
+        }
+    }
+}
+
+/// `state=`/`stats=`: a file path whose directory exists.
+fn file_knob(value: &str) -> Result<PathBuf, String> {
+    if value.is_empty() {
+        return Err("needs a file path".into());
+    }
+    let path = PathBuf::from(value);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(format!("the directory {} does not exist", dir.display()));
+        }
+    }
+    Ok(path)
+}
+
+/// `alt-name=`: garbage, unreadable or normal.
+fn alt_name_knob(value: &str) -> Result<AltNameKnob, String> {
+    match value {
+        "garbage" => Ok(AltNameKnob::Garbage),
+        "unreadable" => Ok(AltNameKnob::Unreadable),
+        "normal" => Ok(AltNameKnob::Normal),
+        _ => Err("expected garbage, unreadable or normal".into()),
+    }
+}
+
+/// `start-state=`: error or idle.
+fn start_state_knob(value: &str) -> Result<StartState, String> {
+    match value {
+        "error" => Ok(StartState::Error),
+        "idle" => Ok(StartState::Idle),
+        _ => Err("expected error or idle".into()),
+    }
+}
+
+/// `serial=`: 1 to 126 UTF-16 units (what a string descriptor holds).
+fn serial_knob(value: &str) -> Result<String, String> {
+    if value.is_empty() || value.encode_utf16().count() > 126 {
+        return Err("expected 1 to 126 characters".into());
+    }
+    Ok(value.to_string())
+}
+
+/// `erase-factor=`: 1 to 100.
+fn erase_factor_knob(value: &str) -> Result<u32, String> {
+    dfu_proto::num::parse_u64(value)
+        .ok()
+        .filter(|n| (1..=100).contains(n))
+        .map(|n| n as u32)
+        .ok_or_else(|| "expected a factor from 1 to 100".to_string())
 }
 
 /// `erase-factor=N`: erases (sector and mass) take N times the profile's figure (a slow or
@@ -380,75 +409,5 @@ pub fn parse_specs(spec: &str) -> Result<Vec<SimSpec>, SimError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_order() {
-        let v = |s| BootloaderVersion::parse(s).unwrap();
-        assert!(v("0.4.4") < v("0.4.5"));
-        assert!(v("0.4.5-rc.2") < v("0.4.5"));
-        assert!(v("0.4.5") <= v("0.4.5.0"));
-        assert!(v("0.7.0") > v("0.4.5"));
-        assert!(v("1") > v("0.9.9"));
-        assert!(BootloaderVersion::parse("abc").is_none());
-        assert!(BootloaderVersion::parse("0.4.").is_none());
-        assert!(BootloaderVersion::parse("0.4-").is_none());
-    }
-
-    #[test]
-    fn parses_knobs() {
-        let s = parse_specs(
-            "photon,state=/tmp/a.json,stats=/tmp/b.json,bootloader=0.4.4,system-version=3,\
-             alt-name=garbage,start-state=error,mode=runtime,serial=ABC,\
-             fault=stall@dnload:2,fault=disconnect@any:9; stm32f405",
-        )
-        .unwrap();
-        assert_eq!(s.len(), 2);
-        let p = &s[0];
-        assert_eq!(p.profile.name, "photon");
-        assert_eq!(
-            p.state.as_deref(),
-            Some(std::path::Path::new("/tmp/a.json"))
-        );
-        assert_eq!(p.bootloader, BootloaderVersion::parse("0.4.4"));
-        assert_eq!(p.system_version, Some(3));
-        assert_eq!(p.alt_name, AltNameKnob::Garbage);
-        assert_eq!(p.start_state, StartState::Error);
-        assert_eq!(p.mode, Mode::Runtime);
-        assert_eq!(p.serial_string(), "ABC");
-        assert_eq!(p.faults.len(), 2);
-        assert_eq!(s[1].profile.name, "stm32f405");
-        assert_eq!(s[1].serial_string(), s[1].profile.usb.serial);
-        assert_eq!(
-            s[0].effective_bootloader(),
-            BootloaderVersion::parse("0.4.4")
-        );
-        let d = parse_specs("electron").unwrap();
-        assert_eq!(
-            d[0].effective_bootloader(),
-            BootloaderVersion::parse("0.7.0")
-        );
-    }
-
-    #[test]
-    fn bad_specs_are_clear() {
-        let msg = |s: &str| parse_specs(s).unwrap_err().to_string();
-        assert!(msg("nosuchboard").contains("unknown profile"));
-        assert!(msg("photon,colour=red").contains("valid keys: state, stats"));
-        assert!(msg("photon,state").contains("expected key=value"));
-        assert!(msg("photon,mode=sideways").contains("expected dfu or runtime"));
-        assert!(msg("stm32f405,mode=runtime").contains("no run-time mode"));
-        assert!(msg("stm32f405,bootloader=0.4.5").contains("[leave]"));
-        assert!(msg("photon,bootloader=new").contains("expected a version"));
-        assert!(msg("dapboot,system-version=3").contains("not a Particle"));
-        assert!(msg("photon,fault=explode@dnload:1").contains("unknown fault kind"));
-        assert!(msg("photon,state=a.json;p1,state=a.json").contains("already used"));
-        assert!(msg("photon,mode=dfu,mode=runtime").contains("twice"));
-        assert!(msg("").contains("no device"));
-        assert!(msg(" ; ").contains("no device"));
-        assert!(msg("state=x").contains("profile name"));
-        assert!(msg("/nonexistent/board.toml").contains("cannot read profile file"));
-        assert!(msg("photon,stats=/nonexistent/s.json").contains("/nonexistent does not exist"));
-    }
-}
+#[path = "spec_tests.rs"]
+mod tests;

@@ -323,21 +323,16 @@ impl Session {
         }
     }
 
+    /// Runs one submitted transfer on the device (endpoint 0 only) and says how to answer.
     fn transfer<B: DeviceBus>(
         &mut self,
         shared: &Shared<B>,
         s: &Submit,
         data_out: &[u8],
     ) -> Outcome {
-        let reply = |status: i32| Outcome::Reply {
-            status,
-            data: Vec::new(),
-            actual: 0,
-            then_close: false,
-        };
         if s.ep != 0 {
             // DFU devices have no other endpoints.
-            return reply(-errno::EPIPE);
+            return Outcome::status(-errno::EPIPE);
         }
         let setup = Setup::parse(&s.setup);
         let mut inner = shared.lock();
@@ -350,62 +345,96 @@ impl Session {
                 None => return Outcome::Gone,
             }
         }
-        let id = self.id;
-        let result = match (setup.request_type, setup.request) {
-            // Device qualifier / other-speed configuration: the device decides (the
-            // simulator STALLs them), but whatever it says, the link is full speed only.
-            (0x80, dfu_proto::request::STD_GET_DESCRIPTOR) if matches!(setup.value >> 8, 6 | 7) => {
-                inner
-                    .bus
-                    .control(id, setup, data_out)
-                    .and(Err(TransferError::Stall))
-            }
-            (0x00, dfu_proto::request::STD_SET_ADDRESS) => Ok(Vec::new()),
-            (0x00, dfu_proto::request::STD_SET_CONFIGURATION) => {
-                let r = inner.bus.set_configuration(id, setup.value as u8);
-                self.configured = r.is_ok() && setup.value != 0;
-                r.map(|()| Vec::new())
-            }
-            (0x01, dfu_proto::request::STD_SET_INTERFACE) => inner
-                .bus
-                .set_interface(id, setup.index as u8, setup.value as u8)
-                .map(|()| Vec::new()),
-            _ => inner.bus.control(id, setup, data_out),
-        };
-        let still_here = inner.find_id(id).is_some();
+        let result = self.request(&mut inner.bus, setup, data_out);
+        let still_here = inner.find_id(self.id).is_some();
         let lead = shared.clock.lead(inner.bus.now());
         drop(inner);
         if !lead.is_zero() {
             std::thread::sleep(lead);
         }
-        match result {
-            Ok(mut data) => {
-                if s.is_in() {
-                    let limit = usize::from(setup.length).min(s.transfer_buffer_length as usize);
-                    data.truncate(limit);
-                    if shared.opts.scale_poll_timeouts {
-                        scale_poll_timeout(&setup, &mut data, &shared.clock);
-                    }
-                } else {
-                    data.clear();
-                }
-                let actual = if s.is_in() {
-                    data.len()
-                } else {
-                    data_out.len()
-                };
-                Outcome::Reply {
-                    status: 0,
-                    data,
-                    actual: u32::try_from(actual).unwrap_or(u32::MAX),
-                    then_close: !still_here,
-                }
+        outcome(shared, s, &setup, data_out, result, still_here)
+    }
+
+    /// One control request: the standard requests that set up the link here, every other
+    /// request by the device.
+    fn request<B: DeviceBus>(
+        &mut self,
+        bus: &mut B,
+        setup: Setup,
+        data_out: &[u8],
+    ) -> Result<Vec<u8>, TransferError> {
+        let id = self.id;
+        match (setup.request_type, setup.request) {
+            // Device qualifier / other-speed configuration: the device decides (the
+            // simulator STALLs them), but whatever it says, the link is full speed only.
+            (0x80, dfu_proto::request::STD_GET_DESCRIPTOR) if matches!(setup.value >> 8, 6 | 7) => {
+                bus.control(id, setup, data_out)
+                    .and(Err(TransferError::Stall))
             }
-            Err(TransferError::Stall) => reply(-errno::EPIPE),
-            Err(TransferError::Io) => reply(-errno::EPROTO),
-            Err(TransferError::Timeout) => Outcome::Stuck,
-            Err(TransferError::NoDevice) => Outcome::Gone,
+            (0x00, dfu_proto::request::STD_SET_ADDRESS) => Ok(Vec::new()),
+            (0x00, dfu_proto::request::STD_SET_CONFIGURATION) => {
+                let r = bus.set_configuration(id, setup.value as u8);
+                self.configured = r.is_ok() && setup.value != 0;
+                r.map(|()| Vec::new())
+            }
+            (0x01, dfu_proto::request::STD_SET_INTERFACE) => bus
+                .set_interface(id, setup.index as u8, setup.value as u8)
+                .map(|()| Vec::new()),
+            _ => bus.control(id, setup, data_out),
         }
+    }
+}
+
+impl Outcome {
+    /// A reply with `status` and no data.
+    fn status(status: i32) -> Outcome {
+        Outcome::Reply {
+            status,
+            data: Vec::new(),
+            actual: 0,
+            then_close: false,
+        }
+    }
+}
+
+/// The answer to transfer `s` from what the device did: IN data cut to what was asked
+/// (bwPollTimeout scaled if the server runs faster than real time), an errno for a STALL
+/// or an I/O error, no answer for a timeout, an unplug for a vanished device.
+fn outcome<B: DeviceBus>(
+    shared: &Shared<B>,
+    s: &Submit,
+    setup: &Setup,
+    data_out: &[u8],
+    result: Result<Vec<u8>, TransferError>,
+    still_here: bool,
+) -> Outcome {
+    match result {
+        Ok(mut data) => {
+            if s.is_in() {
+                let limit = usize::from(setup.length).min(s.transfer_buffer_length as usize);
+                data.truncate(limit);
+                if shared.opts.scale_poll_timeouts {
+                    scale_poll_timeout(setup, &mut data, &shared.clock);
+                }
+            } else {
+                data.clear();
+            }
+            let actual = if s.is_in() {
+                data.len()
+            } else {
+                data_out.len()
+            };
+            Outcome::Reply {
+                status: 0,
+                data,
+                actual: u32::try_from(actual).unwrap_or(u32::MAX),
+                then_close: !still_here,
+            }
+        }
+        Err(TransferError::Stall) => Outcome::status(-errno::EPIPE),
+        Err(TransferError::Io) => Outcome::status(-errno::EPROTO),
+        Err(TransferError::Timeout) => Outcome::Stuck,
+        Err(TransferError::NoDevice) => Outcome::Gone,
     }
 }
 

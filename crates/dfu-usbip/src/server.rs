@@ -76,29 +76,7 @@ pub(crate) fn run<B: DeviceBus + 'static>(
 ) -> Result<(), UsbipError> {
     listener.set_nonblocking(true)?;
     if opts.verbose {
-        let exported: Vec<String> = bus
-            .devices()
-            .iter()
-            .map(|d| {
-                let dd = &d.device_descriptor;
-                format!(
-                    "{} ({:02x}{:02x}:{:02x}{:02x})",
-                    d.busid(),
-                    dd[9],
-                    dd[8],
-                    dd[11],
-                    dd[10]
-                )
-            })
-            .collect();
-        let at = listener
-            .local_addr()
-            .map_or_else(|_| "?".into(), |a| a.to_string());
-        opts.log(&format!(
-            "listening on {at}, time scale {}; exporting {}; attach with `usbip attach -r HOST -b BUSID`",
-            opts.time_scale,
-            exported.join(", ")
-        ));
+        log_exports(&listener, &mut bus, &opts);
     }
     let clock = Clock::new(bus.now(), opts.time_scale);
     let shared = Arc::new(Shared {
@@ -110,6 +88,50 @@ pub(crate) fn run<B: DeviceBus + 'static>(
         opts,
         shutdown,
     });
+    for w in accept_until_stopped(&listener, &shared) {
+        let _ = w.join();
+    }
+    bus = match Arc::try_unwrap(shared) {
+        Ok(s) => s.inner.into_inner().unwrap_or_else(|p| p.into_inner()).bus,
+        Err(_) => return Err(UsbipError::Sim("a connection outlived the server".into())),
+    };
+    bus.flush().map_err(UsbipError::Sim)
+}
+
+/// Logs the address and the devices exported, with their bus ids and USB ids.
+fn log_exports<B: DeviceBus>(listener: &TcpListener, bus: &mut B, opts: &ServeOptions) {
+    let exported: Vec<String> = bus
+        .devices()
+        .iter()
+        .map(|d| {
+            let dd = &d.device_descriptor;
+            format!(
+                "{} ({:02x}{:02x}:{:02x}{:02x})",
+                d.busid(),
+                dd[9],
+                dd[8],
+                dd[11],
+                dd[10]
+            )
+        })
+        .collect();
+    let at = listener
+        .local_addr()
+        .map_or_else(|_| "?".into(), |a| a.to_string());
+    opts.log(&format!(
+        "listening on {at}, time scale {}; exporting {}; attach with `usbip attach -r HOST -b BUSID`",
+        opts.time_scale,
+        exported.join(", ")
+    ));
+}
+
+/// Accepts connections until a stop is requested, each served by a thread of its own (at
+/// most `max_connections` at once), and keeps the bus's clock moving while none arrives.
+/// Returns the threads.
+fn accept_until_stopped<B: DeviceBus + 'static>(
+    listener: &TcpListener,
+    shared: &Arc<Shared<B>>,
+) -> Vec<JoinHandle<()>> {
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
     let mut next_id = 0u64;
     while !shared.stopping() {
@@ -124,7 +146,7 @@ pub(crate) fn run<B: DeviceBus + 'static>(
                     continue;
                 }
                 next_id += 1;
-                let worker = Arc::clone(&shared);
+                let worker = Arc::clone(shared);
                 let spawned = thread::Builder::new()
                     .name(format!("usbip-conn-{next_id}"))
                     .spawn(move || conn::run(stream, &worker));
@@ -142,14 +164,7 @@ pub(crate) fn run<B: DeviceBus + 'static>(
             }
         }
     }
-    for w in workers {
-        let _ = w.join();
-    }
-    bus = match Arc::try_unwrap(shared) {
-        Ok(s) => s.inner.into_inner().unwrap_or_else(|p| p.into_inner()).bus,
-        Err(_) => return Err(UsbipError::Sim("a connection outlived the server".into())),
-    };
-    bus.flush().map_err(UsbipError::Sim)
+    workers
 }
 
 /// What reading a message came to.

@@ -121,7 +121,7 @@ pub fn describe(request: &[u8]) -> i32 {
                 &DeviceJson {
                     result: "ok",
                     device: &info,
-                    profile_detail: info.profile.as_ref().map(result::profile_json),
+                    profile_detail: info.profile.as_ref().map(dfu::ProfileJson::of),
                     schema_version: SCHEMA_VERSION,
                 },
             );
@@ -256,7 +256,7 @@ pub fn execute() -> i32 {
             );
             0
         }
-        Err(f) => fail(&f.error, Some(result::written_lines(&f.done))),
+        Err(f) => fail(&f.error, Some(f.done.account())),
     }
 }
 

@@ -1,10 +1,10 @@
 //! What the page shows, in the shapes `dfu` prints with `--json` (docs/json.md): the result
 //! of `dfu flash --json`, the error object of any command, the events. The command line's
-//! JSON structs live in dfu-cli; these mirror the keys the page needs, and the help lines
-//! come from the command line's own help module, so codes and help agree with the CLI.
+//! JSON structs live in dfu-cli; the shapes both print (the profile, the exit code of an
+//! error, the account of a failed write) come from the library, and the help lines from the
+//! command line's own help module, so codes and help agree with the CLI.
 
-use dfu::{DfuError, ErrorKind, FlashPlan, FlashReport};
-use dfu_proto::num::Addr;
+use dfu::{DfuError, FlashPlan, FlashReport};
 use serde::Serialize;
 
 /// `schema_version` of every JSON object (docs/json.md).
@@ -46,19 +46,6 @@ pub struct ErrorJson {
     pub schema_version: u32,
 }
 
-/// The command line's exit code for a library error kind (crates/dfu-cli/src/exit.rs).
-fn exit_code(kind: ErrorKind) -> i32 {
-    match kind {
-        ErrorKind::Usage => 2,
-        ErrorKind::Input => 3,
-        ErrorKind::NoDevice => 4,
-        ErrorKind::Refused => 5,
-        ErrorKind::Device => 6,
-        ErrorKind::Verify => 7,
-        ErrorKind::Interrupted => 130,
-    }
-}
-
 impl ErrorJson {
     /// The error object for `e`; `written` as the command line reports it for a write
     /// (`Some(vec![])`: nothing was written), `None` for commands that do not write.
@@ -72,7 +59,7 @@ impl ErrorJson {
         };
         ErrorJson {
             result: "error",
-            exit_code: exit_code(e.kind()),
+            exit_code: e.kind().exit_code(),
             code: Some(e.code().as_str()),
             error,
             help: crate::cli_help::for_error(e),
@@ -80,40 +67,6 @@ impl ErrorJson {
             schema_version: SCHEMA_VERSION,
         }
     }
-}
-
-/// Adjacent ranges joined.
-fn merge(ranges: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u64)> {
-    let mut out: Vec<(u32, u64)> = Vec::new();
-    for (s, n) in ranges {
-        match out.last_mut() {
-            Some((ls, ln)) if u64::from(*ls) + *ln == u64::from(s) => *ln += n,
-            _ => out.push((s, n)),
-        }
-    }
-    out
-}
-
-fn range(start: u32, len: u64) -> String {
-    format!(
-        "0x{start:08x}-0x{:08x} ({len} bytes)",
-        u64::from(start) + len.max(1) - 1
-    )
-}
-
-/// What a failed flash had erased and written, as the command line's `written` lines.
-pub fn written_lines(r: &FlashReport) -> Vec<String> {
-    let erased = r.erased.iter().map(|(s, n)| (*s, u64::from(*n)));
-    let mut v: Vec<String> = merge(erased)
-        .into_iter()
-        .map(|(s, n)| format!("erased {}", range(s, n)))
-        .collect();
-    v.extend(
-        merge(r.written.iter().copied())
-            .into_iter()
-            .map(|(s, n)| format!("wrote {}", range(s, n))),
-    );
-    v
 }
 
 /// The device card: the device as `dfu info --json` shows it, with its profile's regions.
@@ -125,51 +78,9 @@ pub struct DeviceJson<'a> {
     #[serde(flatten)]
     pub device: &'a dfu::DeviceInfo,
     /// The profile's data.
-    pub profile_detail: Option<ProfileJson<'a>>,
+    pub profile_detail: Option<dfu::ProfileJson<'a>>,
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
-}
-
-/// A profile as `dfu info --json` shows it.
-#[derive(Serialize)]
-pub struct ProfileJson<'a> {
-    name: &'a str,
-    title: &'a str,
-    app_address: Option<Addr>,
-    quirks: &'a [dfu_profiles::Quirk],
-    regions: Vec<RegionJson<'a>>,
-    sources: &'a [String],
-}
-
-#[derive(Serialize)]
-struct RegionJson<'a> {
-    name: &'a str,
-    role: dfu_profiles::Role,
-    alt: u8,
-    start: Addr,
-    size: u32,
-}
-
-/// The JSON of a profile.
-pub fn profile_json(p: &dfu_profiles::Profile) -> ProfileJson<'_> {
-    ProfileJson {
-        name: &p.name,
-        title: &p.title,
-        app_address: p.app_address.map(Addr),
-        quirks: &p.quirks,
-        regions: p
-            .regions
-            .iter()
-            .map(|r| RegionJson {
-                name: &r.name,
-                role: r.role,
-                alt: r.alt,
-                start: Addr(r.start),
-                size: r.size,
-            })
-            .collect(),
-        sources: &p.sources,
-    }
 }
 
 /// The result of a read: where, how much, and the request's file name.
@@ -200,23 +111,6 @@ mod tests {
     use super::*;
     use dfu::{Code, Finding};
     use dfu_proto::TransportError;
-
-    #[test]
-    fn written_lines_join_adjacent_runs_as_the_command_line_prints_them() {
-        let report = FlashReport {
-            erased: vec![(0x0800_0000, 0x4000), (0x0800_4000, 0x4000)],
-            written: vec![(0x0800_0000, 0x4000), (0x0800_4000, 100), (0x0801_0000, 1)],
-            ..FlashReport::default()
-        };
-        assert_eq!(
-            written_lines(&report),
-            [
-                "erased 0x08000000-0x08007fff (32768 bytes)",
-                "wrote 0x08000000-0x08004063 (16484 bytes)",
-                "wrote 0x08010000-0x08010000 (1 bytes)",
-            ]
-        );
-    }
 
     #[test]
     fn errors_carry_the_command_lines_exit_code_stable_code_and_help() {

@@ -129,6 +129,33 @@ codes! {
     Padded = "dfu::note::padded",
     /// Option bytes are written (the decoded change); the device resets to apply them.
     OptionBytes = "dfu::note::option-bytes",
+    /// A raw binary was placed at an address that the file itself does not state.
+    Placed = "dfu::note::placed",
+    /// A value from dfu.toml was left out because no file of the command needs it.
+    ConfigUnused = "dfu::note::config-unused",
+    /// The device was running its application and was switched to DFU mode.
+    Detached = "dfu::note::detached",
+    /// The device was in an error or unfinished state and was brought back to dfuIDLE.
+    Cleared = "dfu::note::cleared",
+    /// The layout used is not the one the device announces (a known wrong string, a given
+    /// or a profile's layout), or a given layout was not used.
+    Layout = "dfu::note::layout",
+    /// The bootloader runs no mass erase: every sector is erased one by one instead.
+    SectorErase = "dfu::note::sector-erase",
+    /// Erasing whole sectors (or a mass erase) clears bytes that the image does not rewrite.
+    ClearsNearby = "dfu::note::clears-nearby",
+    /// Bytes next to the image were read first and written back (`--preserve`).
+    Kept = "dfu::note::kept",
+    /// Sectors were skipped (they held the image already) or written without an erase
+    /// (they were blank).
+    Skipped = "dfu::note::skipped",
+    /// What was written was not read back (the device cannot upload).
+    NotVerified = "dfu::note::not-verified",
+    /// The image was read back before manifestation, because the device restarts after it.
+    VerifiedEarly = "dfu::note::verified-early",
+    /// The device restarted without answering the last status request, as its bootloader
+    /// does; the image was verified before.
+    LeftEarly = "dfu::note::left-early",
 }
 
 impl fmt::Display for Code {
@@ -231,6 +258,32 @@ impl Finding {
     /// True when the finding stops the plan.
     pub fn refuses(&self) -> bool {
         self.severity == Severity::Refusal
+    }
+}
+
+/// Something the user should know that changes nothing: a stable code and one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Note {
+    /// The stable code (a `dfu::note::*` code, or the code of a refusal that was overridden).
+    pub code: Code,
+    /// What happened, in one line.
+    pub message: String,
+}
+
+impl Note {
+    /// A note with `code`.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Note {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
     }
 }
 

@@ -24,6 +24,22 @@ pub enum ErrorKind {
     Interrupted,
 }
 
+impl ErrorKind {
+    /// The process exit code for this kind (README, exit codes): what `dfu` exits with, and
+    /// what every front end reports as `exit_code`.
+    pub const fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Usage => 2,
+            ErrorKind::Input => 3,
+            ErrorKind::NoDevice => 4,
+            ErrorKind::Refused => 5,
+            ErrorKind::Device => 6,
+            ErrorKind::Verify => 7,
+            ErrorKind::Interrupted => 130,
+        }
+    }
+}
+
 /// What was being done when a device failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

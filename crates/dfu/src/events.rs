@@ -63,6 +63,8 @@ pub enum Event {
     },
     /// Something the user should know (a cleared error state, a fallback, a skip).
     Note {
+        /// The stable code (`dfu::note::*`, or an overridden refusal's).
+        code: crate::Code,
         /// One line.
         message: String,
     },
@@ -119,3 +121,12 @@ impl From<&Step> for StepSummary {
 
 /// Receives events.
 pub type Sink<'a> = &'a mut dyn FnMut(&Event);
+
+impl From<crate::Note> for Event {
+    fn from(n: crate::Note) -> Self {
+        Event::Note {
+            code: n.code,
+            message: n.message,
+        }
+    }
+}

@@ -53,3 +53,24 @@ pub fn ranges<S: Serializer, N: Copy + Into<u64>>(v: &[(u32, N)], s: S) -> Resul
     }
     seq.end()
 }
+
+/// Notes in JSON, flattened into the object that holds them: `notes` (the lines) and
+/// `note_codes` (the code of each line, in the same order).
+pub fn notes<S: Serializer>(v: &[crate::Note], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(2))?;
+    m.serialize_entry("notes", &v.iter().map(|n| &n.message).collect::<Vec<_>>())?;
+    m.serialize_entry("note_codes", &v.iter().map(|n| n.code).collect::<Vec<_>>())?;
+    m.end()
+}
+
+/// The JSON shape [`notes`] writes.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code, reason = "describes the JSON only")]
+pub struct Notes {
+    /// Notes for the user, one line each.
+    notes: Vec<String>,
+    /// The stable code of each note, in the same order.
+    note_codes: Vec<crate::Code>,
+}

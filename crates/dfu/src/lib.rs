@@ -38,10 +38,14 @@ pub mod session;
 
 // Each module is also named at the root (`dfu::wait`, `dfu::many`, `dfu::survey`), as
 // before they were grouped by the flow.
-pub(crate) use discovery::{choose, info_json, quirk};
+pub use discovery::info_json;
+pub use discovery::info_json::ProfileJson;
+pub(crate) use discovery::{choose, quirk};
 pub use discovery::{discover, driver, selector, udev, wait};
 pub use fleet::{many, watch};
-pub use pipeline::{checks, firmware, flash, prepare, readerase, request, sectors, survey};
+pub use pipeline::{
+    account, checks, firmware, flash, prepare, readerase, request, sectors, survey,
+};
 pub(crate) use pipeline::{preserve, quick};
 pub use protection::optbytes;
 pub(crate) use protection::protect;
@@ -49,7 +53,7 @@ pub(crate) use session::compare;
 pub use session::{device, dfuse, patience, plain};
 
 pub use backend::{Backend, UsbDevice};
-pub use code::{Code, Finding, Severity};
+pub use code::{Code, Finding, Note, Severity};
 pub use device::DfuDevice;
 pub use discover::{describe, find, select_one, AltInfo, DeviceInfo, Mode, Selector};
 pub use error::{Candidate, DfuError, ErrorKind, Op, Result};

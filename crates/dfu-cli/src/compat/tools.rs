@@ -143,9 +143,19 @@ fn kept_prefix(f: &DfuFile) -> Option<(Kind, u32)> {
     f.prefix.map(|k| (k, f.stellaris_address))
 }
 
-/// `dfu-suffix ARGS`: returns the exit code.
-pub fn suffix_main(args: &[String]) -> i32 {
-    banner("dfu-suffix");
+/// What a `dfu-suffix` command line asks for.
+struct SuffixArgs {
+    /// Check, add or delete.
+    mode: Mode,
+    /// The file.
+    name: String,
+    /// The suffix `-a` appends (ids from -v/-p/-d, bcdDFU from -S).
+    suffix: Suffix,
+}
+
+/// Reads `dfu-suffix`'s options. `Err` is the exit code when there is nothing to do:
+/// help, version, or a usage error (already printed).
+fn suffix_args(args: &[String]) -> Result<SuffixArgs, i32> {
     let (items, err) = scan_partial(SUFFIX_SPECS, args);
     let (mut vid, mut pid, mut did, mut spec) = (ANY, ANY, ANY, BCD_DFU);
     let mut job: Option<(Mode, String)> = None;
@@ -155,9 +165,9 @@ pub fn suffix_main(args: &[String]) -> i32 {
         match c {
             'h' => {
                 eprintln!("{SUFFIX_HELP}");
-                return EX_OK;
+                return Err(EX_OK);
             }
-            'V' => return EX_OK,
+            'V' => return Err(EX_OK),
             'c' => job = Some((Mode::Check, v)),
             'a' => job = Some((Mode::Add, v)),
             'D' => job = Some((Mode::Delete, v)),
@@ -165,71 +175,99 @@ pub fn suffix_main(args: &[String]) -> i32 {
             'p' => pid = hex16(&v),
             'd' => did = hex16(&v),
             'S' => spec = hex16(&v),
-            _ => return usage(SUFFIX_HELP),
+            _ => return Err(usage(SUFFIX_HELP)),
         }
     }
     if let Some(e) = err {
         eprintln!("{}", e.message("dfu-suffix"));
-        return usage(SUFFIX_HELP);
+        return Err(usage(SUFFIX_HELP));
     }
     let Some((mode, name)) = job else {
         eprintln!("error: no file given (use -c, -a or -D FILE)");
-        return usage(SUFFIX_HELP);
+        return Err(usage(SUFFIX_HELP));
     };
     if spec != BCD_DFU && spec != BCD_DFUSE {
         eprintln!("error: -S takes 0100 (DFU) or 011a (DfuSe)");
-        return usage(SUFFIX_HELP);
+        return Err(usage(SUFFIX_HELP));
     }
-    let f = match load(&name) {
+    let suffix = Suffix {
+        bcd_device: did,
+        product: pid,
+        vendor: vid,
+        bcd_dfu: spec,
+        length: 16,
+        crc: 0,
+        crc_ok: true,
+    };
+    Ok(SuffixArgs { mode, name, suffix })
+}
+
+/// `dfu-suffix ARGS`: returns the exit code.
+pub fn suffix_main(args: &[String]) -> i32 {
+    banner("dfu-suffix");
+    let a = match suffix_args(args) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let f = match load(&a.name) {
         Ok(f) => f,
         Err(code) => return code,
     };
-    if f.prefix_len != 0 && !f.prefix_ok && mode != Mode::Check {
+    if f.prefix_len != 0 && !f.prefix_ok && a.mode != Mode::Check {
         // Debian's dfu-suffix crashes here; refuse instead of rewriting a prefix that is
         // longer than the file.
         return fail(
             EX_DATAERR,
-            format!("{name} starts like a DFU prefix but is too short for one"),
+            format!(
+                "{} starts like a DFU prefix but is too short for one",
+                a.name
+            ),
             "check the file; dfu-prefix -c shows what it holds",
         );
     }
-    let done = match (mode, f.suffix) {
+    change_suffix(&a, &f).err().unwrap_or(EX_OK)
+}
+
+/// Shows, adds or removes the suffix of `f` as `a` asks; `Err` is the exit code.
+fn change_suffix(a: &SuffixArgs, f: &DfuFile) -> Result<(), i32> {
+    let name = &a.name;
+    match (a.mode, f.suffix) {
         (Mode::Add, Some(_)) => Err(fail(
             EX_DATAERR,
             format!("{name} already has a DFU suffix"),
             "remove it first with dfu-suffix -D",
         )),
-        (Mode::Add, None) => {
-            let s = Suffix {
-                bcd_device: did,
-                product: pid,
-                vendor: vid,
-                bcd_dfu: spec,
-                length: 16,
-                crc: 0,
-                crc_ok: true,
-            };
-            store(&name, &f.store(kept_prefix(&f), Some(s)))
-                .map(|()| println!("Added a DFU suffix to {name}"))
-        }
+        (Mode::Add, None) => store(name, &f.store(kept_prefix(f), Some(a.suffix)))
+            .map(|()| println!("Added a DFU suffix to {name}")),
         (_, None) => Err(fail(
             EX_DATAERR,
             format!("{name}: no valid DFU suffix: {}", f.no_suffix_reason),
             "add one with dfu-suffix -a",
         )),
         (Mode::Check, Some(_)) => {
-            show(&name, &f);
+            show(name, f);
             Ok(())
         }
-        (Mode::Delete, Some(_)) => store(&name, &f.store(kept_prefix(&f), None))
+        (Mode::Delete, Some(_)) => store(name, &f.store(kept_prefix(f), None))
             .map(|()| println!("Removed the DFU suffix from {name}")),
-    };
-    done.err().unwrap_or(EX_OK)
+    }
 }
 
-/// `dfu-prefix ARGS`: returns the exit code.
-pub fn prefix_main(args: &[String]) -> i32 {
-    banner("dfu-prefix");
+/// What a `dfu-prefix` command line asks for.
+struct PrefixArgs {
+    /// Check, add or delete.
+    mode: Mode,
+    /// The file.
+    name: String,
+    /// The prefix kind asked for (-s/-T: Stellaris, -L: LPC), if any.
+    kind: Option<Kind>,
+    /// The Stellaris flash address of -s (0 without it).
+    address: u32,
+}
+
+/// Reads `dfu-prefix`'s options. `Err` is the exit code when there is nothing to do:
+/// help, version, or a usage error (already printed).
+fn prefix_args(args: &[String]) -> Result<PrefixArgs, i32> {
     let (items, err) = scan_partial(PREFIX_SPECS, args);
     let mut kind: Option<Kind> = None;
     let mut address = 0u32;
@@ -240,9 +278,9 @@ pub fn prefix_main(args: &[String]) -> i32 {
         match c {
             'h' => {
                 eprintln!("{PREFIX_HELP}");
-                return EX_OK;
+                return Err(EX_OK);
             }
-            'V' => return EX_OK,
+            'V' => return Err(EX_OK),
             'c' => job = Some((Mode::Check, v)),
             'a' => job = Some((Mode::Add, v)),
             'D' => job = Some((Mode::Delete, v)),
@@ -253,41 +291,61 @@ pub fn prefix_main(args: &[String]) -> i32 {
                 }
                 _ => {
                     eprintln!("error: -s {v:?} is not an address");
-                    return EX_USAGE;
+                    return Err(EX_USAGE);
                 }
             },
             'T' => kind = Some(Kind::Stellaris),
             'L' => kind = Some(Kind::Lpc),
-            _ => return usage(PREFIX_HELP),
+            _ => return Err(usage(PREFIX_HELP)),
         }
     }
     if let Some(e) = err {
         eprintln!("{}", e.message("dfu-prefix"));
-        return usage(PREFIX_HELP);
+        return Err(usage(PREFIX_HELP));
     }
     let Some((mode, name)) = job else {
         eprintln!("error: no file given (use -c, -a or -D FILE)");
-        return usage(PREFIX_HELP);
+        return Err(usage(PREFIX_HELP));
     };
     if mode == Mode::Add && kind.is_none() {
         eprintln!("error: which prefix? give -s ADDRESS (TI Stellaris) or -L (NXP LPC)");
-        return EX_USAGE;
+        return Err(EX_USAGE);
     }
-    let f = match load(&name) {
-        Ok(f) => f,
+    Ok(PrefixArgs {
+        mode,
+        name,
+        kind,
+        address,
+    })
+}
+
+/// `dfu-prefix ARGS`: returns the exit code.
+pub fn prefix_main(args: &[String]) -> i32 {
+    banner("dfu-prefix");
+    let a = match prefix_args(args) {
+        Ok(a) => a,
         Err(code) => return code,
     };
-    let wrong_kind = kind.is_some() && f.prefix != kind;
-    let done = match mode {
+    match load(&a.name) {
+        Ok(f) => change_prefix(&a, &f).err().unwrap_or(EX_OK),
+        Err(code) => code,
+    }
+}
+
+/// Shows, adds or removes the prefix of `f` as `a` asks; `Err` is the exit code.
+fn change_prefix(a: &PrefixArgs, f: &DfuFile) -> Result<(), i32> {
+    let name = &a.name;
+    let wrong_kind = a.kind.is_some() && f.prefix != a.kind;
+    match a.mode {
         Mode::Add if f.prefix_len != 0 => Err(fail(
             EX_DATAERR,
             format!("{name} already has a prefix"),
             "remove it first with dfu-prefix -D",
         )),
-        Mode::Add => store(&name, &f.store(kind.map(|k| (k, address)), f.suffix))
+        Mode::Add => store(name, &f.store(a.kind.map(|k| (k, a.address)), f.suffix))
             .map(|()| println!("Added a prefix to {name}")),
         Mode::Check => {
-            show(&name, &f);
+            show(name, f);
             if wrong_kind {
                 Err(fail(
                     EX_DATAERR,
@@ -308,8 +366,7 @@ pub fn prefix_main(args: &[String]) -> i32 {
             format!("{name} has no prefix of the kind asked for"),
             "drop -T/-L to remove the prefix it has",
         )),
-        Mode::Delete => store(&name, &f.store(None, f.suffix))
+        Mode::Delete => store(name, &f.store(None, f.suffix))
             .map(|()| println!("Removed the prefix from {name}")),
-    };
-    done.err().unwrap_or(EX_OK)
+    }
 }

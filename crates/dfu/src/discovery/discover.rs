@@ -149,12 +149,7 @@ pub fn describe(
             })?;
     let mut t = backend.open(usb, interface)?;
     let config = read_config(&mut *t)?;
-    let lang = t
-        .control_in(Setup::get_descriptor(DESC_STRING, 0, 0, 255))
-        .ok()
-        .filter(|b| b.len() >= 4)
-        .map(|b| u16::from_le_bytes([b[2], b[3]]))
-        .unwrap_or(0x0409);
+    let lang = read_lang(&mut *t);
     let (manufacturer, product, serial) = read_strings(&mut *t, usb, lang);
     let dfu_alts: Vec<_> = config
         .alt_settings
@@ -212,6 +207,15 @@ pub fn describe(
         profile,
         profile_reason,
     })
+}
+
+/// The first language ID of string descriptor 0; US English (0x0409) if it has none.
+fn read_lang(t: &mut dyn Transport) -> u16 {
+    t.control_in(Setup::get_descriptor(DESC_STRING, 0, 0, 255))
+        .ok()
+        .filter(|b| b.len() >= 4)
+        .map(|b| u16::from_le_bytes([b[2], b[3]]))
+        .unwrap_or(0x0409)
 }
 
 /// The configuration descriptor: its first 9 bytes for the total length, then all of it.

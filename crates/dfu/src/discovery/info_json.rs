@@ -135,3 +135,62 @@ impl schemars::JsonSchema for DeviceInfo {
         DeviceJson::json_schema(g)
     }
 }
+
+/// A profile as `dfu info --json` shows it (`profile_detail`, docs/json.md): what the
+/// command line and the web page's device card both print.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ProfileJson<'a> {
+    /// Short name.
+    name: &'a str,
+    /// One line for humans.
+    title: &'a str,
+    /// Where applications go when nothing else says so.
+    app_address: Option<Addr>,
+    /// Known deviations from the specification.
+    quirks: &'a [dfu_profiles::Quirk],
+    /// Named regions of memory.
+    regions: Vec<RegionJson<'a>>,
+    /// Where the facts come from.
+    sources: &'a [String],
+}
+
+/// A profile region in `dfu info --json`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+struct RegionJson<'a> {
+    /// Its name.
+    name: &'a str,
+    /// What it holds.
+    role: dfu_profiles::Role,
+    /// The alt setting it is on.
+    alt: u8,
+    /// First address.
+    start: Addr,
+    /// Bytes.
+    size: u32,
+}
+
+impl<'a> ProfileJson<'a> {
+    /// The JSON view of `p`.
+    pub fn of(p: &'a dfu_profiles::Profile) -> Self {
+        ProfileJson {
+            name: &p.name,
+            title: &p.title,
+            app_address: p.app_address.map(Addr),
+            quirks: &p.quirks,
+            regions: p
+                .regions
+                .iter()
+                .map(|r| RegionJson {
+                    name: &r.name,
+                    role: r.role,
+                    alt: r.alt,
+                    start: Addr(r.start),
+                    size: r.size,
+                })
+                .collect(),
+            sources: &p.sources,
+        }
+    }
+}

@@ -5,7 +5,7 @@
 pub(crate) mod choose;
 pub mod discover;
 pub mod driver;
-pub(crate) mod info_json;
+pub mod info_json;
 pub(crate) mod quirk;
 pub mod selector;
 pub mod udev;

@@ -12,14 +12,8 @@ use std::time::Duration;
 pub const POLL: Duration = Duration::from_millis(200);
 
 /// How to put a device of this profile into DFU mode.
-fn how(p: &Profile) -> &'static str {
-    if p.particle_platform.is_some() {
-        "hold MODE (SETUP), tap RESET, and release MODE when the LED blinks yellow"
-    } else if p.name.starts_with("stm32") || p.name.starts_with("gd32") {
-        "hold BOOT0 high (the BOOT button) while you reset or plug in the board"
-    } else {
-        GENERAL
-    }
+fn how(p: &Profile) -> &str {
+    p.enter_dfu.as_deref().unwrap_or(GENERAL)
 }
 
 const GENERAL: &str = "start its DFU bootloader as the board's instructions say";
@@ -158,5 +152,13 @@ mod tests {
             .ends_with(", or start its DFU bootloader as the board's instructions say"));
         assert!(hint_for(&Selector::default(), Some(&photon)).contains("MODE"));
         assert!(dfu_mode_hint(None).contains("instructions"));
+        // The way comes from the profile's own field, not its name: the stm32duino
+        // bootloader runs on an STM32 but is not started with BOOT0.
+        let duino = Profile::load("stm32duino").unwrap();
+        assert_eq!(duino.enter_dfu, None);
+        assert!(!dfu_mode_hint(Some(&duino)).contains("BOOT0"));
+        let mut custom = duino.clone();
+        custom.enter_dfu = Some("press the DFU button twice".into());
+        assert!(dfu_mode_hint(Some(&custom)).ends_with(": press the DFU button twice"));
     }
 }

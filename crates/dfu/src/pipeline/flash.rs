@@ -1,6 +1,7 @@
 //! Executing a [`FlashPlan`]: compare, announce, erase and write, verify, leave. A dry run
 //! makes the same reads and stops before the first erase or write.
 
+use crate::code::{Code, Note};
 use crate::compare::compare_bytes;
 use crate::device::DfuDevice;
 use crate::dfuse::LeaveOutcome;
@@ -15,7 +16,9 @@ use serde::Serialize;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FlashReport {
     /// Notes for the user.
-    pub notes: Vec<String>,
+    #[serde(flatten, serialize_with = "crate::json::notes")]
+    #[cfg_attr(feature = "schema", schemars(flatten, with = "crate::json::Notes"))]
+    pub notes: Vec<Note>,
     /// True when the whole device was mass-erased.
     pub mass_erased: bool,
     /// Sectors erased (start, size).
@@ -112,11 +115,9 @@ impl From<DfuError> for FlashFailure {
 }
 
 /// Records a note in the report and emits it as an event.
-pub(crate) fn note(report: &mut FlashReport, events: Sink, message: String) {
-    events(&Event::Note {
-        message: message.clone(),
-    });
-    report.notes.push(message);
+pub(crate) fn note(report: &mut FlashReport, events: Sink, note: Note) {
+    events(&note.clone().into());
+    report.notes.push(note);
 }
 
 impl DfuDevice {
@@ -222,7 +223,7 @@ impl DfuDevice {
             note(
                 report,
                 events,
-                "wrote the option bytes; the device resets to apply them (it does not leave DFU mode for the application)".into(),
+                Note::new(Code::OptionBytes, "wrote the option bytes; the device resets to apply them (it does not leave DFU mode for the application)"),
             );
             return Ok(());
         }
@@ -285,7 +286,10 @@ impl DfuDevice {
             note(
                 report,
                 events,
-                "not verified: the device cannot upload (bmAttributes bit 1 clear)".into(),
+                Note::new(
+                    Code::NotVerified,
+                    "not verified: the device cannot upload (bmAttributes bit 1 clear)",
+                ),
             );
             return Ok(());
         }

@@ -3,6 +3,7 @@
 //! the plans of [`readerase`]), then execute ([`flash`], with [`preserve`]). [`quick`] is
 //! the common case in one call.
 
+pub mod account;
 pub mod checks;
 pub mod firmware;
 pub mod flash;

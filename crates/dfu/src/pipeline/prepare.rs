@@ -91,7 +91,7 @@ pub fn prepare(backend: &mut dyn Backend, request: &Request, events: Sink) -> Re
     let mut device = DfuDevice::open(backend, info, alt)?;
     let mut view = device.survey(d.layout.as_ref())?;
     for message in view.notes.drain(..) {
-        events(&Event::Note { message });
+        events(&message.into());
     }
     let plan = match &request.op {
         Operation::Survey => Plan::Survey,
@@ -117,6 +117,7 @@ pub fn connect(backend: &mut dyn Backend, d: &DeviceRequest, events: Sink) -> Re
         return Ok(info);
     }
     events(&Event::Note {
+        code: crate::Code::Detached,
         message: format!(
             "{} is running its application; switching it to DFU mode",
             info.summary()

@@ -4,7 +4,7 @@
 //! back with the image, and verified with it (as probe-rs's keep-unwritten-bytes does);
 //! without it, a note names the ranges lost.
 
-use crate::code::{Code, Finding};
+use crate::code::{Code, Finding, Note};
 use crate::device::DfuDevice;
 use crate::error::Result;
 use crate::events::{Phase, Sink};
@@ -94,13 +94,16 @@ pub(crate) fn plan_findings(
 
 /// A note naming the bytes next to the image that erasing `step`'s sectors clears, when
 /// there are any (and they are not kept).
-pub(crate) fn loss_note(step: &Step) -> Option<String> {
+pub(crate) fn loss_note(step: &Step) -> Option<Note> {
     let lost = uncovered(step);
     let outside: u64 = lost.iter().map(|(_, n)| n).sum();
     (outside > 0).then(|| {
-        format!(
-            "erasing whole sectors also clears {outside} byte(s) next to the image: {}",
-            ranges(&lost)
+        Note::new(
+            Code::ClearsNearby,
+            format!(
+                "erasing whole sectors also clears {outside} byte(s) next to the image: {}",
+                ranges(&lost)
+            ),
         )
     })
 }
@@ -175,10 +178,10 @@ impl DfuDevice {
             note(
                 report,
                 events,
-                format!(
+                Note::new(Code::ClearsNearby, format!(
                     "mass erase: all {size} erasable byte(s) of alt {alt} are cleared first; {} byte(s) of them are not rewritten by the image",
                     size.saturating_sub(image)
-                ),
+                )),
             );
         } else if opts.preserve {
             self.preserve(steps, events, report)?;
@@ -253,10 +256,10 @@ impl DfuDevice {
             note(
                 report,
                 events,
-                format!(
+                Note::new(Code::Kept, format!(
                     "kept {bytes} byte(s) next to the image in the erased sectors ({}): read first, written back",
                     ranges(&gaps)
-                ),
+                )),
             );
             step.writes = unpadded(step);
             step.padding.clear();

@@ -273,7 +273,7 @@ impl DfuDevice {
     ) -> Result<()> {
         self.select_alt(plan.alt)?;
         for n in self.ensure_idle()? {
-            events(&Event::Note { message: n });
+            events(&n.into());
         }
         if plan.mass_erase {
             return self.mass_erase(events);
@@ -290,6 +290,7 @@ impl DfuDevice {
             .is_some_and(|p| p.has_quirk(Quirk::ParticleDfuseCommands));
         if let (true, Some(layout)) = (by_sector, self.layout.clone()) {
             events(&Event::Note {
+                code: Code::SectorErase,
                 message: "this bootloader runs no mass erase: erasing every sector one by one"
                     .into(),
             });

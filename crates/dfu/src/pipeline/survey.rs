@@ -22,7 +22,7 @@ pub struct DeviceView {
     /// not readable).
     pub installed: Vec<ModuleInfo>,
     /// What was done or assumed while reading (a cleared error state, a stand-in layout).
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::Note>,
     /// The device's current option bytes, read only when files write them
     /// ([`DfuDevice::read_option_bytes_for`]), so the plan can show the decoded difference.
     pub option_bytes: Option<Vec<u8>>,
@@ -160,7 +160,7 @@ pub fn layout_for(
     info: &DeviceInfo,
     alt: u8,
     given: Option<&MemoryLayout>,
-) -> (Option<MemoryLayout>, Option<String>) {
+) -> (Option<MemoryLayout>, Option<crate::Note>) {
     let Some(a) = info.alts.iter().find(|a| a.alt == alt) else {
         return (None, None);
     };
@@ -171,13 +171,13 @@ pub fn layout_for(
     if let Some(l) = &a.layout {
         let (l, fixed) = crate::quirk::real(info, alt, l);
         if fixed.is_some() {
-            return (Some(l), fixed);
+            return (Some(l), fixed.map(layout_note));
         }
         let note = given.filter(|g| **g != l).map(|_| {
-            format!(
+            layout_note(format!(
                 "alt {alt} announces a valid layout ({l}); the layout given was not used",
                 l = l.to_string().trim_end()
-            )
+            ))
         });
         return (Some(l.clone()), note);
     }
@@ -189,7 +189,7 @@ pub fn layout_for(
             "alt {alt} name {:?} is not a usable memory layout ({why}); using the layout given instead",
             a.display_name()
         );
-        return (Some(g.clone()), Some(note));
+        return (Some(g.clone()), Some(layout_note(note)));
     }
     let from_profile = info.profile.as_ref().and_then(|p| {
         let l = p.alts.get(usize::from(alt))?.announced_layout()?;
@@ -198,11 +198,15 @@ pub fn layout_for(
     match from_profile {
         Some((l, name)) => (
             Some(l),
-            Some(format!(
+            Some(layout_note(format!(
                 "alt {alt} name {:?} is not a usable memory layout ({why}); using the {name} profile's layout",
                 a.display_name()
-            )),
+            ))),
         ),
         None => (None, None),
     }
+}
+
+fn layout_note(message: String) -> crate::Note {
+    crate::Note::new(crate::Code::Layout, message)
 }

@@ -1,6 +1,7 @@
 //! Comparing an image with what the device holds, to skip sectors that already hold it
 //! and to write blank sectors without erasing them; and the byte comparison of verify.
 
+use crate::code::{Code, Note};
 use crate::device::DfuDevice;
 use crate::error::{DfuError, Result};
 use crate::events::{Event, Phase, Sink};
@@ -46,16 +47,24 @@ impl DfuDevice {
             note(
                 report,
                 events,
-                format!("{blank_sectors} sector(s) were already blank: written without erasing"),
+                Note::new(
+                    Code::Skipped,
+                    format!(
+                        "{blank_sectors} sector(s) were already blank: written without erasing"
+                    ),
+                ),
             );
         }
         if !skipped.is_empty() {
             note(
                 report,
                 events,
-                format!(
-                    "{} sector(s) already held the image: skipped",
-                    skipped.len()
+                Note::new(
+                    Code::Skipped,
+                    format!(
+                        "{} sector(s) already held the image: skipped",
+                        skipped.len()
+                    ),
                 ),
             );
             let holes: Vec<(u32, u32)> = skipped.iter().map(|s| (s.start, s.size)).collect();

@@ -3,6 +3,7 @@
 //! built on it.
 
 use crate::backend::Backend;
+use crate::code::{Code, Note};
 use crate::dfuse::Stream;
 use crate::discover::{DeviceInfo, Mode};
 use crate::error::{DfuError, Op, Result};
@@ -191,7 +192,7 @@ impl DfuDevice {
 
     /// Brings the device to dfuIDLE: clears dfuERROR, aborts unfinished transfers. Returns a
     /// note for each thing it had to do.
-    pub fn ensure_idle(&mut self) -> Result<Vec<String>> {
+    pub fn ensure_idle(&mut self) -> Result<Vec<Note>> {
         self.end_upload()?;
         let mut notes = Vec::new();
         for _ in 0..4 {
@@ -199,10 +200,10 @@ impl DfuDevice {
             match s.state {
                 State::DfuIdle => return Ok(notes),
                 State::Error => {
-                    notes.push(format!(
+                    notes.push(Note::new(Code::Cleared, format!(
                         "the device was in dfuERROR with status {} (left over from an earlier session); cleared it",
                         s.status
-                    ));
+                    )));
                     self.clear_status()?;
                 }
                 State::DnBusy | State::Manifest => {
@@ -216,9 +217,9 @@ impl DfuDevice {
                     })
                 }
                 other => {
-                    notes.push(format!(
-                        "the device was in {}; aborted to dfuIDLE",
-                        other.name()
+                    notes.push(Note::new(
+                        Code::Cleared,
+                        format!("the device was in {}; aborted to dfuIDLE", other.name()),
                     ));
                     self.abort()?;
                 }

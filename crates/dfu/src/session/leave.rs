@@ -1,5 +1,6 @@
 //! Judging how a DfuSe leave went: a lost status is expected from some bootloaders.
 
+use crate::code::{Code, Note};
 use crate::device::DfuDevice;
 use crate::dfuse::LeaveOutcome;
 use crate::error::{DfuError, Op, Result};
@@ -60,7 +61,7 @@ impl DfuDevice {
         note(
             report,
             events,
-            format!("the device restarted before answering the last status request ({why}); the image was {verified}, so this is harmless"),
+            Note::new(Code::LeftEarly, format!("the device restarted before answering the last status request ({why}); the image was {verified}, so this is harmless")),
         );
         Ok(())
     }

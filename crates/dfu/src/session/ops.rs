@@ -15,7 +15,7 @@ impl DfuDevice {
     /// may be larger than what it holds (the result is then shorter).
     pub fn read(&mut self, address: u32, len: u64, events: Sink) -> Result<Vec<u8>> {
         for n in self.ensure_idle()? {
-            events(&Event::Note { message: n });
+            events(&n.into());
         }
         if !self.info.functional.can_upload() {
             return Err(DfuError::Unsupported {

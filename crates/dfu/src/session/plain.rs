@@ -1,5 +1,6 @@
 //! Plain DFU 1.1 operations: sequential blocks, manifestation, upload.
 
+use crate::code::{Code, Note};
 use crate::compare::compare_bytes;
 use crate::device::DfuDevice;
 use crate::dfuse::LeaveOutcome;
@@ -7,6 +8,7 @@ use crate::error::{DfuError, Op, Result};
 use crate::events::{Event, Phase, Sink};
 use crate::flash::{announce, note, FlashReport};
 use crate::pipeline::FlashPlan;
+use crate::sectors::{Run, Step};
 use dfu_proto::{DfuRequest, State};
 
 impl DfuDevice {
@@ -111,6 +113,8 @@ impl DfuDevice {
         Ok(out)
     }
 
+    /// Runs a flash plan on a plain DFU device: one run, downloaded from block 0, then
+    /// manifestation (or a read-back first on a device that restarts), verify and leave.
     pub(crate) fn run_plain(
         &mut self,
         plan: &FlashPlan,
@@ -135,6 +139,27 @@ impl DfuDevice {
         let [run] = step.writes.as_slice() else {
             return Ok(());
         };
+        let block = self.plain_write(&step, run, events, report)?;
+        let can_verify = opts.verify && self.info.functional.can_upload();
+        let idle = self.plain_finish_download(block, can_verify, events, report)?;
+        if opts.verify {
+            self.plain_verify(run, can_verify && idle, events, report)?;
+        }
+        if opts.leave {
+            self.plain_leave(idle, events, report)?;
+        }
+        Ok(())
+    }
+
+    /// Downloads the step's one run and records what it wrote and erased, also when the
+    /// download fails part way. Returns the next block number.
+    fn plain_write(
+        &mut self,
+        step: &Step,
+        run: &Run,
+        events: Sink,
+        report: &mut FlashReport,
+    ) -> Result<u16> {
         let mut done = 0;
         events(&Event::Start {
             phase: Phase::Write,
@@ -168,58 +193,84 @@ impl DfuDevice {
         events(&Event::Done {
             phase: Phase::Write,
         });
-        let tolerant = self.info.functional.manifestation_tolerant();
-        let can_verify = opts.verify && self.info.functional.can_upload();
-        let idle = if tolerant || !can_verify {
-            self.plain_manifest(block)?
-        } else {
-            // Manifestation would restart an intolerant device: read back first.
-            self.abort()?;
+        Ok(block)
+    }
+
+    /// Ends the download: manifestation, except on an intolerant device that will be read
+    /// back (`can_verify`), which is aborted instead since manifestation restarts it. True
+    /// when the device is in dfuIDLE afterwards.
+    fn plain_finish_download(
+        &mut self,
+        block: u16,
+        can_verify: bool,
+        events: Sink,
+        report: &mut FlashReport,
+    ) -> Result<bool> {
+        if self.info.functional.manifestation_tolerant() || !can_verify {
+            return self.plain_manifest(block);
+        }
+        self.abort()?;
+        note(
+            report,
+            events,
+            Note::new(
+                Code::VerifiedEarly,
+                "read back before manifestation (the device restarts after it)",
+            ),
+        );
+        Ok(true)
+    }
+
+    /// Reads the run back and compares it when `possible`, else notes why it was not.
+    fn plain_verify(
+        &mut self,
+        run: &Run,
+        possible: bool,
+        events: Sink,
+        report: &mut FlashReport,
+    ) -> Result<()> {
+        if !possible {
             note(
                 report,
                 events,
-                "read back before manifestation (the device restarts after it)".into(),
+                Note::new(
+                    Code::NotVerified,
+                    "not verified: the device cannot upload after manifestation",
+                ),
             );
-            true
-        };
-        if opts.verify {
-            if can_verify && idle {
-                events(&Event::Start {
-                    phase: Phase::Verify,
-                    total: run.data.len() as u64,
-                });
-                let mut vd = 0;
-                let back =
-                    self.plain_upload(run.data.len() as u64, Phase::Verify, &mut vd, events)?;
-                compare_bytes(run.address, &run.data, &back)?;
-                events(&Event::Done {
-                    phase: Phase::Verify,
-                });
-                report.verified = true;
-            } else {
-                note(
-                    report,
-                    events,
-                    "not verified: the device cannot upload after manifestation".into(),
-                );
+            return Ok(());
+        }
+        events(&Event::Start {
+            phase: Phase::Verify,
+            total: run.data.len() as u64,
+        });
+        let mut vd = 0;
+        let back = self.plain_upload(run.data.len() as u64, Phase::Verify, &mut vd, events)?;
+        compare_bytes(run.address, &run.data, &back)?;
+        events(&Event::Done {
+            phase: Phase::Verify,
+        });
+        report.verified = true;
+        Ok(())
+    }
+
+    /// Leaves DFU mode: a USB reset when the device is still in dfuIDLE (one that waits for
+    /// a reset or has left the bus restarts by itself).
+    fn plain_leave(&mut self, idle: bool, events: Sink, report: &mut FlashReport) -> Result<()> {
+        events(&Event::Start {
+            phase: Phase::Leave,
+            total: 0,
+        });
+        if idle {
+            match self.t.reset() {
+                Ok(()) | Err(dfu_proto::TransportError::Disconnected) => {}
+                Err(e) => return Err(DfuError::usb(Op::ResetToApp, e)),
             }
         }
-        if opts.leave {
-            events(&Event::Start {
-                phase: Phase::Leave,
-                total: 0,
-            });
-            if idle {
-                match self.t.reset() {
-                    Ok(()) | Err(dfu_proto::TransportError::Disconnected) => {}
-                    Err(e) => return Err(DfuError::usb(Op::ResetToApp, e)),
-                }
-            }
-            report.leave = Some(LeaveOutcome::Acknowledged);
-            events(&Event::Done {
-                phase: Phase::Leave,
-            });
-        }
+        report.leave = Some(LeaveOutcome::Acknowledged);
+        events(&Event::Done {
+            phase: Phase::Leave,
+        });
         Ok(())
     }
 }

@@ -139,7 +139,9 @@ fn preserve_on_plain_dfu_keeps_the_rest_of_the_page() {
     assert_eq!(&a[..100], &small.image.segments[0].data[..]);
     assert_eq!(&a[100..], &b[100..], "bytes outside the image changed");
     assert!(
-        r.notes.iter().any(|n| n.starts_with("kept 924 byte(s)")),
+        r.notes
+            .iter()
+            .any(|n| n.code == Code::Kept && n.message.starts_with("kept 924 byte(s)")),
         "{:?}",
         r.notes
     );
@@ -150,7 +152,9 @@ fn preserve_on_plain_dfu_keeps_the_rest_of_the_page() {
     };
     let r = report(w.flash(None, &image(200, 7), &plain)).unwrap();
     assert!(
-        r.notes.iter().any(|n| n.contains("clears 824 byte(s)")),
+        r.notes
+            .iter()
+            .any(|n| n.code == Code::ClearsNearby && n.message.contains("clears 824 byte(s)")),
         "{:?}",
         r.notes
     );

@@ -364,7 +364,7 @@ fn rerun(w: &World, file: &Firmware, opts: &FlashOptions, plan: &FlashPlan) -> R
             f.error, f.done
         )
     })?;
-    let unverified = r.notes.iter().any(|n| n.starts_with("not verified"));
+    let unverified = r.notes.iter().any(|n| n.code == dfu::Code::NotVerified);
     if !r.verified && !unverified && opts.verify {
         return Err("6: the run after a failure was not verified".into());
     }

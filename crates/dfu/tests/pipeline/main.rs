@@ -2,6 +2,11 @@
 //! check, dependency order, multi-target DfuSe files, the dry run against the real run, and
 //! what a failure reports.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads best as one scenario, top to bottom"
+)]
+
 mod checks;
 mod defects;
 mod invariants;
