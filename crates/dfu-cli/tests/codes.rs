@@ -15,11 +15,14 @@
 mod common;
 #[path = "support/contract.rs"]
 mod contract;
+#[path = "support/notes.rs"]
+mod notes;
 #[path = "support/situations.rs"]
 mod situations;
 
 use common::*;
 use contract::Contract;
+use notes::*;
 use serde_json::Value;
 use situations::*;
 use std::collections::BTreeSet;
@@ -39,7 +42,8 @@ fn cases() -> Vec<Case> {
         refused_places(),
         refused_files(),
         refused_protection(),
-        unsupported_sim_and_notes(),
+        unsupported_and_sim(),
+        notes(),
     ]
     .concat()
 }
@@ -246,8 +250,8 @@ fn refused_protection() -> Vec<Case> {
     ]
 }
 
-/// What the device cannot do, the simulator's own errors, and notes.
-fn unsupported_sim_and_notes() -> Vec<Case> {
+/// What the device cannot do, and the simulator's own errors.
+fn unsupported_and_sim() -> Vec<Case> {
     vec![
         ("dfu::unsupported::upload", 5, |s| {
             let custom = custom_profile(s, "no-upload.toml", |t| {
@@ -277,8 +281,26 @@ fn unsupported_sim_and_notes() -> Vec<Case> {
             assert!(s.path("stats").is_dir(), "the directory is left as it was");
             r
         }),
+    ]
+}
+
+/// Notes: the run succeeds (exit 0) and says something worth knowing.
+fn notes() -> Vec<Case> {
+    vec![
         ("dfu::note::padded", 0, padded),
         ("dfu::note::option-bytes", 0, option_byte_file),
+        ("dfu::note::placed", 0, placed),
+        ("dfu::note::config-unused", 0, config_unused),
+        ("dfu::note::detached", 0, detached),
+        ("dfu::note::cleared", 0, cleared),
+        ("dfu::note::layout", 0, layout),
+        ("dfu::note::sector-erase", 0, sector_erase),
+        ("dfu::note::clears-nearby", 0, clears_nearby),
+        ("dfu::note::kept", 0, kept),
+        ("dfu::note::skipped", 0, skipped),
+        ("dfu::note::not-verified", 0, not_verified),
+        ("dfu::note::verified-early", 0, verified_early),
+        ("dfu::note::left-early", 0, left_early),
     ]
 }
 
