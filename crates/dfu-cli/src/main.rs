@@ -55,7 +55,7 @@ fn main() {
             std::process::exit(f.code());
         }
     };
-    let cli = parse_command_line(argv);
+    let cli = parse_command_line(argv, asked_json);
     let json = cli.command.wants_json();
     let code = match run(cli) {
         Ok(()) => exit::OK,
@@ -68,9 +68,25 @@ fn main() {
 }
 
 /// clap's parse, with where a refused value came from and the stable code after a usage
-/// error (help and version print as usual).
-fn parse_command_line(argv: Vec<String>) -> Cli {
+/// error (help and version print as usual). With `--json` the usage error is the JSON error
+/// object on standard output, as every other failure is.
+fn parse_command_line(argv: Vec<String>, json: bool) -> Cli {
     Cli::try_parse_from(argv).unwrap_or_else(|e| {
+        if json && e.use_stderr() {
+            config::explain(&e);
+            // clap's text: the error (one paragraph), then tips and the usage line.
+            let text = e.render().to_string();
+            let mut paragraphs = text
+                .split("\n\n")
+                .map(|p| p.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+                .filter(|p| !p.is_empty() && !p.starts_with("For more information"));
+            let first = paragraphs.next().unwrap_or_default();
+            let message = first.strip_prefix("error: ").unwrap_or(&first).to_string();
+            let mut help: Vec<String> = paragraphs.collect();
+            help.push("`dfu help COMMAND` lists the options and the values they take".into());
+            render::failure(&Failure::usage(message, help.join("\n")), true);
+            std::process::exit(e.exit_code());
+        }
         // Printing goes to a closed pipe at worst; the exit code still tells.
         let _ = e.print();
         config::explain(&e);

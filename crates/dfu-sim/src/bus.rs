@@ -134,7 +134,7 @@ impl Inner {
                 self.now += FAULT_TIMEOUT;
                 return Err(UsbError::Timeout);
             }
-            Some(FaultAction::Stall) => None,
+            Some(FaultAction::Stall | FaultAction::Corrupt) => None,
             Some(FaultAction::Status(s)) => Some(s),
             Some(FaultAction::Signal(n)) => {
                 #[cfg(not(target_arch = "wasm32"))]
@@ -162,7 +162,12 @@ impl Inner {
         if setup.dfu_request() == Some(DfuRequest::Dnload) && class {
             dev.counters.bytes_down += data.len() as u64;
         }
-        let reply = dev.request(now, mode, setup, data, forced);
+        let mut reply = dev.request(now, mode, setup, data, forced);
+        if let (Some(FaultAction::Corrupt), Ok(b)) = (fault, reply.as_mut()) {
+            if let Some(first) = b.first_mut() {
+                *first = !*first;
+            }
+        }
         let (reply, lost) = crate::hostile::tell(dev, mode, &setup, reply);
         self.now += lost;
         self.settle();

@@ -71,6 +71,10 @@ pub enum FaultAction {
     /// or command fails (nothing is written) and the next GETSTATUS reports the error; a
     /// GETSTATUS reports it at once; any other request STALLs.
     Status(Status),
+    /// The request is carried out, but the first byte of its reply comes back with every
+    /// bit flipped: a transfer error that nothing caught (an UPLOAD that reads back other
+    /// data than the memory holds). A request without reply data is unchanged.
+    Corrupt,
     /// The simulator sends this signal (SIGINT `interrupt`, SIGTERM `terminate`) to its
     /// own process as the request arrives, then carries the request out normally: Ctrl-C
     /// at an exact point of a run, for tests of the program using the simulator.
@@ -95,7 +99,7 @@ impl Fault {
     /// Parses `KIND@REQUEST:N`, e.g. `disconnect@dnload:37` or `status=errPROG@dnload:3`.
     pub fn parse(s: &str) -> Result<Fault, String> {
         let usage = "expected KIND@REQUEST:N with KIND disconnect|stall|timeout|status=NAME \
-                     (e.g. status=errPROG)|interrupt|terminate, \
+                     (e.g. status=errPROG)|corrupt|interrupt|terminate, \
                      REQUEST dnload|upload|getstatus|any, N >= 1";
         let (kind, rest) = s
             .split_once('@')
@@ -107,6 +111,7 @@ impl Fault {
             "disconnect" => FaultAction::Disconnect,
             "stall" => FaultAction::Stall,
             "timeout" => FaultAction::Timeout,
+            "corrupt" => FaultAction::Corrupt,
             "interrupt" => FaultAction::Signal(SIGINT),
             "terminate" => FaultAction::Signal(SIGTERM),
             k => match k.strip_prefix("status=") {
@@ -141,6 +146,7 @@ impl fmt::Display for Fault {
             FaultAction::Disconnect => f.write_str("disconnect")?,
             FaultAction::Stall => f.write_str("stall")?,
             FaultAction::Timeout => f.write_str("timeout")?,
+            FaultAction::Corrupt => f.write_str("corrupt")?,
             FaultAction::Status(s) => write!(f, "status={}", s.name())?,
             FaultAction::Signal(SIGTERM) => f.write_str("terminate")?,
             FaultAction::Signal(_) => f.write_str("interrupt")?,
@@ -219,6 +225,9 @@ mod tests {
             Fault::parse("timeout@upload:4").unwrap().trigger,
             FaultTrigger::Upload
         );
+        let f = Fault::parse("corrupt@upload:2").unwrap();
+        assert_eq!(f.action, FaultAction::Corrupt);
+        assert_eq!(f.to_string(), "corrupt@upload:2");
     }
 
     #[test]
