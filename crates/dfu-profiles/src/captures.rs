@@ -192,6 +192,15 @@ const CAPTURES: &[Capture] = &[
         "LLM 003",
         &["DFU Program RAM 0x20000C00", "DFU Program FLASH 0x08005000"],
     ),
+    // public `dfu-util -l` capture of an Infinity 60% (dfu-util 0.8, Input Club forum)
+    (
+        "kiibohd",
+        0x1c11,
+        0xb007,
+        0x0000,
+        "mk20dx128vlf5",
+        &["Kiibohd DFU"],
+    ),
 ];
 
 #[test]

@@ -93,6 +93,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("stm32f303", include_str!("../profiles/stm32f303.toml")),
     ("stm32duino", include_str!("../profiles/stm32duino.toml")),
     ("maple", include_str!("../profiles/maple.toml")),
+    ("smoothie", include_str!("../profiles/smoothie.toml")),
+    ("kiibohd", include_str!("../profiles/kiibohd.toml")),
 ];
 
 /// Names of the built-in profiles.

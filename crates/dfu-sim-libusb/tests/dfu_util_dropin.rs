@@ -7,6 +7,8 @@
 #[path = "conformance/harness.rs"]
 mod harness;
 
+#[path = "dfu_util_dropin/boards.rs"]
+mod boards;
 #[path = "dfu_util_dropin/corpus.rs"]
 mod corpus;
 #[path = "dfu_util_dropin/support.rs"]
@@ -28,6 +30,11 @@ fn run_all(cases: Vec<Case>) {
 #[test]
 fn callers_command_lines() {
     run_all(corpus::callers());
+}
+
+#[test]
+fn boards_command_lines() {
+    run_all(boards::callers());
 }
 
 #[test]

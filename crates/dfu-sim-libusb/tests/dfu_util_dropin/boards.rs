@@ -1,0 +1,59 @@
+//! The boards the callers flash beyond the ST, Particle and Maple families: each caller's
+//! exact command line (from its own source) on a pre-filled simulated board of the built-in
+//! profile, through dfu-util 0.11 and through `dfu` named dfu-util.
+
+use super::support::Case;
+use crate::harness::pattern;
+
+/// An application linked for `base` whose stack starts at `stack`: the vector table the
+/// caller's build puts first (reset handler inside the image, Thumb bit set).
+fn linked(base: u32, stack: u32, len: usize, seed: u32) -> Vec<u8> {
+    let mut i = pattern(len, seed);
+    i[..4].copy_from_slice(&stack.to_le_bytes());
+    i[4..8].copy_from_slice(&(base + 0x131).to_le_bytes());
+    i
+}
+
+/// Plain DFU bootloaders that are not manifestation tolerant and restart into the
+/// application right after they report dfuMANIFEST-WAIT-RESET.
+const RESTARTS: &str = "the bootloader reports dfuMANIFEST-WAIT-RESET and restarts into the application; dfu-util resets the device itself, libusb reports it gone, and dfu-util exits 74 after a good flash; dfu wrote the whole image before manifestation and exits 0";
+
+/// The callers' command lines for these boards.
+pub fn callers() -> Vec<Case> {
+    vec![
+        // Klipper scripts/flash_usb.py flash_lpc176x with FLASH_DEVICE=1d50:6015:
+        // call_dfuutil(["-d", ",1d50:6015"], "out/klipper.bin"), no -a, no -s.
+        Case::new(
+            "Klipper flash_lpc176x (Smoothieboard)",
+            "smoothie,state=@0",
+            &["-d", ",1d50:6015", "-D", "out/klipper.bin"],
+        )
+        .file("seed.bin", pattern(60_000, 70))
+        .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
+        .file("out/klipper.bin", linked(0x4000, 0x1000_8000, 27_000, 71))
+        .differs(74, 0, true, RESTARTS),
+        // QMK platforms/chibios/flash.mk with BOOTLOADER = kiibohd: DFU_ARGS = -d 1C11:B007,
+        // and the .bin carries the suffix `dfu-suffix -v 1C11 -p B007 -a` gave it.
+        Case::new(
+            "QMK kiibohd (Infinity 60%)",
+            "kiibohd,state=@0",
+            &["-d", "1C11:B007", "-D", "file.bin"],
+        )
+        .file("seed.bin", pattern(50_000, 72))
+        .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
+        .file("file.bin", linked(0x1000, 0x2000_2000, 30_000, 73))
+        .seed_suffix(&["-v", "1C11", "-p", "B007", "-a", "file.bin"])
+        .differs(74, 0, true, RESTARTS),
+        // QMK Toolbox Usb/Bootloader/KiibohdDfuDevice.cs: -a 0 -d 1C11:B007 -D "file".
+        Case::new(
+            "QMK Toolbox kiibohd",
+            "kiibohd,state=@0",
+            &["-a", "0", "-d", "1C11:B007", "-D", "file.bin"],
+        )
+        .file("seed.bin", pattern(9_000, 74))
+        .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
+        .file("file.bin", linked(0x1000, 0x2000_2000, 14_000, 75))
+        .differs(74, 0, true, RESTARTS),
+        Case::new("-l: Smoothieboard and Kiibohd", "smoothie;kiibohd", &["-l"]).found(),
+    ]
+}
