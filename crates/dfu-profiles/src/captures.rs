@@ -201,6 +201,18 @@ const CAPTURES: &[Capture] = &[
         "mk20dx128vlf5",
         &["Kiibohd DFU"],
     ),
+    // public `dfu-util -l` capture of an APM32F072RBT6 keyboard (dfu-util 0.11)
+    (
+        "apm32f072",
+        0x314b,
+        0x0106,
+        0x0010,
+        "0448",
+        &[
+            "@Internal Flash  /0x8000000/06*002Kg,058*002Kg",
+            "@Option Bytes  /0x1FFFF800/01*016 e",
+        ],
+    ),
 ];
 
 #[test]

@@ -95,6 +95,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("maple", include_str!("../profiles/maple.toml")),
     ("smoothie", include_str!("../profiles/smoothie.toml")),
     ("kiibohd", include_str!("../profiles/kiibohd.toml")),
+    ("apm32f072", include_str!("../profiles/apm32f072.toml")),
 ];
 
 /// Names of the built-in profiles.

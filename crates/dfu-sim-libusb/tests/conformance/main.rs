@@ -19,7 +19,7 @@ mod stories;
 mod timeouts;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 36] = [
+pub const PROFILES: [&str; 37] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -56,6 +56,7 @@ pub const PROFILES: [&str; 36] = [
     "stm32duino",
     "smoothie",
     "kiibohd",
+    "apm32f072",
 ];
 
 #[test]

@@ -54,6 +54,58 @@ pub fn callers() -> Vec<Case> {
         .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
         .file("file.bin", linked(0x1000, 0x2000_2000, 14_000, 75))
         .differs(74, 0, true, RESTARTS),
+        // QMK platforms/chibios/bootloader.mk (BOOTLOADER = apm32-dfu): DFU_ARGS and the
+        // suffix `dfu-suffix -v 314B -p 0106 -a` gives the .bin.
+        Case::new(
+            "QMK apm32-dfu",
+            "apm32f072,state=@0",
+            &[
+                "-d",
+                "314B:0106",
+                "-a",
+                "0",
+                "-s",
+                "0x08000000:leave",
+                "-D",
+                "file.bin",
+            ],
+        )
+        .file("seed.bin", pattern(70_000, 76))
+        .seed_dfu(&[
+            "flash",
+            "seed.bin",
+            "--address",
+            "0x08000000",
+            "--no-leave",
+            "--no-verify",
+        ])
+        .file("file.bin", linked(0x0800_0000, 0x2000_4000, 41_000, 77))
+        .seed_suffix(&["-v", "314B", "-p", "0106", "-a", "file.bin"]),
+        // QMK Toolbox Usb/Bootloader/Apm32DfuDevice.cs.
+        Case::new(
+            "QMK Toolbox apm32-dfu",
+            "apm32f072,state=@0",
+            &[
+                "-a",
+                "0",
+                "-d",
+                "314B:0106",
+                "-s",
+                "0x08000000:leave",
+                "-D",
+                "file.bin",
+            ],
+        )
+        .file("seed.bin", pattern(20_000, 78))
+        .seed_dfu(&[
+            "flash",
+            "seed.bin",
+            "--address",
+            "0x08000000",
+            "--no-leave",
+            "--no-verify",
+        ])
+        .file("file.bin", linked(0x0800_0000, 0x2000_4000, 33_000, 79)),
         Case::new("-l: Smoothieboard and Kiibohd", "smoothie;kiibohd", &["-l"]).found(),
     ]
 }
