@@ -213,6 +213,21 @@ const CAPTURES: &[Capture] = &[
             "@Option Bytes  /0x1FFFF800/01*016 e",
         ],
     ),
+    // public `dfu-util -l` capture of a Portenta H7, bootloader v25 (Apache NuttX's board
+    // documentation)
+    (
+        "portenta-h7",
+        0x2341,
+        0x035b,
+        0x0200,
+        "003D00473133511137323532",
+        &[
+            "@Internal Flash  2MB   /0x08000000/01*128Ka,15*128Kg",
+            "@Ext RAW  Flash 16MB   /0x90000000/4096*4Kg",
+            "@Ext File Flash  0MB   /0x00000000/0*4Kg",
+            "@Arduino  boot  v.25   /0x00000000/0*4Kg",
+        ],
+    ),
 ];
 
 #[test]

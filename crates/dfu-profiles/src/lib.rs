@@ -96,6 +96,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("smoothie", include_str!("../profiles/smoothie.toml")),
     ("kiibohd", include_str!("../profiles/kiibohd.toml")),
     ("apm32f072", include_str!("../profiles/apm32f072.toml")),
+    ("portenta-h7", include_str!("../profiles/portenta-h7.toml")),
 ];
 
 /// Names of the built-in profiles.

@@ -19,7 +19,7 @@ mod stories;
 mod timeouts;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 37] = [
+pub const PROFILES: [&str; 38] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -57,6 +57,7 @@ pub const PROFILES: [&str; 37] = [
     "smoothie",
     "kiibohd",
     "apm32f072",
+    "portenta-h7",
 ];
 
 #[test]

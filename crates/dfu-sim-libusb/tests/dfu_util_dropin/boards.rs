@@ -106,6 +106,16 @@ pub fn callers() -> Vec<Case> {
             "--no-verify",
         ])
         .file("file.bin", linked(0x0800_0000, 0x2000_4000, 33_000, 79)),
-        Case::new("-l: Smoothieboard and Kiibohd", "smoothie;kiibohd", &["-l"]).found(),
+        // arduino/ArduinoCore-mbed platform.txt (tools.dfu-util.upload.pattern) with the
+        // Portenta H7's boards.txt values: the sketch goes to 0x08040000, past the bootloader.
+        Case::new("ArduinoCore-mbed upload (Portenta H7)", "portenta-h7,state=@0", &["--device", "0x2341:0x035b", "-D", "sketch.bin", "-a0", "--dfuse-address=0x08040000:leave"])
+            .file("seed.bin", pattern(300_000, 80))
+            .seed_dfu(&["flash", "seed.bin", "--address", "0x08040000", "--no-leave", "--no-verify"])
+            .file("sketch.bin", linked(0x0804_0000, 0x2408_0000, 180_000, 81)),
+        // Alt 3 announces `/0x00000000/0*4Kg`: no memory at all.
+        Case::new("Portenta H7: a write to an alt of 0 sectors", "portenta-h7,state=@0", &["-a", "3", "-s", "0x0", "-D", "f.bin"])
+            .file("f.bin", pattern(5_000, 82))
+            .differs(74, 64, true, "the alt announces 0 sectors; dfu-util takes the segment to end at 0xFFFFFFFF, tries to erase and fails on the device's error; dfu refuses before touching the device, and dfu info shows the alt has no memory"),
+        Case::new("-l: the boards side by side", "smoothie;kiibohd;apm32f072;portenta-h7", &["-l"]).found(),
     ]
 }
