@@ -97,6 +97,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ("kiibohd", include_str!("../profiles/kiibohd.toml")),
     ("apm32f072", include_str!("../profiles/apm32f072.toml")),
     ("portenta-h7", include_str!("../profiles/portenta-h7.toml")),
+    ("zephyr-dfu", include_str!("../profiles/zephyr-dfu.toml")),
+    (
+        "coines-app30",
+        include_str!("../profiles/coines-app30.toml"),
+    ),
 ];
 
 /// Names of the built-in profiles.

@@ -19,7 +19,7 @@ mod stories;
 mod timeouts;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 38] = [
+pub const PROFILES: [&str; 40] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -58,6 +58,8 @@ pub const PROFILES: [&str; 38] = [
     "kiibohd",
     "apm32f072",
     "portenta-h7",
+    "zephyr-dfu",
+    "coines-app30",
 ];
 
 #[test]

@@ -116,6 +116,23 @@ pub fn callers() -> Vec<Case> {
         Case::new("Portenta H7: a write to an alt of 0 sectors", "portenta-h7,state=@0", &["-a", "3", "-s", "0x0", "-D", "f.bin"])
             .file("f.bin", pattern(5_000, 82))
             .differs(74, 64, true, "the alt announces 0 sectors; dfu-util takes the segment to end at 0xFFFFFFFF, tries to erase and fails on the device's error; dfu refuses before touching the device, and dfu info shows the alt has no memory"),
-        Case::new("-l: the boards side by side", "smoothie;kiibohd;apm32f072;portenta-h7", &["-l"]).found(),
+        // Zephyr scripts/west_commands/runners/dfu.py with an nRF52833 board's board.cmake
+        // (--pid=2fe3:0100 --alt=0): the -l probe, then the download.
+        Case::new("Zephyr west flash: the runner's -l probe (USB DFU class)", "zephyr-dfu", &["-d,2fe3:0100", "-l"]).found(),
+        Case::new("Zephyr west flash --runner dfu-util (USB DFU class)", "zephyr-dfu,state=@0", &["-d,2fe3:0100", "-a", "0", "-D", "zephyr/zephyr.bin"])
+            .file("seed.bin", pattern(90_000, 83))
+            .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
+            .file("zephyr/zephyr.bin", linked(0xC000, 0x2002_0000, 52_000, 84)),
+        // boschsensortec/COINES_SDK firmware/app3.1/mtp_fw_update/update_mtp_fw.sh.
+        Case::new("COINES update_mtp_fw (APP3.0 RAM alt)", "coines-app30,state=@0", &["--device", "-,108c:ab39", "-a", "RAM", "-D", "usb_mtp.pkg", "-R"])
+            .file("seed.bin", pattern(80_000, 85))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "RAM", "--no-leave", "--no-verify"])
+            .file("usb_mtp.pkg", pattern(61_000, 86)),
+        // The bootloader README's flash line.
+        Case::new("COINES bootloader README: -a FLASH", "coines-app30,state=@0", &["-a", "FLASH", "-D", "fw.bin"])
+            .file("seed.bin", pattern(150_000, 87))
+            .seed_dfu(&["flash", "seed.bin", "--alt", "FLASH", "--no-leave", "--no-verify"])
+            .file("fw.bin", linked(0x3_0000, 0x2004_0000, 70_000, 88)),
+        Case::new("-l: the boards side by side", "smoothie;kiibohd;apm32f072;portenta-h7;zephyr-dfu;coines-app30", &["-l"]).found(),
     ]
 }
