@@ -41,6 +41,11 @@ pub fn memory_strips(d: &DeviceInfo, modules: &[ModuleInfo]) -> Vec<String> {
         ) else {
             continue;
         };
+        // An alt that announces no sectors (Portenta's `0*4Kg`) has nothing to draw; its
+        // memory map already says so.
+        if end <= start {
+            continue;
+        }
         let parts = parts(d, a.alt, start, end, layout.display_name());
         lines.push(format!(
             "alt {} \"{}\": 0x{start:08x}-0x{:08x}, {}{}",

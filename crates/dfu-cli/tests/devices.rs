@@ -156,3 +156,37 @@ fn every_profile_is_listed_by_the_simulator() {
         );
     }
 }
+
+#[test]
+fn alts_that_announce_no_sectors_show_no_memory_and_refuse_writes() {
+    // The Portenta H7 bootloader's alts 2 and 3 end in `/0x00000000/0*4Kg`.
+    let s = Scratch::new();
+    let sim = format!("portenta-h7,state={}", s.state("p.json"));
+    let r = dfu(&["--sim", &sim, "info"]);
+    r.ok()
+        .says("alt 3: \"@Arduino  boot  v.25   /0x00000000/0*4Kg\"")
+        .says("no sectors (the device announces 0 x 4 KiB): no memory here");
+    let app = s.file("f.bin", &pattern(3000, 9));
+    let w = dfu(&["--sim", &sim, "flash", &app, "--alt", "3", "--address", "0"]);
+    assert_ne!(w.code, 0, "{}", w.stderr);
+    assert!(
+        w.stderr.contains("outside the device's memory"),
+        "{}",
+        w.stderr
+    );
+    // The sketch address on alt 0 is unaffected.
+    let img = pattern(9000, 10);
+    let app = s.file("app.bin", &img);
+    dfu(&[
+        "--sim",
+        &sim,
+        "flash",
+        &app,
+        "--address",
+        "0x08040000",
+        "--no-leave",
+    ])
+    .ok()
+    .says("verified");
+    assert_eq!(read_back(&sim, &s, "back.bin", 0x0804_0000, 9000), img);
+}

@@ -192,6 +192,42 @@ const CAPTURES: &[Capture] = &[
         "LLM 003",
         &["DFU Program RAM 0x20000C00", "DFU Program FLASH 0x08005000"],
     ),
+    // public `dfu-util -l` capture of an Infinity 60% (dfu-util 0.8, Input Club forum)
+    (
+        "kiibohd",
+        0x1c11,
+        0xb007,
+        0x0000,
+        "mk20dx128vlf5",
+        &["Kiibohd DFU"],
+    ),
+    // public `dfu-util -l` capture of an APM32F072RBT6 keyboard (dfu-util 0.11)
+    (
+        "apm32f072",
+        0x314b,
+        0x0106,
+        0x0010,
+        "0448",
+        &[
+            "@Internal Flash  /0x8000000/06*002Kg,058*002Kg",
+            "@Option Bytes  /0x1FFFF800/01*016 e",
+        ],
+    ),
+    // public `dfu-util -l` capture of a Portenta H7, bootloader v25 (Apache NuttX's board
+    // documentation)
+    (
+        "portenta-h7",
+        0x2341,
+        0x035b,
+        0x0200,
+        "003D00473133511137323532",
+        &[
+            "@Internal Flash  2MB   /0x08000000/01*128Ka,15*128Kg",
+            "@Ext RAW  Flash 16MB   /0x90000000/4096*4Kg",
+            "@Ext File Flash  0MB   /0x00000000/0*4Kg",
+            "@Arduino  boot  v.25   /0x00000000/0*4Kg",
+        ],
+    ),
 ];
 
 #[test]

@@ -93,6 +93,15 @@ const BUILTIN: &[(&str, &str)] = &[
     ("stm32f303", include_str!("../profiles/stm32f303.toml")),
     ("stm32duino", include_str!("../profiles/stm32duino.toml")),
     ("maple", include_str!("../profiles/maple.toml")),
+    ("smoothie", include_str!("../profiles/smoothie.toml")),
+    ("kiibohd", include_str!("../profiles/kiibohd.toml")),
+    ("apm32f072", include_str!("../profiles/apm32f072.toml")),
+    ("portenta-h7", include_str!("../profiles/portenta-h7.toml")),
+    ("zephyr-dfu", include_str!("../profiles/zephyr-dfu.toml")),
+    (
+        "coines-app30",
+        include_str!("../profiles/coines-app30.toml"),
+    ),
 ];
 
 /// Names of the built-in profiles.

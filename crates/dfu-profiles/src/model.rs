@@ -318,6 +318,11 @@ pub enum Quirk {
     /// stays in dfuDNLOAD-SYNC with nothing pending, and the next GETSTATUS reports
     /// dfuDNLOAD-IDLE, status OK. UPLOAD block 0 lists the three commands.
     ParticleDfuseCommands,
+    /// A bootloader with bitWillDetach that is not manifestation tolerant, yet answers one
+    /// GETSTATUS with dfuMANIFEST-WAIT-RESET after manifestation and only then restarts
+    /// into its application by itself, without waiting for a USB reset (the LPC17xx DFU
+    /// bootloader of the Smoothieboard; the Kiibohd bootloader).
+    WaitResetThenRestart,
 }
 
 /// Leave behaviour that depends on the bootloader version (Particle, fixed in 0.4.5).

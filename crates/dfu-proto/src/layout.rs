@@ -228,6 +228,15 @@ impl fmt::Display for MemoryLayout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}:", self.display_name())?;
         for s in &self.segments {
+            if s.count == 0 {
+                writeln!(
+                    f,
+                    "  0x{:08x}  no sectors (the device announces 0 x {}): no memory here",
+                    s.start,
+                    human_size(s.sector_size)
+                )?;
+                continue;
+            }
             writeln!(
                 f,
                 "  0x{:08x}-0x{:08x}  {:>3} x {:>6}  {}",
@@ -290,8 +299,10 @@ fn parse_segment(seg: &str) -> Result<(u32, u32, SectorFlags), String> {
     let size = size
         .checked_mul(mult)
         .ok_or_else(|| "sector size over 4 GiB".to_string())?;
-    if count == 0 || size == 0 {
-        return Err("a run needs at least one sector of at least one byte".into());
+    // A count of 0 is an empty run: the Arduino Portenta H7 bootloader names alts that have
+    // no memory behind them so (`/0x00000000/0*4Kg`). It describes no bytes.
+    if size == 0 {
+        return Err("a sector needs at least one byte".into());
     }
     let size = u32::try_from(size).map_err(|_| "sector size over 4 GiB".to_string())?;
     Ok((count, size, SectorFlags(kind as u8 - b'`')))
@@ -324,6 +335,24 @@ mod tests {
             let l = MemoryLayout::parse(s).unwrap_or_else(|e| panic!("{e}"));
             assert!(l.total_size() > 0, "{s}");
         }
+    }
+
+    #[test]
+    fn a_run_of_zero_sectors_is_empty_memory() {
+        // The Arduino Portenta H7 bootloader's alts 2 and 3 (public `dfu-util -l` capture).
+        for text in [
+            "@Arduino  boot  v.25   /0x00000000/0*4Kg",
+            "@Ext File Flash  0MB   /0x00000000/0*4Kg",
+        ] {
+            let l = MemoryLayout::parse(text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(l.total_size(), 0, "{text}");
+            assert_eq!(l.sectors().count(), 0, "{text}");
+            assert_eq!(l.sector_at(0), None, "{text}");
+            assert_eq!(l.first_uncovered(0, 1), Some(0), "{text}");
+            assert!(l.to_string().contains("no sectors"), "{l}");
+        }
+        let l = MemoryLayout::parse("@Ext RAW  Flash 16MB   /0x90000000/4096*4Kg").unwrap();
+        assert_eq!(l.total_size(), 16 << 20);
     }
 
     #[test]
@@ -377,7 +406,7 @@ mod tests {
             "@Name/0x08000000/1*1Kz",
             "@Name/0x08000000/1*Kg",
             "@Name/0x08000000/x*1Kg",
-            "@Name/0x08000000/0*1Kg",
+            "@Name/0x08000000/1*0Kg",
             "@Name/0xFFFFFFFF/2*1Kg",
             "@Name/0x0/1*99999999999999999999Kg",
             "@Name/0x0/1*4194304Kg",

@@ -12,6 +12,8 @@
 #[path = "conformance/harness.rs"]
 mod harness;
 
+#[path = "dfu_util_dropin/boards.rs"]
+mod boards;
 #[path = "dfu_util_dropin/corpus.rs"]
 mod corpus;
 #[path = "dfu_util_dropin/harvested.rs"]
@@ -62,6 +64,11 @@ fn harvested_command_lines() {
         cases.len(),
         failures.join("\n\n")
     );
+}
+
+#[test]
+fn boards_command_lines() {
+    run_all(boards::callers());
 }
 
 #[test]

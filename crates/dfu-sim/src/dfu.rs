@@ -41,7 +41,13 @@ impl Device {
         if self.core.state == State::ManifestWaitReset {
             // Waiting for a USB reset: only GETSTATUS is answered (assumed).
             return match req {
-                DfuRequest::GetStatus if setup.is_in() => Ok(self.status_reply(0)),
+                DfuRequest::GetStatus if setup.is_in() => {
+                    let reply = self.status_reply(0);
+                    if self.spec.profile.has_quirk(Quirk::WaitResetThenRestart) {
+                        self.run_app(now);
+                    }
+                    Ok(reply)
+                }
                 _ => Err(UsbError::Stall),
             };
         }
@@ -245,7 +251,7 @@ impl Device {
         if f.manifestation_tolerant() {
             self.core.state = State::ManifestSync;
             self.core.manifest_done = true;
-        } else if f.will_detach() {
+        } else if f.will_detach() && !self.spec.profile.has_quirk(Quirk::WaitResetThenRestart) {
             self.run_app(at);
         } else {
             self.core.state = State::ManifestWaitReset;

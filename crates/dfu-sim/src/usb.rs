@@ -51,7 +51,8 @@ pub(crate) fn device_descriptor(profile: &Profile, mode: Mode) -> DeviceDescript
         bcd_device: profile.usb.bcd_device,
         manufacturer_index: 1,
         product_index: 2,
-        serial_index: 3,
+        // A profile without a serial string has no iSerialNumber (the LPC17xx bootloader).
+        serial_index: if profile.usb.serial.is_empty() { 0 } else { 3 },
         num_configurations: 1,
     }
 }

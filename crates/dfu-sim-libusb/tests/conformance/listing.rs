@@ -17,7 +17,13 @@ fn expected_line(
     format!(
         "Found {kind}: [{vid:04x}:{pid:04x}] ver={:04x}, devnum=#, cfg=1, intf=0, path=\"1-1\", \
          alt={alt}, name=\"{name}\", serial=\"{}\"",
-        profile.usb.bcd_device, profile.usb.serial
+        profile.usb.bcd_device,
+        // A device without a serial string (the LPC17xx bootloader): dfu-util says UNKNOWN.
+        if profile.usb.serial.is_empty() {
+            "UNKNOWN"
+        } else {
+            &profile.usb.serial
+        }
     )
 }
 

@@ -19,7 +19,7 @@ mod stories;
 mod timeouts;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 34] = [
+pub const PROFILES: [&str; 40] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -54,6 +54,12 @@ pub const PROFILES: [&str; 34] = [
     "stm32f303",
     "maple",
     "stm32duino",
+    "smoothie",
+    "kiibohd",
+    "apm32f072",
+    "portenta-h7",
+    "zephyr-dfu",
+    "coines-app30",
 ];
 
 #[test]

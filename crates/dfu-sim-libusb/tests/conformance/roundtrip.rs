@@ -59,7 +59,7 @@ fn dfu_util_round_trips_on_every_dfuse_profile() {
         dfuse_round_trip(name, app_address(&profile), &pattern(len, tested));
         tested += 1;
     }
-    assert_eq!(tested, 29, "DfuSe profiles tested");
+    assert_eq!(tested, 31, "DfuSe profiles tested");
 }
 
 #[test]

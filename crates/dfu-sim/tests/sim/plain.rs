@@ -140,3 +140,41 @@ fn intolerant_device_without_will_detach_waits_for_reset() {
         "no run-time mode: gone"
     );
 }
+
+#[test]
+fn wait_reset_then_restart_reports_wait_reset_once_then_leaves() {
+    // Kiibohd: willDetach, not tolerant, quirk wait-reset-then-restart; polls 1000 ms.
+    let h = Host::new("kiibohd");
+    let image = pattern(3000, 2);
+    download(&h, &image, 1024).unwrap();
+    h.dnload(3, &[]).unwrap();
+    let st = h.status().unwrap();
+    assert_eq!(st.state, State::Manifest);
+    h.bus.advance(st.poll_timeout());
+    let st = h.status().unwrap();
+    assert_eq!(
+        (st.state, st.status),
+        (State::ManifestWaitReset, Status::Ok)
+    );
+    // Without any USB reset from the host the device is gone: it runs its application.
+    assert_eq!(h.status(), Err(UsbError::NoDevice));
+    assert!(after(&h.bus, Duration::from_secs(5), 0).is_none());
+    assert_eq!(h.bus.read_memory(0, 0, 0x1000, 3000).unwrap(), image);
+}
+
+#[test]
+fn a_profile_without_a_serial_string_has_no_serial_index() {
+    // The LPC17xx bootloader's iSerialNumber is 0; dfu-util then prints serial="UNKNOWN".
+    let h = Host::new("smoothie");
+    let d = h.view().unwrap().device_descriptor;
+    assert_eq!((d.manufacturer_index, d.product_index), (1, 2));
+    assert_eq!(d.serial_index, 0);
+    assert_eq!(
+        Host::new("kiibohd")
+            .view()
+            .unwrap()
+            .device_descriptor
+            .serial_index,
+        3
+    );
+}
