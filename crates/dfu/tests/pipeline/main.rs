@@ -9,6 +9,7 @@ mod liar;
 mod many;
 mod matrix;
 mod runs;
+mod stream;
 mod timeouts;
 mod world;
 
