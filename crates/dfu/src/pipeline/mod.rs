@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod firmware;
+pub mod fits;
 pub mod flash;
 pub mod plan;
 pub mod prepare;

@@ -4,6 +4,7 @@
 
 mod checks;
 mod defects;
+mod fits;
 mod invariants;
 mod liar;
 mod many;
