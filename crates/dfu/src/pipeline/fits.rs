@@ -18,19 +18,24 @@ use std::io::Read;
 use std::path::Path;
 
 /// The largest memory of `info`: (alt setting, its layout) of the alt whose layout holds
-/// the most bytes, with `given` for alts that announce none. `None` when no alt has a
-/// layout (a plain DFU device without a profile, a device in run-time mode).
+/// the most bytes, with `given` for alts that announce none. `None` when some alt has no
+/// usable layout (it might be the largest), or none has any (a plain DFU device without a
+/// profile, a device in run-time mode).
 pub fn largest_memory(
     info: &DeviceInfo,
     given: Option<&MemoryLayout>,
 ) -> Option<(u8, MemoryLayout)> {
-    info.alts
+    let layouts: Option<Vec<(u8, MemoryLayout)>> = info
+        .alts
         .iter()
-        .filter_map(|a| {
+        .map(|a| {
             crate::survey::layout_for(info, a.alt, given)
                 .0
                 .map(|l| (a.alt, l))
         })
+        .collect();
+    layouts?
+        .into_iter()
         .max_by_key(|(alt, l)| (l.total_size(), std::cmp::Reverse(*alt)))
 }
 
