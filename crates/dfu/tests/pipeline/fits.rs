@@ -47,10 +47,11 @@ fn a_file_larger_than_the_device_is_refused_before_it_is_read() {
     assert_eq!(e.code(), Code::OutsideMemory);
     assert!(e.to_string().contains("3221225472 bytes"), "{e}");
     assert!(e.to_string().contains("2097152 bytes"), "{e}");
-    assert!(read < 16 << 20, "{read} bytes were read");
+    // Other tests in this process read too; reading the file would add 3 GiB.
+    assert!(read < 256 << 20, "{read} bytes were read");
     // Within the 32-bit bound, the device-free check lets it through without reading it.
     check_size(&huge, 1 << 32).unwrap();
-    assert!(bytes_read() - before < 16 << 20);
+    assert!(bytes_read() - before < 256 << 20);
     // Text: more than any HEX file describing 2 MiB could need.
     let hex = dir.path().join("big.hex");
     std::fs::write(&hex, ":020000040800F2\n").unwrap();
