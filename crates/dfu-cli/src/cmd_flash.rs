@@ -89,17 +89,28 @@ pub fn flash(g: &Global, a: FlashArgs) -> Result<(), Failure> {
     if crate::cmd_many::wanted(g, &a) {
         return crate::cmd_many::flash(g, a);
     }
-    let files = load(&a.files).map_err(nothing_written)?;
+    // A file no device could use is refused before the device is looked for; the others
+    // are measured against the device's memory before they are read.
+    for f in &a.files {
+        dfu::pipeline::fits::check_size(f, 1 << 32).map_err(|e| nothing_written(e.into()))?;
+    }
+    let mut device = g.device_request().map_err(nothing_written)?;
+    let mut backend = g.backend()?;
+    let mut progress = Progress::new(a.json);
+    let info = dfu::prepare::find_one(backend.as_mut(), &device, &mut |e| progress.event(e))
+        .map_err(|e| nothing_written(g.hint_failure(&device, e)))?;
+    let files = load_for(&a.files, &info, device.layout.as_ref()).map_err(nothing_written)?;
+    device.known = Some(info);
     let mut options = options(&a);
     if let Some(note) = configured_address_unused(&files, options.address) {
         options.address = None;
         Progress::new(a.json).event(&note.into());
     }
     let request = Request {
-        device: g.device_request().map_err(nothing_written)?,
+        device,
         op: Operation::Flash { files, options },
     };
-    run(g, &request, a.json)
+    run_on(g, backend, progress, &request, a.json)
 }
 
 /// An address from dfu.toml or the environment is a default for raw binaries: when every
@@ -129,10 +140,32 @@ pub fn load(files: &[std::path::PathBuf]) -> Result<Vec<Firmware>, Failure> {
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Reads the firmware files for the device `info`: each is measured against the device's
+/// largest memory before it is read ([`dfu::pipeline::fits::load_for`]).
+pub fn load_for(
+    files: &[std::path::PathBuf],
+    info: &dfu::DeviceInfo,
+    layout: Option<&dfu_proto::MemoryLayout>,
+) -> Result<Vec<Firmware>, Failure> {
+    Ok(files
+        .iter()
+        .map(|f| dfu::pipeline::fits::load_for(f, info, layout))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 /// Runs a flash request and renders it: the one path of `dfu flash` and of dfu-util's `-D`.
 pub fn run(g: &Global, request: &Request, json: bool) -> Result<(), Failure> {
-    let mut backend = g.backend()?;
-    let mut progress = Progress::new(json);
+    run_on(g, g.backend()?, Progress::new(json), request, json)
+}
+
+/// [`run`] on a backend already open, with the progress display already started.
+fn run_on(
+    g: &Global,
+    mut backend: Box<dyn dfu::Backend>,
+    mut progress: Progress,
+    request: &Request,
+    json: bool,
+) -> Result<(), Failure> {
     let mut prepared = dfu::prepare(backend.as_mut(), request, &mut |e| progress.event(e))
         .map_err(|e| nothing_written(g.hint_failure(&request.device, e)))?;
     let Some(plan) = prepared.plan.as_flash().cloned() else {

@@ -36,17 +36,10 @@ pub fn stderr_line(args: fmt::Arguments<'_>) {
     write_to(&mut std::io::stderr().lock(), &STDERR_CLOSED, args, true);
 }
 
-/// Writes raw bytes to standard output (`dfu read -o -`).
-pub fn stdout_bytes(data: &[u8]) {
-    let mut w = std::io::stdout().lock();
-    if STDOUT_CLOSED.load(Ordering::Relaxed) {
-        return;
-    }
-    if let Err(e) = w.write_all(data).and_then(|()| w.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            STDOUT_CLOSED.store(true, Ordering::Relaxed);
-        }
-    }
+/// Records that standard output's reader has gone (`dfu read -o -` found the pipe closed):
+/// nothing more is written there.
+pub fn stdout_closed_now() {
+    STDOUT_CLOSED.store(true, Ordering::Relaxed);
 }
 
 /// The version of the JSON described in docs/json.md; every object `dfu` writes carries it

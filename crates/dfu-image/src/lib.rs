@@ -48,7 +48,7 @@ pub use dfuse::DfuseTarget;
 pub use elf::machine as elf_machine;
 pub use error::ImageError;
 pub use particle::{Dependency, ModuleFunction, ModuleInfo};
-pub use reader::{max_text_file, MAX_BINARY_FILE};
+pub use reader::{max_text_file, read_suffix, MAX_BINARY_FILE};
 pub use segment::Segment;
 pub use suffix::Suffix;
 pub use vector::VectorTable;

@@ -300,3 +300,11 @@ fn tail_suffix<R: Read + Seek>(
     };
     Ok(Some((s, strip)))
 }
+
+/// The DFU suffix at the end of `file`, if it ends with one, whatever its CRC says
+/// ([`Suffix::crc_ok`](suffix::Suffix::crc_ok)): the CRC is computed in one pass over the
+/// file in pieces, so the file is never held.
+pub fn read_suffix<R: Read + Seek>(file: &mut R) -> Result<Option<suffix::Suffix>, ImageError> {
+    let len = file.seek(SeekFrom::End(0)).map_err(io(None))?;
+    Ok(tail_suffix(file, len, true)?.map(|(s, _)| s))
+}

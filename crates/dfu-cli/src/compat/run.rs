@@ -11,7 +11,7 @@ use crate::args::Global;
 use crate::exit::Failure;
 use dfu::{AltChoice, DeviceRequest, FlashOptions, Operation, Request};
 use dfu_image::suffix;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 const HELP: &str = "\
@@ -135,19 +135,29 @@ struct FileFacts {
 }
 
 fn file_facts(path: &Path) -> Result<FileFacts, Exit> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    // A file no image could be is refused from its length; of the others only the first
+    // bytes and the suffix are read here (the suffix CRC in one pass, in pieces).
+    let cannot = |e: &dyn std::fmt::Display| {
         refuse(
             EX_NOINPUT,
             format!("cannot read {}: {e}", path.display()),
             "check the path; the build may not have produced the file",
         )
-    })?;
-    let s = match suffix::read(&bytes) {
-        Some(Ok(s)) if s.crc_ok => Some(s),
-        _ => None,
+    };
+    let mut file = std::fs::File::open(path).map_err(|e| cannot(&e))?;
+    dfu::pipeline::fits::check_size(path, 1 << 32).map_err(Failure::from)?;
+    let mut head = Vec::with_capacity(5);
+    (&mut file)
+        .take(5)
+        .read_to_end(&mut head)
+        .map_err(|e| cannot(&e))?;
+    // A damaged suffix is the flash's to report, as for any other file.
+    let s = match dfu_image::read_suffix(&mut file) {
+        Err(dfu_image::ImageError::Read { message, .. }) => return Err(cannot(&message)),
+        r => r.ok().flatten().filter(|s| s.crc_ok),
     };
     Ok(FileFacts {
-        dfuse: bytes.starts_with(b"DfuSe") || s.is_some_and(|s| s.bcd_dfu == suffix::BCD_DFUSE),
+        dfuse: head.starts_with(b"DfuSe") || s.is_some_and(|s| s.bcd_dfu == suffix::BCD_DFUSE),
         ids: s.map(|s| (s.vendor, s.product)),
     })
 }
@@ -433,7 +443,12 @@ fn download(
     let request = Request {
         device: device.clone(),
         op: Operation::Flash {
-            files: crate::cmd_flash::load(&[file.to_path_buf()])?,
+            files: match &device.known {
+                Some(info) => {
+                    crate::cmd_flash::load_for(&[file.to_path_buf()], info, device.layout.as_ref())?
+                }
+                None => crate::cmd_flash::load(&[file.to_path_buf()])?,
+            },
             options: FlashOptions {
                 address: d.address,
                 leave,

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod checks;
 pub mod firmware;
+pub mod fits;
 pub mod flash;
 pub mod plan;
 pub mod prepare;

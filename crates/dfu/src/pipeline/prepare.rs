@@ -184,11 +184,29 @@ impl Prepared {
         }
     }
 
-    /// Runs a read plan: the bytes read.
+    /// Runs a read plan: the bytes read, in memory ([`Prepared::read_into`] a `Vec`).
     pub fn read(&mut self, events: Sink) -> std::result::Result<Vec<u8>, FlashFailure> {
-        match self.execute(events)? {
-            Outcome::Read(data) => Ok(data),
-            other => Err(mismatch("read", &other)),
+        let mut data = Vec::new();
+        self.read_into(&mut data, events)?;
+        Ok(data)
+    }
+
+    /// Runs a read plan into `out`, block by block as the device sends them (memory holds
+    /// one block however much is read): the number of bytes written. Refuses a plan with
+    /// refusals, and a request that is not a read. A failure of `out` stops the read with
+    /// an error of code [`Code::Output`](crate::Code::Output).
+    pub fn read_into(
+        &mut self,
+        out: &mut dyn std::io::Write,
+        events: Sink,
+    ) -> std::result::Result<u64, FlashFailure> {
+        self.plan.check()?;
+        match &self.plan {
+            Plan::Read(p) => Ok(self.device.read_planned_into(p, out, events)?),
+            _ => Err(FlashFailure::from(DfuError::Protocol {
+                op: crate::Op::Open,
+                what: "internal error: a request that is not a read was run as one".into(),
+            })),
         }
     }
 
@@ -206,10 +224,7 @@ impl Prepared {
         match &self.plan {
             Plan::Survey => Ok(Outcome::Survey),
             Plan::Flash(p) => self.device.execute(p, events).map(Outcome::Flash),
-            Plan::Read(p) => {
-                self.plan.check()?;
-                Ok(Outcome::Read(self.device.read_planned(p, events)?))
-            }
+            Plan::Read(_) => self.read(events).map(Outcome::Read),
             Plan::Erase(p) => {
                 self.plan.check()?;
                 let mut erased = Vec::new();

@@ -257,10 +257,23 @@ fn erase_sectors(
 }
 
 impl DfuDevice {
-    /// Carries out a read plan (checked by the caller).
+    /// Carries out a read plan (checked by the caller) into memory.
     pub fn read_planned(&mut self, plan: &ReadPlan, events: Sink) -> Result<Vec<u8>> {
+        let mut data = Vec::new();
+        self.read_planned_into(plan, &mut data, events)?;
+        Ok(data)
+    }
+
+    /// Carries out a read plan (checked by the caller) into `out`, block by block (see
+    /// [`DfuDevice::read_into`]); returns the number of bytes written to `out`.
+    pub fn read_planned_into(
+        &mut self,
+        plan: &ReadPlan,
+        out: &mut dyn std::io::Write,
+        events: Sink,
+    ) -> Result<u64> {
         self.select_alt(plan.alt)?;
-        self.read(plan.address, plan.length, events)
+        self.read_into(plan.address, plan.length, out, events)
     }
 
     /// Carries out an erase plan (checked by the caller), adding each sector to `erased` as

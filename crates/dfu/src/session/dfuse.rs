@@ -4,6 +4,7 @@ use crate::device::DfuDevice;
 use crate::error::{DfuError, Op, Result};
 use crate::events::{Event, Phase, Sink};
 use dfu_proto::{DfuRequest, DfuseCommand, State};
+use std::io::Write;
 
 /// The most data blocks one set-address can cover (block numbers 2..=65535).
 const MAX_BLOCKS_PER_RUN: u64 = 65_534;
@@ -86,8 +87,24 @@ impl DfuDevice {
         done: &mut u64,
         events: Sink,
     ) -> Result<Vec<u8>> {
-        let xfer = u64::from(self.transfer_size);
         let mut out = Vec::with_capacity(len as usize);
+        self.dfuse_read_into(address, len, phase, done, events, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`dfuse_read`](Self::dfuse_read) into `out`, each block as it arrives: nothing is held
+    /// but the block. A failure of `out` ends the upload and is returned as
+    /// an error with the code [`Code::Output`](crate::Code::Output).
+    pub fn dfuse_read_into(
+        &mut self,
+        address: u32,
+        len: u64,
+        phase: Phase,
+        done: &mut u64,
+        events: Sink,
+        out: &mut dyn Write,
+    ) -> Result<()> {
+        let xfer = u64::from(self.transfer_size);
         let mut pos = 0u64;
         while pos < len {
             let at = u64::from(address) + pos;
@@ -120,8 +137,12 @@ impl DfuDevice {
                     });
                 }
                 let n = b.len().min(usize::from(want));
+                if let Err(e) = out.write_all(&b[..n]) {
+                    // Best effort: the sink's failure is the one to report.
+                    let _ = self.end_upload();
+                    return Err(crate::session::ops::sink_failed(&e));
+                }
                 pos += n as u64;
-                out.extend_from_slice(&b[..n]);
                 *done += n as u64;
                 events(&Event::Progress { phase, done: *done });
                 block += 1;
@@ -135,7 +156,7 @@ impl DfuDevice {
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Leaves dfuUPLOAD-IDLE (ABORT) if a streamed read left the device there.

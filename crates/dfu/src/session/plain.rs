@@ -10,6 +10,7 @@ use crate::flash::{announce, note, FlashReport};
 use crate::pipeline::FlashPlan;
 use crate::sectors::{Run, Step};
 use dfu_proto::{DfuRequest, State};
+use std::io::Write;
 
 impl DfuDevice {
     /// Downloads `data` as blocks 0, 1, 2... (the device places them itself).
@@ -87,30 +88,50 @@ impl DfuDevice {
         done: &mut u64,
         events: Sink,
     ) -> Result<Vec<u8>> {
-        let xfer = u64::from(self.transfer_size);
         let mut out = Vec::new();
+        self.plain_upload_into(len, phase, done, events, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`plain_upload`](Self::plain_upload) into `out`, each block as it arrives; returns
+    /// the number of bytes uploaded. A failure of `out` aborts the upload and is returned as
+    /// an error with the code [`Code::Output`](crate::Code::Output).
+    pub fn plain_upload_into(
+        &mut self,
+        len: u64,
+        phase: Phase,
+        done: &mut u64,
+        events: Sink,
+        out: &mut dyn Write,
+    ) -> Result<u64> {
+        let xfer = u64::from(self.transfer_size);
+        let mut got = 0u64;
         let mut block: u16 = 0;
-        while (out.len() as u64) < len {
+        while got < len {
             let want = xfer as u16;
-            let at = out.len();
             let op = Op::Read {
-                address: at as u64,
+                address: got,
                 len: usize::from(want),
             };
             self.check_cancel(op)?;
             let b = self.input(DfuRequest::Upload, block, want, op)?;
             let short = b.len() < usize::from(want);
-            let take = b.len().min((len - out.len() as u64) as usize);
-            out.extend_from_slice(&b[..take]);
+            let take = b.len().min((len - got) as usize);
+            if let Err(e) = out.write_all(&b[..take]) {
+                // Best effort: the sink's failure is the one to report.
+                let _ = self.abort();
+                return Err(crate::session::ops::sink_failed(&e));
+            }
+            got += take as u64;
             *done += take as u64;
             events(&Event::Progress { phase, done: *done });
             block = block.wrapping_add(1);
             if short {
-                return Ok(out);
+                return Ok(got);
             }
         }
         self.abort()?;
-        Ok(out)
+        Ok(got)
     }
 
     /// Runs a flash plan on a plain DFU device: one run, downloaded from block 0, then

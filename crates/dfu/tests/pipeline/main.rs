@@ -9,11 +9,13 @@
 
 mod checks;
 mod defects;
+mod fits;
 mod invariants;
 mod liar;
 mod many;
 mod matrix;
 mod runs;
+mod stream;
 mod timeouts;
 mod world;
 
