@@ -5,7 +5,7 @@ use crate::exit::Failure;
 use crate::out::{self, errln, outln};
 use crate::output::NewFile;
 use crate::render::Progress;
-use dfu::{Operation, Request};
+use dfu::{Note, Operation, Request};
 use dfu_proto::num::Addr;
 use serde::Serialize;
 use std::io::{BufWriter, Write};
@@ -81,7 +81,9 @@ pub(crate) struct ReadJson<'a> {
     length: usize,
     alt: u8,
     output: &'a str,
-    notes: &'a [String],
+    #[serde(flatten, serialize_with = "dfu::json::notes")]
+    #[schemars(flatten, with = "dfu::json::Notes")]
+    notes: &'a [Note],
 }
 
 /// `dfu read`.
@@ -120,8 +122,10 @@ pub fn read_request(
         (Err(_), Some(e)) if name == "-" && e.kind() == std::io::ErrorKind::BrokenPipe => {
             // The reader has gone (`| head`): the read stops, as a closed pipe ends any output.
             out::stdout_closed_now();
-            let note =
-                format!("standard output was closed after {written} bytes; the read stopped there");
+            let note = Note::new(
+                dfu::Code::OutputClosed,
+                format!("standard output was closed after {written} bytes; the read stopped there"),
+            );
             if !json {
                 errln!("note: {note}");
             }
@@ -171,7 +175,7 @@ fn failed(
 }
 
 /// The result of a read: `(address, alt, length)` of what was written to `name`.
-fn render(name: &str, read: (u32, u8, u64), asked: Option<u64>, notes: &[String], json: bool) {
+fn render(name: &str, read: (u32, u8, u64), asked: Option<u64>, notes: &[Note], json: bool) {
     let (address, alt, length) = read;
     if json {
         let result = ReadJson {
@@ -223,7 +227,7 @@ pub fn request(g: &Global, a: &ReadArgs) -> Result<Request, Failure> {
 pub fn fetch(
     g: &Global,
     request: &Request,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
     quiet: bool,
     out: &mut dyn Write,
     at: &mut Option<(u32, u8)>,
@@ -231,8 +235,8 @@ pub fn fetch(
     let mut backend = g.backend()?;
     let mut progress = Progress::new(false);
     let mut show = |e: &dfu::Event| {
-        if let dfu::Event::Note { message, .. } = e {
-            notes.push(message.clone());
+        if let dfu::Event::Note { code, message } = e {
+            notes.push(Note::new(*code, message.clone()));
         }
         if !quiet {
             progress.event(e);

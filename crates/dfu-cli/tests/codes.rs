@@ -301,6 +301,7 @@ fn notes() -> Vec<Case> {
         ("dfu::note::not-verified", 0, not_verified),
         ("dfu::note::verified-early", 0, verified_early),
         ("dfu::note::left-early", 0, left_early),
+        ("dfu::note::output-closed", 0, output_closed),
     ]
 }
 
@@ -419,7 +420,8 @@ fn readme_codes() -> Vec<(String, Vec<i32>)> {
     rows
 }
 
-/// Every `"code"` value anywhere in the JSON lines of `stdout`.
+/// Every `"code"` value, and every code of a `"note_codes"` list, anywhere in the JSON
+/// lines of `stdout`.
 fn codes_in(stdout: &str) -> BTreeSet<String> {
     fn walk(v: &Value, out: &mut BTreeSet<String>) {
         match v {
@@ -428,6 +430,9 @@ fn codes_in(stdout: &str) -> BTreeSet<String> {
                     match (k.as_str(), v) {
                         ("code", Value::String(c)) => {
                             out.insert(c.clone());
+                        }
+                        ("note_codes", Value::Array(a)) => {
+                            out.extend(a.iter().filter_map(|c| c.as_str().map(String::from)));
                         }
                         _ => walk(v, out),
                     }

@@ -156,6 +156,8 @@ codes! {
     /// The device restarted without answering the last status request, as its bootloader
     /// does; the image was verified before.
     LeftEarly = "dfu::note::left-early",
+    /// The reader of standard output went away (`| head`): a read to `-o -` stopped there.
+    OutputClosed = "dfu::note::output-closed",
 }
 
 impl fmt::Display for Code {
