@@ -133,7 +133,8 @@ fn unsupported(code: Code) -> String {
         Code::NoUpload => "reading is not possible over DFU on this device",
         Code::NoErase => "flash the new image directly: the device erases as it writes",
         Code::SimSave => "give state= and stats= a file path in a writable directory",
-        Code::WrongMode => "`dfu list` shows each device's mode; `dfu detach` switches a run-time device to DFU mode",
+        Code::WrongMode => "`dfu list` shows each device's mode; `dfu detach` switches a run-time device to DFU mode; a board running an application without DFU support needs its bootloader started by hand (`dfu info` on the board's profile says how)",
+        Code::NoOptionBytes => "option bytes are known for the STM32 ROM bootloaders; for another device, a profile file with an [option_bytes] table and an option-byte region gives them (`dfu info` shows the profile's regions)",
         _ => "`dfu info` shows what the device offers",
     }
     .into()

@@ -119,8 +119,10 @@ codes! {
     NoUpload = "dfu::unsupported::upload",
     /// The device has no erase command (plain DFU).
     NoErase = "dfu::unsupported::erase",
-    /// The device is not in a mode that allows the operation.
+    /// The device is not in a mode that allows the operation (it has no DFU interface).
     WrongMode = "dfu::unsupported::mode",
+    /// The device has no option bytes that its profile knows of.
+    NoOptionBytes = "dfu::unsupported::option-bytes",
     /// The simulator could not be set up.
     Sim = "dfu::sim::spec",
     /// The simulator could not save its state or statistics files.

@@ -423,3 +423,24 @@ mod stated_tests {
         );
     }
 }
+
+#[cfg(all(test, feature = "sim"))]
+mod no_dfu_interface {
+    use super::*;
+    use crate::backend::sim::SimBackend;
+    use crate::backend::Backend;
+
+    /// `dfu::unsupported::mode`: a USB device with no DFU interface at all (an application
+    /// without a DFU run-time interface) is refused before it is opened. Simulated devices
+    /// always have one, so the bus's own description of one is stripped of it.
+    #[test]
+    fn a_device_without_a_dfu_interface_is_refused_by_its_mode() {
+        let mut b = SimBackend::new("stm32f405").unwrap();
+        let mut usb = b.devices().unwrap().remove(0);
+        usb.dfu_interfaces.clear();
+        let e = describe(&mut b, &usb, None).unwrap_err();
+        assert_eq!(e.code(), crate::Code::WrongMode);
+        assert_eq!(e.kind(), crate::ErrorKind::Refused);
+        assert!(e.to_string().contains("has no DFU interface"), "{e}");
+    }
+}

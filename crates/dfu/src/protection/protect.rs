@@ -25,7 +25,7 @@ impl DfuDevice {
         self.profile()
             .and_then(OptionBytesAt::of)
             .ok_or_else(|| DfuError::Unsupported {
-                code: Code::WrongMode,
+                code: Code::NoOptionBytes,
                 what: "this device has no option bytes that its profile knows of (no option-bytes region)".into(),
             })
     }
