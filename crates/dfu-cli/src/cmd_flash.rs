@@ -181,6 +181,10 @@ fn run_on(
     let result = prepared.flash(&mut |e| progress.event(e));
     progress.finish();
     let elapsed = backend.now().saturating_sub(start);
+    // A plain DFU bootloader that is not manifestation tolerant restarts after a download
+    // whatever the host asks (the Maple, Smoothieboard and Kiibohd bootloaders).
+    let info = &prepared.device.info;
+    let restarts = !info.is_dfuse() && !info.functional.manifestation_tolerant();
     drop(prepared);
     let finish = backend.finish();
     let report = match result {
@@ -203,7 +207,13 @@ fn run_on(
         });
         return Ok(());
     }
-    summary(&report, &plan.options, elapsed, backend.simulated());
+    summary(
+        &report,
+        &plan.options,
+        elapsed,
+        backend.simulated(),
+        restarts,
+    );
     for line in crate::strip::lines(&plan, &report, crate::out::colour_stdout()) {
         outln!("{line}");
     }
@@ -216,7 +226,13 @@ fn nothing_written(mut f: Failure) -> Failure {
     f
 }
 
-fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, simulated: bool) {
+fn summary(
+    report: &dfu::FlashReport,
+    opts: &FlashOptions,
+    elapsed: Duration,
+    simulated: bool,
+    restarts: bool,
+) {
     if report.dry_run {
         outln!("dry run: nothing was written. The plan, in order:");
         for p in &report.steps {
@@ -257,6 +273,9 @@ fn summary(report: &dfu::FlashReport, opts: &FlashOptions, elapsed: Duration, si
             outln!("The device restarted to run the application.")
         }
         None if opts.leave => {}
+        None if restarts && !report.dry_run => outln!(
+            "The device restarts by itself after a download (its bootloader is not manifestation tolerant), though it was not asked to leave."
+        ),
         None => outln!("The device stays in DFU mode (it was not asked to leave)."),
     }
 }

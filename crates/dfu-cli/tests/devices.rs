@@ -190,3 +190,30 @@ fn alts_that_announce_no_sectors_show_no_memory_and_refuse_writes() {
     .says("verified");
     assert_eq!(read_back(&sim, &s, "back.bin", 0x0804_0000, 9000), img);
 }
+
+#[test]
+fn no_leave_says_whether_the_device_really_stays_in_dfu_mode() {
+    let s = Scratch::new();
+    let image = s.file("app.bin", &pattern(3000, 7));
+    // The Smoothieboard's bootloader is not manifestation tolerant: it restarts after a
+    // download whatever the host asks.
+    let stats = s.path("stats.json").display().to_string();
+    let sim = format!("smoothie,stats={stats}");
+    dfu(&["--sim", &sim, "flash", &image, "--force", "--no-leave"])
+        .ok()
+        .says("restarts by itself after a download");
+    let st: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(st["programmed_bytes"], 3000, "{st}");
+    // A DfuSe device stays.
+    dfu(&[
+        "--sim",
+        "stm32f405",
+        "flash",
+        &image,
+        "-s",
+        "0x08000000",
+        "--no-leave",
+    ])
+    .ok()
+    .says("stays in DFU mode (it was not asked to leave)");
+}
