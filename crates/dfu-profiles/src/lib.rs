@@ -102,6 +102,7 @@ const BUILTIN: &[(&str, &str)] = &[
         "coines-app30",
         include_str!("../profiles/coines-app30.toml"),
     ),
+    ("esp32s2", include_str!("../profiles/esp32s2.toml")),
 ];
 
 /// Names of the built-in profiles.

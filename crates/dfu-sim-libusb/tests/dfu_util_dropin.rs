@@ -16,6 +16,8 @@ mod harness;
 mod boards;
 #[path = "dfu_util_dropin/corpus.rs"]
 mod corpus;
+#[path = "dfu_util_dropin/espdfu.rs"]
+mod espdfu;
 #[path = "dfu_util_dropin/harvested.rs"]
 mod harvested;
 #[path = "dfu_util_dropin/support.rs"]
