@@ -103,6 +103,7 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../profiles/coines-app30.toml"),
     ),
     ("esp32s2", include_str!("../profiles/esp32s2.toml")),
+    ("esp32s3", include_str!("../profiles/esp32s3.toml")),
 ];
 
 /// Names of the built-in profiles.

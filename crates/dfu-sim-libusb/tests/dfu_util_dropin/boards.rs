@@ -162,6 +162,11 @@ pub fn callers() -> Vec<Case> {
             .file("seed.bin", pattern(120_000, 89))
             .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
             .file("build/dfu.bin", esp_idf_dfu_bin(0x0002)),
+        // The same line for an ESP32-S3 (PID 9, tools/cmake/dfu.cmake).
+        Case::new("ESP-IDF idf.py dfu-flash (ESP32-S3)", "esp32s3,state=@0", &["-d", "303a:9", "-D", "build/dfu.bin"])
+            .file("seed.bin", pattern(70_000, 93))
+            .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
+            .file("build/dfu.bin", esp_idf_dfu_bin(0x0009)),
         Case::new("-l: the boards side by side", "smoothie;kiibohd;apm32f072;portenta-h7;zephyr-dfu;coines-app30;esp32s2", &["-l"]).found(),
     ]
 }
