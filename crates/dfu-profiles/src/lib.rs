@@ -102,6 +102,8 @@ const BUILTIN: &[(&str, &str)] = &[
         "coines-app30",
         include_str!("../profiles/coines-app30.toml"),
     ),
+    ("esp32s2", include_str!("../profiles/esp32s2.toml")),
+    ("esp32s3", include_str!("../profiles/esp32s3.toml")),
 ];
 
 /// Names of the built-in profiles.

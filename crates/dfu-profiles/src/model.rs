@@ -323,6 +323,10 @@ pub enum Quirk {
     /// into its application by itself, without waiting for a USB reset (the LPC17xx DFU
     /// bootloader of the Smoothieboard; the Kiibohd bootloader).
     WaitResetThenRestart,
+    /// The DFU interface of the bootloader says protocol 1 (run-time) and names no string,
+    /// although the device runs the DFU-mode state machine and answers dfuIDLE (the
+    /// ESP32-S2/S3 ROM: dfu-util lists it as "Found Runtime" and, finding dfuIDLE, carries on).
+    DfuModeAsRuntime,
 }
 
 /// Leave behaviour that depends on the bootloader version (Particle, fixed in 0.4.5).

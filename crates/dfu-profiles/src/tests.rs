@@ -3,7 +3,7 @@ use super::*;
 #[test]
 fn every_builtin_loads_and_validates() {
     let all = builtins();
-    assert_eq!(all.len(), 40);
+    assert_eq!(all.len(), 42);
     for p in &all {
         assert_eq!(Profile::builtin(&p.name).unwrap().name, p.name);
         assert!(!p.sources.is_empty(), "{}", p.name);

@@ -16,6 +16,8 @@ mod harness;
 mod boards;
 #[path = "dfu_util_dropin/corpus.rs"]
 mod corpus;
+#[path = "dfu_util_dropin/espdfu.rs"]
+mod espdfu;
 #[path = "dfu_util_dropin/harvested.rs"]
 mod harvested;
 #[path = "dfu_util_dropin/support.rs"]
@@ -173,6 +175,50 @@ fn maple_callers_write_where_the_alt_name_says_and_keep_the_rest() {
             seed.len() - kept as usize
         ) == seed[kept as usize..],
         "the pages past the image lost what they held"
+    );
+}
+
+#[test]
+fn dfu_flash_of_an_esp_idf_dfu_bin_on_the_esp32s2_rom() {
+    // `dfu flash build/dfu.bin` on a pre-filled ESP32-S2: the suffix names 303a:0002 with
+    // bcdDevice 0xFFFF (any release), the archive goes to the ROM as it is, the flash past it
+    // keeps what it held, and the run says why it was not read back (attributes 0x05).
+    let dir = harness::scratch();
+    let spec = format!("esp32s2,state={}", dir.path().join("state0.json").display());
+    let seed = harness::pattern(120_000, 60);
+    let file = boards::esp_idf_dfu_bin(0x0002);
+    std::fs::create_dir(dir.path().join("build")).expect("build dir");
+    std::fs::write(dir.path().join("seed.bin"), &seed).expect("seed");
+    std::fs::write(dir.path().join("build/dfu.bin"), &file).expect("dfu.bin");
+    let args = ["flash", "seed.bin", "--no-leave", "--no-verify"];
+    harness::dfu_run(&spec, &args, dir.path()).expect_code(0);
+    let r = harness::dfu_run(&spec, &["flash", "build/dfu.bin", "--json"], dir.path());
+    r.expect_code(0);
+    assert!(
+        r.stdout.contains("\"dfu::note::not-verified\""),
+        "no not-verified note\n{r}"
+    );
+    assert!(!r.stderr.contains("switching it to DFU mode"), "{r}");
+    let archive = &file[..file.len() - 16];
+    assert!(
+        state_bytes(dir.path(), 0, 0, archive.len()) == archive,
+        "the archive (without its suffix) is not at 0 in the device's flash"
+    );
+    // The ROM's flash erases in 4 KiB sectors: the first sector past the archive is untouched.
+    let kept = archive.len().div_ceil(4096) * 4096;
+    let at = u32::try_from(kept).expect("small");
+    assert!(
+        state_bytes(dir.path(), 0, at, seed.len() - kept) == seed[kept..],
+        "the flash past the archive lost what it held"
+    );
+    // Another chip's archive (the ESP32-S3's PID 9) is refused before anything is erased.
+    std::fs::write(dir.path().join("s3.bin"), boards::esp_idf_dfu_bin(0x0009)).expect("s3");
+    let before = support::memory(dir.path());
+    let r = harness::dfu_run(&spec, &["flash", "s3.bin"], dir.path());
+    assert_ne!(r.code, 0, "{r}");
+    assert!(
+        support::memory(dir.path()) == before,
+        "a refused file changed the flash"
     );
 }
 

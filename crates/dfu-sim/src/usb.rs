@@ -61,6 +61,7 @@ pub(crate) fn device_descriptor(profile: &Profile, mode: Mode) -> DeviceDescript
 /// per profile alt, each followed by the DFU functional descriptor; in run-time mode one
 /// DFU run-time interface (protocol 1, no string) with the run-time functional descriptor.
 pub(crate) fn config_descriptor(profile: &Profile, mode: Mode) -> Vec<u8> {
+    let as_runtime = profile.has_quirk(Quirk::DfuModeAsRuntime);
     let alt_settings = match (&profile.runtime, mode) {
         (Some(rt), Mode::Runtime) => vec![AltSetting {
             interface: rt.interface,
@@ -82,10 +83,18 @@ pub(crate) fn config_descriptor(profile: &Profile, mode: Mode) -> Vec<u8> {
                 alt: u8::try_from(i).unwrap_or(u8::MAX),
                 class: DFU_CLASS,
                 subclass: DFU_SUBCLASS,
-                protocol: PROTOCOL_DFU_MODE,
-                string_index: u8::try_from(i)
-                    .unwrap_or(u8::MAX)
-                    .saturating_add(FIRST_ALT_STRING),
+                protocol: if as_runtime {
+                    PROTOCOL_RUNTIME
+                } else {
+                    PROTOCOL_DFU_MODE
+                },
+                string_index: if as_runtime {
+                    0
+                } else {
+                    u8::try_from(i)
+                        .unwrap_or(u8::MAX)
+                        .saturating_add(FIRST_ALT_STRING)
+                },
                 functional: Some(profile.dfu.descriptor()),
             })
             .collect(),

@@ -146,6 +146,18 @@ fn unreadable(id: &str, devnum: u8, path: &str, e: &dfu::DfuError) -> String {
     }
 }
 
+/// True when the device's DFU interface says protocol 2 (DFU mode): what dfu-util goes by,
+/// where the library may know better (quirk `dfu-mode-as-runtime`).
+fn says_dfu_mode(d: &dfu::DeviceInfo) -> bool {
+    d.usb
+        .dfu_interfaces
+        .iter()
+        .find(|(intf, _)| *intf == d.interface)
+        .map_or(d.mode == Mode::Dfu, |(_, protocol)| {
+            *protocol == dfu_proto::descriptor::PROTOCOL_DFU_MODE
+        })
+}
+
 /// Reads every DFU-capable device through the library and keeps what dfu-util would.
 pub fn probe(backend: &mut dyn Backend, o: &UtilOptions) -> Result<Probe, Failure> {
     let mut devices = Vec::new();
@@ -166,7 +178,7 @@ pub fn probe(backend: &mut dyn Backend, o: &UtilOptions) -> Result<Probe, Failur
         for a in &d.alts {
             let i = Iface {
                 device: devices.len(),
-                dfu_mode: d.mode == Mode::Dfu,
+                dfu_mode: says_dfu_mode(&d),
                 vendor: d.usb.vendor_id,
                 product: d.usb.product_id,
                 bcd_device: d.usb.bcd_device,

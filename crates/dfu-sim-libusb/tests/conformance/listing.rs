@@ -15,9 +15,10 @@ fn expected_line(
     name: &str,
 ) -> String {
     format!(
-        "Found {kind}: [{vid:04x}:{pid:04x}] ver={:04x}, devnum=#, cfg=1, intf=0, path=\"1-1\", \
+        "Found {kind}: [{vid:04x}:{pid:04x}] ver={:04x}, devnum=#, cfg=1, intf={}, path=\"1-1\", \
          alt={alt}, name=\"{name}\", serial=\"{}\"",
         profile.usb.bcd_device,
+        profile.dfu.interface,
         // A device without a serial string (the LPC17xx bootloader): dfu-util says UNKNOWN.
         if profile.usb.serial.is_empty() {
             "UNKNOWN"
@@ -55,6 +56,10 @@ fn every_profile_lists_its_ids_and_exact_alt_strings() {
             .rev()
             .map(|(i, alt)| {
                 let (vid, pid) = (profile.usb.vendor_id, profile.usb.product_id);
+                // The ESP32-S2/S3 ROM's DFU interface says run-time and names no string.
+                if profile.has_quirk(dfu_profiles::Quirk::DfuModeAsRuntime) {
+                    return expected_line("Runtime", vid, pid, &profile, i, "UNKNOWN");
+                }
                 expected_line("DFU", vid, pid, &profile, i, &alt.name)
             })
             .collect();

@@ -19,7 +19,7 @@ mod stories;
 mod timeouts;
 
 /// The built-in device profiles.
-pub const PROFILES: [&str; 40] = [
+pub const PROFILES: [&str; 42] = [
     "stm32f405",
     "stm32f446",
     "stm32f411",
@@ -60,6 +60,8 @@ pub const PROFILES: [&str; 40] = [
     "portenta-h7",
     "zephyr-dfu",
     "coines-app30",
+    "esp32s2",
+    "esp32s3",
 ];
 
 #[test]

@@ -14,6 +14,29 @@ fn linked(base: u32, stack: u32, len: usize, seed: u32) -> Vec<u8> {
     i
 }
 
+/// An ESP-IDF build's `dfu.bin` for the chip with product ID `pid`: bootloader, partition
+/// table and application at the addresses ESP-IDF flashes them to (each image starts with
+/// the 0xE9 magic byte).
+pub fn esp_idf_dfu_bin(pid: u16) -> Vec<u8> {
+    let image = |len, seed| {
+        let mut i = pattern(len, seed);
+        i[0] = 0xE9;
+        i
+    };
+    super::espdfu::dfu_bin(
+        pid,
+        &[
+            (0x1000, "bootloader/bootloader.bin", image(6_000, 90)),
+            (
+                0x8000,
+                "partition_table/partition-table.bin",
+                pattern(3_072, 91),
+            ),
+            (0x1_0000, "app.bin", image(40_000, 92)),
+        ],
+    )
+}
+
 /// Plain DFU bootloaders that are not manifestation tolerant and restart into the
 /// application right after they report dfuMANIFEST-WAIT-RESET.
 const RESTARTS: &str = "the bootloader reports dfuMANIFEST-WAIT-RESET and restarts into the application; dfu-util resets the device itself, libusb reports it gone, and dfu-util exits 74 after a good flash; dfu wrote the whole image before manifestation and exits 0";
@@ -133,6 +156,17 @@ pub fn callers() -> Vec<Case> {
             .file("seed.bin", pattern(150_000, 87))
             .seed_dfu(&["flash", "seed.bin", "--alt", "FLASH", "--no-leave", "--no-verify"])
             .file("fw.bin", linked(0x3_0000, 0x2004_0000, 70_000, 88)),
-        Case::new("-l: the boards side by side", "smoothie;kiibohd;apm32f072;portenta-h7;zephyr-dfu;coines-app30", &["-l"]).found(),
+        // ESP-IDF tools/cmake/run_dfu_util.cmake (`idf.py dfu-flash`) for an ESP32-S2 (PID 2,
+        // tools/cmake/dfu.cmake): the ROM's DFU interface says protocol 1 yet is in dfuIDLE.
+        Case::new("ESP-IDF idf.py dfu-flash (ESP32-S2)", "esp32s2,state=@0", &["-d", "303a:2", "-D", "build/dfu.bin"])
+            .file("seed.bin", pattern(120_000, 89))
+            .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
+            .file("build/dfu.bin", esp_idf_dfu_bin(0x0002)),
+        // The same line for an ESP32-S3 (PID 9, tools/cmake/dfu.cmake).
+        Case::new("ESP-IDF idf.py dfu-flash (ESP32-S3)", "esp32s3,state=@0", &["-d", "303a:9", "-D", "build/dfu.bin"])
+            .file("seed.bin", pattern(70_000, 93))
+            .seed_dfu(&["flash", "seed.bin", "--no-leave", "--no-verify"])
+            .file("build/dfu.bin", esp_idf_dfu_bin(0x0009)),
+        Case::new("-l: the boards side by side", "smoothie;kiibohd;apm32f072;portenta-h7;zephyr-dfu;coines-app30;esp32s2", &["-l"]).found(),
     ]
 }

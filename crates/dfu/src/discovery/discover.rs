@@ -189,9 +189,14 @@ pub fn describe(
         Ok((p, why)) => (Some(p), why),
         Err(why) => (None, why),
     };
+    // A bootloader whose DFU-mode interface says protocol 1 (the ESP32-S2/S3 ROM) is in DFU
+    // mode all the same: dfu-util, finding it in dfuIDLE, carries on without a DETACH.
+    let as_runtime = profile
+        .as_ref()
+        .is_some_and(|p| p.has_quirk(dfu_profiles::Quirk::DfuModeAsRuntime));
     Ok(DeviceInfo {
         usb: usb.clone(),
-        mode: if protocol == PROTOCOL_RUNTIME {
+        mode: if protocol == PROTOCOL_RUNTIME && !as_runtime {
             Mode::Runtime
         } else {
             Mode::Dfu

@@ -251,14 +251,12 @@ impl DfuDevice {
         report: &mut FlashReport,
     ) -> Result<()> {
         if !possible {
-            note(
-                report,
-                events,
-                Note::new(
-                    Code::NotVerified,
-                    "not verified: the device cannot upload after manifestation",
-                ),
-            );
+            let why = if self.info.functional.can_upload() {
+                "not verified: the device cannot upload after manifestation"
+            } else {
+                "not verified: the device cannot upload (bmAttributes bit 1 clear)"
+            };
+            note(report, events, Note::new(Code::NotVerified, why));
             return Ok(());
         }
         events(&Event::Start {
