@@ -9,6 +9,7 @@ mod probe;
 mod run;
 mod sysexits;
 mod tools;
+mod transfer;
 
 use std::io::Write;
 

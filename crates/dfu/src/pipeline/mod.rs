@@ -15,6 +15,7 @@ pub(crate) mod quick;
 pub mod readerase;
 pub mod request;
 pub mod sectors;
+pub(crate) mod steps;
 pub mod survey;
 
 pub use plan::{lost_by_mass_erase, plan, FlashOptions, FlashPlan, LeavePoint, Part, Placement};
