@@ -313,10 +313,17 @@ const ELSEWHERE: &[(&str, &str, &str)] = &[(
     "a_device_without_a_dfu_interface_is_refused_by_its_mode",
 )];
 
+/// Situations that are Unix by nature, left out of the Windows build's run (docs/desks.md):
+/// the simulator raises a signal in the `dfu` process.
+const UNIX_ONLY: &[&str] = &["dfu::interrupted"];
+
 #[test]
 fn every_code_comes_from_its_situation_with_its_exit() {
     let readme = readme_codes();
-    let cases = cases();
+    let mut cases = cases();
+    if cfg!(windows) {
+        cases.retain(|c| !UNIX_ONLY.contains(&c.0));
+    }
     let contract = Contract::new();
     // Two workers, as the CI machine has two cores.
     let failures: Vec<String> = std::thread::scope(|scope| {
