@@ -89,9 +89,12 @@ pub fn after_flash_failure(done: &dfu::FlashReport, cause: String) -> String {
     )
 }
 
+/// The last line of the help of a refusal that `--force` overrides.
+pub const FORCE_HINT: &str = "(--force writes it anyway)";
+
 fn refused(f: &dfu::Finding) -> String {
     let lead = match f.code {
-        Code::ReadOnly => "the device itself refuses writes there, even with --force; write where applications go:\n",
+        Code::ReadOnly => "the device itself refuses writes there (no option overrides that); write where applications go:\n",
         Code::OutsideMemory => "the device's memory:\n",
         Code::ProtectedRegion => "check the address; if you really mean to replace it, add --force.\n",
         Code::NoLayout => {
@@ -112,7 +115,8 @@ fn refused(f: &dfu::Finding) -> String {
         Code::RaisesProtection,
     ];
     if f.overridable && !says_how.contains(&f.code) {
-        h.push_str("\n(--force writes it anyway)");
+        h.push('\n');
+        h.push_str(FORCE_HINT);
     }
     h
 }
@@ -187,6 +191,9 @@ mod tests {
         assert!(refused(&soft).ends_with("(--force writes it anyway)"));
         let hard = dfu::Finding::hard(Code::ReadOnly, "m", "MAP");
         let h = refused(&hard);
-        assert!(h.contains("even with --force") && h.ends_with("MAP"), "{h}");
+        assert!(
+            h.contains("no option overrides that") && h.ends_with("MAP"),
+            "{h}"
+        );
     }
 }

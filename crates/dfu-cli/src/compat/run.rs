@@ -71,7 +71,7 @@ impl From<Failure> for Exit {
         // What a caller of dfu-util can do: :force is not the way, a run of dfu by hand is.
         if f.overridable {
             f.help = f.help.replace(
-                "(--force writes it anyway)",
+                crate::help::FORCE_HINT,
                 "(dfu-util's :force does not override this check; to write it anyway, run `dfu flash --force` with the same file and address)",
             );
         }
