@@ -146,29 +146,16 @@ pub fn config_unused(s: &Scratch) -> Run {
 /// read stops there, exit 0, and the result (on standard error, the data going to standard
 /// output) says so. The simulator's statistics show the upload stopped early.
 pub fn output_closed(s: &Scratch) -> Run {
-    use std::io::Read;
-    use std::process::{Command, Stdio};
     let sim = format!("stm32h743,stats={}", s.path("stats.json").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dfu"))
-        .args(["--sim", &sim, "read", "-o", "-", "--json"])
-        .env_remove("DFU_SIM")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = vec![0; 16 * 1024];
-    stdout.read_exact(&mut first).unwrap();
-    drop(stdout);
-    let out = child.wait_with_output().unwrap();
+    let (code, stderr) = with_closed_pipe(&["--sim", &sim, "read", "-o", "-", "--json"], 16 * 1024);
     let stats: serde_json::Value =
         serde_json::from_slice(&std::fs::read(s.path("stats.json")).unwrap()).unwrap();
     let up = stats["bytes_up"].as_u64().unwrap();
     assert!(up < 512 * 1024, "uploaded {up} bytes after the reader went");
     // The JSON result is on standard error: hand it over as the run's output.
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code,
+        stdout: stderr,
         stderr: String::new(),
     }
 }

@@ -4,6 +4,7 @@
 //! back with the image, and verified with it (as probe-rs's keep-unwritten-bytes does);
 //! without it, a note names the ranges lost.
 
+use crate::account::ranges;
 use crate::code::{Code, Finding, Note};
 use crate::device::DfuDevice;
 use crate::error::Result;
@@ -106,14 +107,6 @@ pub(crate) fn loss_note(step: &Step) -> Option<Note> {
             ),
         )
     })
-}
-
-/// `0x08000400-0x08003fff, ...`.
-pub(crate) fn ranges(list: &[(u32, u64)]) -> String {
-    list.iter()
-        .map(|(a, n)| format!("0x{a:08x}-0x{:08x}", u64::from(*a) + n - 1))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Runs of `data` (read at `address`) that are not blank (0xFF): what must be written back.
